@@ -1,0 +1,99 @@
+/**
+ * The one base command: shared flags (--lake, --format/--csv/--json, --quiet), the exit-code
+ * contract (0 ok, 1 failed, 2 usage or input error) and stderr helpers. No stack traces for a
+ * user's mistake; GPUHEALTH_DEBUG=1 shows them.
+ */
+import { Command, Flags, type Interfaces } from '@oclif/core';
+import { EXIT_FAILURE, EXIT_USAGE, GpuhealthError } from './errors.js';
+import { OUTPUT_FORMATS, type OutputFormat } from './output.js';
+import { NO_PROGRESS, shouldShowProgress, terminalProgress, type ProgressFn } from './progress.js';
+
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
+export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
+
+export const DEFAULT_LAKE = './gpuhealth-lake';
+
+export abstract class BaseCommand<T extends typeof Command> extends Command {
+  static override baseFlags = {
+    lake: Flags.string({
+      summary: 'Lake folder.',
+      description: 'The Parquet lake this command reads and writes. Default ./gpuhealth-lake.',
+      env: 'GPUHEALTH_LAKE',
+      default: DEFAULT_LAKE,
+      helpGroup: 'GLOBAL',
+    }),
+    format: Flags.option({
+      summary: 'Output format for stdout.',
+      options: OUTPUT_FORMATS,
+      helpGroup: 'GLOBAL',
+    })(),
+    csv: Flags.boolean({ summary: 'Shorthand for --format csv.', exclusive: ['json', 'format'], helpGroup: 'GLOBAL' }),
+    json: Flags.boolean({ summary: 'Shorthand for --format json.', exclusive: ['csv', 'format'], helpGroup: 'GLOBAL' }),
+    quiet: Flags.boolean({ char: 'q', summary: 'No progress or notes on stderr; errors still print.', helpGroup: 'GLOBAL' }),
+  };
+
+  protected flags!: BaseFlags<T>;
+  protected args!: BaseArgs<T>;
+
+  public override async init(): Promise<void> {
+    await super.init();
+    const { args, flags } = await this.parse({
+      flags: this.ctor.flags,
+      baseFlags: (super.ctor as typeof BaseCommand).baseFlags,
+      args: this.ctor.args,
+      strict: this.ctor.strict,
+    });
+    this.flags = flags as BaseFlags<T>;
+    this.args = args as BaseArgs<T>;
+  }
+
+  protected get outputFormat(): OutputFormat {
+    const f = this.flags as { format?: OutputFormat; csv?: boolean; json?: boolean };
+    if (f.json) return 'json';
+    if (f.csv) return 'csv';
+    return f.format ?? 'table';
+  }
+
+  protected get quiet(): boolean {
+    return Boolean((this.flags as { quiet?: boolean }).quiet);
+  }
+
+  protected get lakeDir(): string {
+    return (this.flags as { lake: string }).lake;
+  }
+
+  /** Data for stdout. */
+  protected out(text: string): void {
+    process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  /** Notes and summaries for stderr; silenced by --quiet. */
+  protected note(text: string): void {
+    if (!this.quiet) process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  protected makeProgress(): ProgressFn & { done(): void } {
+    if (!shouldShowProgress(this.quiet)) return Object.assign(NO_PROGRESS, { done: () => {} });
+    return terminalProgress();
+  }
+
+  protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
+    const debug = Boolean(process.env.GPUHEALTH_DEBUG);
+    if (err instanceof GpuhealthError) {
+      process.stderr.write(`Error: ${err.message}\n`);
+      for (const s of err.suggestions) process.stderr.write(`  Try: ${s}\n`);
+      if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
+      process.exitCode = err.exitCode;
+      return undefined;
+    }
+    // oclif's own errors (flag parsing, this.error, this.exit) carry their exit code already.
+    if (err.oclif !== undefined) return super.catch(err);
+    process.stderr.write(`Error: ${err.message}\n`);
+    if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
+    else process.stderr.write('  (set GPUHEALTH_DEBUG=1 for details)\n');
+    process.exitCode = EXIT_FAILURE;
+    return undefined;
+  }
+}
+
+export { EXIT_USAGE };

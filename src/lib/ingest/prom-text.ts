@@ -1,0 +1,581 @@
+/**
+ * Prometheus text exposition (format 0.0.4) as dcgm-exporter writes it, parsed straight from bytes.
+ *
+ * This is the hot path of `ingest` (fleets keep years of scrapes), so it allocates nothing per line:
+ * metric names are matched against the previous line's name, label sets are found by a sparse hash
+ * of their bytes and confirmed with a byte comparison, and numbers are read digit by digit. Work
+ * that allocates (decoding labels, the slow number path) happens once per distinct series.
+ * Samples of one label set at one instant are pivoted into one canonical row here; rows of the same
+ * GPU from different label sets or files are merged later by the ingest query.
+ *
+ * A file is split into byte ranges at line boundaries so that several workers can parse it at once;
+ * a range owns the lines whose first byte lies inside it.
+ */
+import fs from 'node:fs';
+import zlib from 'node:zlib';
+import { VALUE_COLUMNS } from '../schema.js';
+import { DCGM_FIELD_MAP, INT32_BLANK, FP64_BLANK } from './dcgm-fields.js';
+import { seriesInfo, type Labels, type SeriesInfo } from './prom-series.js';
+import { csvText, emptyStats, wideIdentityCsv, type FileStats, type RejectRecord, type StagingFiles } from './staging.js';
+
+const NL = 10, CR = 13, SP = 32, TAB = 9, HASH = 35, LBRACE = 123, RBRACE = 125;
+const NCOLS = VALUE_COLUMNS.length;
+const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
+const MEMORY_TEMP_COL = VALUE_COLUMNS.findIndex((c) => c.name === 'memory_temp');
+const MAX_REJECTS_KEPT = 10_000;
+
+export interface PromTask {
+  /** Source file to read (already decompressed unless `gzip`). */
+  path: string;
+  /** The file as the user named it, for reject records. */
+  displayName: string;
+  gzip: boolean;
+  start: number;
+  /** Exclusive end of the byte range; -1 for the whole file. */
+  end: number;
+  defaultTimeMs: number | null;
+  host: string | null;
+}
+
+export interface PromResult {
+  stats: FileStats;
+  /** Lines owned by this range (for turning range-relative line numbers into file line numbers). */
+  lines: number;
+  /** Rejects with range-relative line numbers (1-based); at most MAX_REJECTS_KEPT, the rest counted. */
+  rejects: RejectRecord[];
+  duplicates: number;
+  missingTimestamps: number;
+  migSeries: number;
+  /** For gzip sources: the stream ended early; what came before was parsed. */
+  truncated: boolean;
+}
+
+interface Series {
+  bytes: Buffer;
+  /** Next series in the same hash bucket. */
+  next: Series | null;
+  /** The series seen right after this one last time (see lookupSeries). */
+  succ: Series | null;
+  valid: boolean;
+  info: SeriesInfo | null;
+  /** `,"uuid","host",index,"model","pci","driver"` as bytes. */
+  idCsv: Buffer;
+  /** `,"uuid","host",` as bytes. */
+  otherPrefix: Buffer;
+  /** `,"{json labels}"` + newline as bytes. */
+  labelsCsv: Buffer;
+  slotTs: number;
+  hasSlot: boolean;
+  /** Value text per column, VAL_WIDTH bytes each; vlen 0 = not given, NULL_LEN = given but null. */
+  vals: Uint8Array;
+  vlen: Uint8Array;
+}
+
+const VAL_WIDTH = 32;
+const NULL_LEN = 255;
+
+interface MetricName {
+  bytes: Buffer;
+  next: MetricName | null;
+  /** Canonical column index or -1. */
+  col: number;
+  scale: number;
+  /** `"name",` as bytes, for metrics_other lines. */
+  csv: Buffer;
+}
+
+/** a[0, n) equals b[bs, bs + n); compared from the end, where label sets of one host differ most. */
+function bytesEqual(a: Uint8Array, b: Uint8Array, bs: number, n: number): boolean {
+  for (let i = n - 1; i >= 0; i--) if (a[i] !== b[bs + i]) return false;
+  return true;
+}
+
+/** Parses a label set body (between the braces). Null when malformed. */
+export function parseLabelBody(text: string): Labels | null {
+  const labels: Labels = {};
+  let i = 0;
+  const n = text.length;
+  for (;;) {
+    while (i < n && (text[i] === ' ' || text[i] === '\t')) i++;
+    if (i >= n) return labels;
+    const ks = i;
+    while (i < n && /[A-Za-z0-9_]/.test(text[i]!)) i++;
+    if (i === ks || /[0-9]/.test(text[ks]!)) return null;
+    const key = text.slice(ks, i);
+    while (i < n && (text[i] === ' ' || text[i] === '\t')) i++;
+    if (text[i] !== '=') return null;
+    i++;
+    while (i < n && (text[i] === ' ' || text[i] === '\t')) i++;
+    if (text[i] !== '"') return null;
+    i++;
+    let v = '';
+    for (;;) {
+      if (i >= n) return null;
+      const c = text[i]!;
+      if (c === '\\' && i + 1 < n) {
+        const d = text[i + 1]!;
+        v += d === 'n' ? '\n' : d;
+        i += 2;
+        continue;
+      }
+      if (c === '"') break;
+      v += c;
+      i++;
+    }
+    i++;
+    labels[key] = v;
+    while (i < n && (text[i] === ' ' || text[i] === '\t')) i++;
+    if (i >= n) return labels;
+    if (text[i] !== ',') return null;
+    i++;
+  }
+}
+
+/** Go's ParseFloat is lenient about special values; so are we. */
+function slowNumber(s: string): number | undefined {
+  const t = s.toLowerCase();
+  if (t === 'nan') return NaN;
+  if (t === '+inf' || t === 'inf' || t === '+infinity' || t === 'infinity') return Infinity;
+  if (t === '-inf' || t === '-infinity') return -Infinity;
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s)) return undefined;
+  return Number(s);
+}
+
+function isBlank(v: number): boolean {
+  return (v >= INT32_BLANK && v <= INT32_BLANK + 3) || (v >= FP64_BLANK && v <= FP64_BLANK + 3) || v >= 9.2e18;
+}
+
+export class PromTextParser {
+  readonly stats: FileStats = emptyStats();
+  readonly rejects: RejectRecord[] = [];
+  lines = 0;
+  duplicates = 0;
+  missingTimestamps = 0;
+  private migKeys = new Set<string>();
+  private names = new Map<number, MetricName>();
+  private series = new Map<number, Series>();
+  private prevSeries: Series | null = null;
+  private open: Series[] = [];
+  private tMin = Infinity;
+  private tMax = -Infinity;
+
+  constructor(
+    private readonly out: StagingFiles,
+    private readonly task: Pick<PromTask, 'displayName' | 'defaultTimeMs' | 'host'>,
+  ) {}
+
+  get migSeries(): number {
+    return this.migKeys.size;
+  }
+
+  private reject(lineNo: number, reason: string, buf: Buffer, s: number, e: number): void {
+    this.stats.rejected++;
+    if (this.rejects.length < MAX_REJECTS_KEPT) {
+      const text = buf.toString('utf8', s, Math.min(e, s + 2000));
+      this.rejects.push({ file: this.task.displayName, line: lineNo, reason, text });
+    }
+  }
+
+  private lookupName(buf: Buffer, s: number, e: number): MetricName {
+    const len = e - s;
+    let h = len | 0;
+    for (let p = s; p < e; p++) h = Math.imul(h ^ buf[p]!, 16777619);
+    const cand = this.names.get(h);
+    for (let c: MetricName | null | undefined = cand; c; c = c.next) {
+      if (c.bytes.length === len && bytesEqual(c.bytes, buf, s, len)) return c;
+    }
+    const text = buf.toString('latin1', s, e);
+    const f = DCGM_FIELD_MAP.get(text);
+    const m: MetricName = {
+      bytes: Buffer.from(buf.subarray(s, e)),
+      next: cand ?? null,
+      col: f ? VALUE_COLUMNS.findIndex((c) => c.name === f.column) : -1,
+      scale: f?.scale ?? 1,
+      csv: Buffer.from(`${csvText(text)},`),
+    };
+    this.names.set(h, m);
+    return m;
+  }
+
+  /**
+   * Exporters print the same label sets in the same order scrape after scrape (per family, or per
+   * GPU), so the series that followed the previous one last time is almost always the next one:
+   * one byte comparison instead of a hash. A miss falls back to the full hash of the label bytes.
+   */
+  private lookupSeries(buf: Buffer, s: number, e: number): Series {
+    const len = e - s;
+    const prev = this.prevSeries;
+    const guess = prev === null ? null : prev.succ;
+    if (guess !== null && guess.bytes.length === len && bytesEqual(guess.bytes, buf, s, len)) {
+      this.prevSeries = guess;
+      return guess;
+    }
+    const found = this.hashLookup(buf, s, e);
+    if (prev !== null) prev.succ = found;
+    this.prevSeries = found;
+    return found;
+  }
+
+  private hashLookup(buf: Buffer, s: number, e: number): Series {
+    const len = e - s;
+    let h = len | 0;
+    for (let p = s; p < e; p++) h = Math.imul(h ^ buf[p]!, 16777619);
+    const cand = this.series.get(h);
+    for (let c: Series | null | undefined = cand; c; c = c.next) {
+      if (c.bytes.length === len && bytesEqual(c.bytes, buf, s, len)) return c;
+    }
+    const body = buf.toString('utf8', s, e);
+    const labels = parseLabelBody(body);
+    const info = labels ? seriesInfo(labels, this.task.host) : null;
+    const created: Series = {
+      bytes: Buffer.from(buf.subarray(s, e)),
+      next: cand ?? null,
+      succ: null,
+      valid: labels !== null,
+      info,
+      idCsv: Buffer.from(info?.identity ? `,${wideIdentityCsv(info.identity)}` : ''),
+      otherPrefix: Buffer.from(`,${csvText(info?.identity?.gpu_uuid ?? null)},${csvText(info?.identity?.host ?? this.task.host)},`),
+      labelsCsv: Buffer.from(`,${csvText(JSON.stringify(labels ?? {}))}\n`),
+      slotTs: NaN,
+      hasSlot: false,
+      vals: new Uint8Array(NCOLS * VAL_WIDTH),
+      vlen: new Uint8Array(NCOLS),
+    };
+    if (info?.mig && info.identity) this.migKeys.add(body);
+    this.series.set(h, created);
+    return created;
+  }
+
+  private flushSlot(se: Series): void {
+    const w = this.out.wide;
+    w.write(String(se.slotTs));
+    w.bytesFrom(se.idCsv, 0, se.idCsv.length);
+    const vals = se.vals;
+    const vlen = se.vlen;
+    for (let c = 0; c < NCOLS; c++) {
+      w.byte(44);
+      const n = vlen[c]!;
+      if (n !== 0 && n !== NULL_LEN) w.bytesFrom(vals, c * VAL_WIDTH, c * VAL_WIDTH + n);
+    }
+    w.byte(NL);
+    vlen.fill(0);
+    this.stats.rows++;
+    se.hasSlot = false;
+  }
+
+  /** Emits every pivoted row still open; call at the end of a range. */
+  finish(): void {
+    for (const se of this.open) if (se.hasSlot) this.flushSlot(se);
+    this.open = [];
+    if (this.tMin <= this.tMax) {
+      this.stats.timeMin = this.tMin;
+      this.stats.timeMax = this.tMax;
+    }
+  }
+
+  /** Parses one line buf[s, e) (no terminator). */
+  line(buf: Buffer, s: number, e: number): void {
+    const lineNo = ++this.lines;
+    if (e > s && buf[e - 1] === CR) e--;
+    let i = s;
+    while (i < e && (buf[i] === SP || buf[i] === TAB)) i++;
+    if (i === e || buf[i] === HASH) return;
+    const ns = i;
+    for (; i < e; i++) {
+      const c = buf[i]!;
+      if (!((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 58)) break;
+    }
+    const ne = i;
+    if (ne === ns || (buf[ns]! >= 48 && buf[ns]! <= 57)) return this.reject(lineNo, 'not a metric sample (no metric name)', buf, s, e);
+    while (i < e && (buf[i] === SP || buf[i] === TAB)) i++;
+    let ls = i, le = i, vs: number, ve: number, ts0 = 0, ts1 = 0;
+    if (buf[i] === LBRACE) {
+      // Read the value and timestamp backwards from the end: label values may hold spaces, and
+      // scanning ~25 bytes back is much cheaper than walking every label byte forward.
+      ls = i + 1;
+      let k = e;
+      while (k > ls && (buf[k - 1] === SP || buf[k - 1] === TAB)) k--;
+      const t1e = k;
+      while (k > ls && buf[k - 1] !== SP && buf[k - 1] !== TAB) k--;
+      const t1s = k;
+      if (t1e === t1s || buf[t1e - 1] === RBRACE) return this.reject(lineNo, 'missing value', buf, s, e);
+      while (k > ls && (buf[k - 1] === SP || buf[k - 1] === TAB)) k--;
+      if (k > ls && buf[k - 1] === RBRACE && !(k - 1 > t1s)) {
+        vs = t1s;
+        ve = t1e;
+        le = k - 1;
+      } else {
+        const t0e = k;
+        while (k > ls && buf[k - 1] !== SP && buf[k - 1] !== TAB) k--;
+        const t0s = k;
+        while (k > ls && (buf[k - 1] === SP || buf[k - 1] === TAB)) k--;
+        if (t0e === t0s || !(k > ls - 1 && buf[k - 1] === RBRACE) || k - 1 < ls) {
+          return this.reject(lineNo, buf.lastIndexOf(RBRACE, e) < ls ? 'unterminated label set' : 'unexpected text after the sample', buf, s, e);
+        }
+        vs = t0s;
+        ve = t0e;
+        ts0 = t1s;
+        ts1 = t1e;
+        le = k - 1;
+      }
+    } else {
+      if (i === ne) return this.reject(lineNo, 'not a metric sample (no value)', buf, s, e);
+      vs = i;
+      while (i < e && buf[i] !== SP && buf[i] !== TAB) i++;
+      ve = i;
+      while (i < e && (buf[i] === SP || buf[i] === TAB)) i++;
+      ts0 = i;
+      while (i < e && buf[i] !== SP && buf[i] !== TAB) i++;
+      ts1 = i;
+      while (i < e && (buf[i] === SP || buf[i] === TAB)) i++;
+      if (i < e) return this.reject(lineNo, 'unexpected text after the timestamp', buf, s, e);
+    }
+
+    // value: digits fast path, the rest through the lenient slow path
+    let v: number;
+    let plain = false;
+    {
+      let p = vs;
+      let neg = false;
+      if (buf[p] === 45) {
+        neg = true;
+        p++;
+      }
+      let mant = 0, digits = 0, frac = 0, dot = false;
+      for (; p < ve; p++) {
+        const c = buf[p]!;
+        if (c >= 48 && c <= 57) {
+          mant = mant * 10 + (c - 48);
+          digits++;
+          if (dot) frac++;
+        } else if (c === 46 && !dot) dot = true;
+        else break;
+      }
+      if (p === ve && digits > 0 && digits <= 15) {
+        v = frac > 0 ? mant / POW10[frac]! : mant;
+        if (neg) v = -v;
+        plain = ve - vs <= VAL_WIDTH;
+      } else {
+        const text = buf.toString('latin1', vs, ve);
+        const slow = slowNumber(text);
+        if (slow === undefined) {
+          if (text.startsWith('<<<') && text.endsWith('>>>')) v = NaN; // DCGM string blank
+          else return this.reject(lineNo, `invalid value "${text.slice(0, 40)}"`, buf, s, e);
+        } else v = slow;
+      }
+    }
+    let ts: number;
+    if (ts1 > ts0) {
+      let t = 0;
+      let p = ts0;
+      const neg = buf[p] === 45;
+      if (neg) p++;
+      if (p === ts1) return this.reject(lineNo, 'invalid timestamp', buf, s, e);
+      for (; p < ts1; p++) {
+        const c = buf[p]!;
+        if (c < 48 || c > 57) return this.reject(lineNo, 'invalid timestamp (expected integer milliseconds)', buf, s, e);
+        t = t * 10 + (c - 48);
+      }
+      ts = neg ? -t : t;
+    } else {
+      if (this.task.defaultTimeMs === null) {
+        this.missingTimestamps++;
+        return this.reject(lineNo, 'sample has no timestamp and the file has no time (pass --time)', buf, s, e);
+      }
+      ts = this.task.defaultTimeMs;
+    }
+
+    const name = this.lookupName(buf, ns, ne);
+    const se = this.lookupSeries(buf, ls, le);
+    if (!se.valid) return this.reject(lineNo, 'malformed label set', buf, s, e);
+    this.stats.samples++;
+    if (ts < this.tMin) this.tMin = ts;
+    if (ts > this.tMax) this.tMax = ts;
+    const info = se.info!;
+    const blank = v !== v || v === Infinity || v === -Infinity || isBlank(v);
+    if (name.col >= 0 && info.identity !== null && !info.mig) {
+      if (se.slotTs !== ts) {
+        if (se.hasSlot) this.flushSlot(se);
+        se.slotTs = ts;
+      }
+      if (!se.hasSlot) {
+        se.hasSlot = true;
+        this.open.push(se);
+        if (this.open.length > 65536) this.compactOpen();
+      }
+      const col = name.col;
+      if (se.vlen[col] !== 0) this.duplicates++;
+      if (blank || (col === MEMORY_TEMP_COL && v === 0)) se.vlen[col] = NULL_LEN;
+      else if (name.scale === 1 && plain) {
+        const vals = se.vals;
+        let o = col * VAL_WIDTH;
+        for (let p = vs; p < ve; p++) vals[o++] = buf[p]!;
+        se.vlen[col] = ve - vs;
+      } else {
+        const text = String(name.scale === 1 ? v : Math.round(v * name.scale * 1e6) / 1e6);
+        const o = col * VAL_WIDTH;
+        se.vlen[col] = Math.min(VAL_WIDTH, se.vals.length - o, Buffer.from(se.vals.buffer, se.vals.byteOffset + o, VAL_WIDTH).write(text, 'latin1'));
+      }
+    } else {
+      const w = this.out.other;
+      w.write(String(ts));
+      w.bytesFrom(se.otherPrefix, 0, se.otherPrefix.length);
+      w.bytesFrom(name.csv, 0, name.csv.length);
+      if (!blank) {
+        if (plain) w.bytesFrom(buf, vs, ve);
+        else w.write(String(v));
+      }
+      w.bytesFrom(se.labelsCsv, 0, se.labelsCsv.length);
+      this.stats.others++;
+    }
+  }
+
+  private compactOpen(): void {
+    this.open = this.open.filter((x) => x.hasSlot);
+  }
+
+  /**
+   * Parses complete lines of buf[0, avail) that start before `rangeEnd` (relative to buf[0]); the
+   * last line of the file may lack its newline. Returns the bytes consumed.
+   */
+  chunkUntil(buf: Buffer, avail: number, rangeEnd: number, atEof: boolean): number {
+    let p = 0;
+    while (p < avail && p < rangeEnd) {
+      const nl = buf.indexOf(NL, p);
+      if (nl === -1 || nl >= avail) {
+        if (!atEof) return p;
+        this.line(buf, p, avail);
+        return avail;
+      }
+      this.line(buf, p, nl);
+      p = nl + 1;
+    }
+    return p;
+  }
+
+  /** Parses every complete line in buf[s, e); returns where the unfinished last line starts. */
+  chunk(buf: Buffer, s: number, e: number, final: boolean): number {
+    let p = s;
+    for (;;) {
+      const nl = buf.indexOf(NL, p);
+      if (nl === -1 || nl >= e) break;
+      this.line(buf, p, nl);
+      p = nl + 1;
+    }
+    if (final && p < e) {
+      this.line(buf, p, e);
+      p = e;
+    }
+    return p;
+  }
+}
+
+const READ_SIZE = 4 << 20;
+
+/** Parses one task (a byte range of a plain file, or a whole gzip file) into the staging files. */
+export async function parsePromTask(task: PromTask, out: StagingFiles): Promise<PromResult> {
+  const parser = new PromTextParser(out, task);
+  let truncated = false;
+  if (task.gzip) truncated = await parseGzip(task.path, parser);
+  else parseRange(task, parser);
+  parser.finish();
+  return {
+    stats: parser.stats,
+    lines: parser.lines,
+    rejects: parser.rejects,
+    duplicates: parser.duplicates,
+    missingTimestamps: parser.missingTimestamps,
+    migSeries: parser.migSeries,
+    truncated,
+  };
+}
+
+function parseRange(task: PromTask, parser: PromTextParser): void {
+  const fd = fs.openSync(task.path, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    const end = task.end < 0 ? size : Math.min(task.end, size);
+    let buf = Buffer.allocUnsafe(READ_SIZE);
+    let pos = task.start;
+    // A range that starts mid-line leaves that line to the previous range.
+    if (pos > 0) {
+      const one = Buffer.alloc(1);
+      fs.readSync(fd, one, 0, 1, pos - 1);
+      if (one[0] !== NL) pos = nextLineStart(fd, pos, buf);
+    }
+    let carry = 0;
+    let filePos = pos; // file offset of buf[0]
+    while (filePos < end) {
+      if (carry === buf.length) {
+        const bigger = Buffer.allocUnsafe(buf.length * 2);
+        buf.copy(bigger, 0, 0, carry);
+        buf = bigger;
+      }
+      const n = fs.readSync(fd, buf, carry, buf.length - carry, filePos + carry);
+      const avail = carry + n;
+      const atEof = filePos + avail >= size;
+      const consumed = parser.chunkUntil(buf, avail, end - filePos, atEof);
+      filePos += consumed;
+      carry = avail - consumed;
+      if (carry > 0) buf.copy(buf, 0, consumed, avail);
+      if (atEof && carry === 0) break;
+      if (n === 0) break;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function nextLineStart(fd: number, pos: number, buf: Buffer): number {
+  for (;;) {
+    const n = fs.readSync(fd, buf, 0, buf.length, pos);
+    if (n === 0) return pos;
+    const nl = buf.indexOf(NL);
+    if (nl !== -1 && nl < n) return pos + nl + 1;
+    pos += n;
+  }
+}
+
+/** Streams a gzip file through the parser; returns true when the stream ended early (truncated). */
+async function parseGzip(file: string, parser: PromTextParser): Promise<boolean> {
+  let pending: Buffer = Buffer.alloc(0);
+  const feed = (data: Buffer): void => {
+    const all = pending.length ? Buffer.concat([pending, data]) : data;
+    const consumed = parser.chunk(all, 0, all.length, false);
+    pending = Buffer.from(all.subarray(consumed));
+  };
+  try {
+    const stream = fs.createReadStream(file, { highWaterMark: 1 << 20 }).pipe(zlib.createGunzip({ chunkSize: 1 << 20 }));
+    for await (const data of stream) feed(data as Buffer);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'Z_BUF_ERROR' || /unexpected end of file/i.test(err.message)) return true;
+    if (err.code === 'Z_DATA_ERROR') {
+      // corrupt data mid-stream: keep what came before, like a truncation
+      return true;
+    }
+    throw err;
+  }
+  if (pending.length) parser.chunk(pending, 0, pending.length, true);
+  return false;
+}
+
+export const PROM_METRIC_LINE = /^\s*[A-Za-z_:][A-Za-z0-9_:]*\s*(\{.*\})?\s+\S+(\s+-?\d+)?\s*$/;
+
+/** Confidence that `head` is exposition text: mostly sample lines and HELP/TYPE comments. */
+export function sniffPromText(head: string): number {
+  const lines = head.split(/\r?\n/).slice(0, 200).filter((l) => l.trim() !== '');
+  if (lines.length === 0) return 0;
+  let good = 0;
+  let samples = 0;
+  for (const l of lines) {
+    if (/^\s*#\s*(HELP|TYPE)\s/.test(l)) good++;
+    else if (PROM_METRIC_LINE.test(l)) {
+      good++;
+      samples++;
+    }
+  }
+  if (samples === 0) return 0;
+  return good / lines.length >= 0.5 ? 0.6 + 0.3 * (good / lines.length) : 0.2;
+}
+

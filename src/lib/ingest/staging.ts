@@ -1,0 +1,195 @@
+/**
+ * Staging files of one ingest run: parsers (in this thread or in workers) append CSV here, and DuckDB
+ * then merges, de-duplicates, sorts and writes Parquet from them. CSV keeps the hand-over cheap and
+ * streamed: no parser ever holds a whole source in memory.
+ */
+import fs from 'node:fs';
+import { ID_COLUMNS, VALUE_COLUMNS, type MetricRow, type OtherSample, type XidEvent } from '../schema.js';
+import type { IngestSink } from './types.js';
+
+export const WIDE_STAGING_COLUMNS: readonly string[] = ['time_ms', ...ID_COLUMNS.slice(1).map((c) => c.name), ...VALUE_COLUMNS.map((c) => c.name)];
+export const OTHER_STAGING_COLUMNS = ['time_ms', 'gpu_uuid', 'host', 'metric', 'value', 'labels'] as const;
+export const XID_STAGING_COLUMNS = ['time_ms', 'gpu_uuid', 'host', 'pci_bus_id', 'xid', 'source', 'message'] as const;
+
+/** CSV text field: empty for null, quoted when needed. */
+export function csvText(v: string | null | undefined): string {
+  if (v === null || v === undefined) return '';
+  return `"${v.replace(/"/g, '""').replace(/[\r\n]+/g, ' ')}"`;
+}
+
+export function csvNum(v: number | null | undefined): string {
+  return v === null || v === undefined || Number.isNaN(v) ? '' : String(v);
+}
+
+/** Buffered append-only file that takes strings and raw bytes; flushes in large writes. */
+export class BufferedFile {
+  private buf: Buffer;
+  private pos = 0;
+  private fd: number;
+  bytes = 0;
+  constructor(readonly file: string, size = 1 << 20) {
+    this.buf = Buffer.allocUnsafe(size);
+    this.fd = fs.openSync(file, 'a');
+  }
+  write(s: string): void {
+    if (s.length * 3 > this.buf.length - this.pos) {
+      this.flush();
+      if (s.length * 3 > this.buf.length) {
+        const b = Buffer.from(s);
+        fs.writeSync(this.fd, b);
+        this.bytes += b.length;
+        return;
+      }
+    }
+    this.pos += this.buf.write(s, this.pos);
+  }
+  /** Copies src[s, e) as is. */
+  bytesFrom(src: Uint8Array, s: number, e: number): void {
+    const n = e - s;
+    if (n > this.buf.length - this.pos) {
+      this.flush();
+      if (n > this.buf.length) {
+        fs.writeSync(this.fd, src, s, n);
+        this.bytes += n;
+        return;
+      }
+    }
+    const b = this.buf;
+    let p = this.pos;
+    if (n < 64) for (let i = s; i < e; i++) b[p++] = src[i]!;
+    else {
+      b.set(src.subarray(s, e), p);
+      p += n;
+    }
+    this.pos = p;
+  }
+  /** Appends one byte (a separator). */
+  byte(c: number): void {
+    if (this.pos >= this.buf.length) this.flush();
+    this.buf[this.pos++] = c;
+  }
+  flush(): void {
+    if (this.pos === 0) return;
+    fs.writeSync(this.fd, this.buf, 0, this.pos);
+    this.bytes += this.pos;
+    this.pos = 0;
+  }
+  close(): void {
+    this.flush();
+    fs.closeSync(this.fd);
+  }
+}
+
+export interface RejectRecord {
+  file: string;
+  line: number;
+  reason: string;
+  text: string;
+}
+
+export interface FileStats {
+  samples: number;
+  rows: number;
+  others: number;
+  xids: number;
+  rejected: number;
+  warnings: string[];
+  timeMin: number | null;
+  timeMax: number | null;
+}
+
+export function emptyStats(): FileStats {
+  return { samples: 0, rows: 0, others: 0, xids: 0, rejected: 0, warnings: [], timeMin: null, timeMax: null };
+}
+
+export interface StagingFiles {
+  wide: BufferedFile;
+  other: BufferedFile;
+  xid: BufferedFile;
+  rejects: BufferedFile;
+}
+
+export function openStaging(dir: string, tag: string): StagingFiles {
+  return {
+    wide: new BufferedFile(`${dir}/wide-${tag}.csv`),
+    other: new BufferedFile(`${dir}/other-${tag}.csv`),
+    xid: new BufferedFile(`${dir}/xid-${tag}.csv`),
+    rejects: new BufferedFile(`${dir}/rejects-${tag}.jsonl`),
+  };
+}
+
+export function closeStaging(s: StagingFiles): void {
+  s.wide.close();
+  s.other.close();
+  s.xid.close();
+  s.rejects.close();
+}
+
+export function wideIdentityCsv(r: Omit<MetricRow, 'time_ms' | 'values'>): string {
+  return `${csvText(r.gpu_uuid)},${csvText(r.host)},${csvNum(r.gpu_index)},${csvText(r.model)},${csvText(r.pci_bus_id)},${csvText(r.driver_version)}`;
+}
+
+export function otherCsvLine(s: OtherSample): string {
+  return `${s.time_ms},${csvText(s.gpu_uuid)},${csvText(s.host)},${csvText(s.metric)},${csvNum(s.value)},${csvText(JSON.stringify(s.labels))}\n`;
+}
+
+/**
+ * The sink the line-based parsers write to. Rows are written as they come; partial rows for the
+ * same GPU and instant are merged later by the ingest query.
+ */
+export class StagingSink implements IngestSink {
+  readonly stats: FileStats = emptyStats();
+  private warned = new Set<string>();
+  constructor(
+    private readonly files: StagingFiles,
+    private readonly fileName: string,
+    private readonly onReject?: (r: RejectRecord) => void,
+  ) {}
+
+  private seeTime(t: number): void {
+    if (this.stats.timeMin === null || t < this.stats.timeMin) this.stats.timeMin = t;
+    if (this.stats.timeMax === null || t > this.stats.timeMax) this.stats.timeMax = t;
+  }
+
+  row(r: MetricRow): void {
+    let line = `${r.time_ms},${wideIdentityCsv(r)}`;
+    let n = 0;
+    for (const c of VALUE_COLUMNS) {
+      const v = r.values[c.name];
+      if (v !== undefined) n++;
+      line += `,${csvNum(v)}`;
+    }
+    this.files.wide.write(`${line}\n`);
+    this.stats.samples += n;
+    this.stats.rows++;
+    this.seeTime(r.time_ms);
+  }
+
+  other(s: OtherSample): void {
+    this.files.other.write(otherCsvLine(s));
+    this.stats.samples++;
+    this.stats.others++;
+    this.seeTime(s.time_ms);
+  }
+
+  xid(e: XidEvent): void {
+    this.files.xid.write(
+      `${e.time_ms},${csvText(e.gpu_uuid)},${csvText(e.host)},${csvText(e.pci_bus_id)},${e.xid},${csvText(e.source)},${csvText(e.message)}\n`,
+    );
+    this.stats.xids++;
+    this.seeTime(e.time_ms);
+  }
+
+  reject(line: number, reason: string, text: string): void {
+    const rec: RejectRecord = { file: this.fileName, line, reason, text: text.length > 2000 ? `${text.slice(0, 2000)}…` : text };
+    this.files.rejects.write(`${JSON.stringify(rec)}\n`);
+    this.stats.rejected++;
+    this.onReject?.(rec);
+  }
+
+  warn(message: string): void {
+    if (this.warned.has(message)) return;
+    this.warned.add(message);
+    this.stats.warnings.push(message);
+  }
+}

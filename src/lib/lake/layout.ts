@@ -1,0 +1,52 @@
+/**
+ * Where everything lives inside a lake (DESIGN §2). Partition keys are dates only; no user value
+ * ever becomes part of a path except the lake folder itself.
+ */
+import path from 'node:path';
+
+export const PARTITIONED_TABLES = ['metrics', 'metrics_other', 'xid_events'] as const;
+export type PartitionedTable = (typeof PARTITIONED_TABLES)[number];
+
+export interface LakeLayout {
+  root: string;
+  table(name: PartitionedTable): string;
+  partition(name: PartitionedTable, date: string): string;
+  /** Glob DuckDB reads for a partitioned table. */
+  glob(name: PartitionedTable): string;
+  ingestDir: string;
+  manifestDir: string;
+  manifestGlob: string;
+  rejectsDir: string;
+  journalDir: string;
+  tmpDir: string;
+  gpusDir: string;
+  gpusGlob: string;
+  lockFile: string;
+}
+
+export function lakeLayout(root: string): LakeLayout {
+  const abs = path.resolve(root);
+  const ingestDir = path.join(abs, '_ingest');
+  return {
+    root: abs,
+    table: (name) => path.join(abs, name),
+    partition: (name, date) => path.join(abs, name, `date=${date}`),
+    glob: (name) => path.join(abs, name, '*', '*.parquet'),
+    ingestDir,
+    manifestDir: path.join(ingestDir, 'manifest'),
+    manifestGlob: path.join(ingestDir, 'manifest', '*.parquet'),
+    rejectsDir: path.join(ingestDir, 'rejects'),
+    journalDir: path.join(ingestDir, 'journal'),
+    tmpDir: path.join(abs, '_tmp'),
+    gpusDir: path.join(abs, 'gpus'),
+    gpusGlob: path.join(abs, 'gpus', '*.parquet'),
+    lockFile: path.join(abs, '_ingest', 'lock'),
+  };
+}
+
+/** A new id for one run: sortable by time, unique across processes. */
+export function newRunId(nowMs: number = Date.now()): string {
+  const stamp = new Date(nowMs).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const rand = Math.floor(Math.random() * 0xffffff).toString(16).padStart(6, '0');
+  return `${stamp}-${process.pid}-${rand}`;
+}
