@@ -75,25 +75,33 @@ const REASON_BITS: ReadonlyMap<string, number> = new Map([
   ['displayclocks', 0x100], ['displayclocksetting', 0x100], ['displayclock', 0x100],
 ]);
 
-/** `DCGM_CLOCKS_EVENT_REASON_SW_POWER_CAP`, `nvmlClocksThrottleReasonSwPowerCap` → `swpowercap`. */
+/** `DCGM_CLOCKS_EVENT_REASON_SW_POWER_CAP`, `nvmlClocksThrottleReasonSwPowerCap`, `SW Power Cap` → `swpowercap`. */
 function reasonKey(name: string): string {
-  return name.toLowerCase().replace(/[\s_-]/g, '').replace(/^(dcgm|nvml)?clocks?(event|throttle)reasons?/, '');
+  return name
+    .replace(/^(?:dcgm_)?clocks?_(?:event|throttle)_reasons?_/i, '')
+    .replace(/^(?:nvml)?Clocks?(?:Event|Throttle)Reason(?=[A-Z])/, '')
+    .toLowerCase()
+    .replace(/[\s_-]/g, '');
 }
 
-/** A throttle value as an integer, `0x…` hex, or a `,`/`|` list of reason names (OR-ed together). */
+/**
+ * A throttle value: an integer, `0x…` hex, a reason name, or a `,`/`|` list of them OR-ed together
+ * (BigInt, so 64-bit masks survive the OR).
+ */
 export function parseThrottle(text: string): number | { error: string } {
-  if (/^\d+$/.test(text)) return Number(text);
-  if (/^\d+\.0*$/.test(text)) return Number.parseInt(text, 10);
-  if (/^0x[0-9a-f]+$/i.test(text)) return Number.parseInt(text.slice(2), 16);
-  let mask = 0;
+  let mask = 0n;
   for (const part of text.split(/[,|]/)) {
-    const name = part.trim();
-    if (name === '') continue;
-    const bit = REASON_BITS.get(reasonKey(name));
-    if (bit === undefined) return { error: `unknown clock event reason "${name}"` };
-    mask |= bit;
+    const p = part.trim();
+    if (p === '') continue;
+    if (/^\d+(?:\.0*)?$/.test(p)) mask |= BigInt(p.replace(/\..*$/, ''));
+    else if (/^0x[0-9a-f]+$/i.test(p)) mask |= BigInt(p);
+    else {
+      const bit = REASON_BITS.get(reasonKey(p));
+      if (bit === undefined) return { error: `unknown clock event reason "${p}"` };
+      mask |= BigInt(bit);
+    }
   }
-  return mask;
+  return Number(mask);
 }
 
 const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;

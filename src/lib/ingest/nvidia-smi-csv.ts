@@ -55,7 +55,11 @@ const CANONICAL_FIELDS: ReadonlyMap<string, CanonicalField> = new Map([
   ['clocks_event_reasons_counters.sw_power_cap', F('power_violation_us', 'us')],
 ]);
 
+/** The unit a canonical column's value is in after conversion, for fields also kept in metrics_other. */
+const CONVERTED_UNIT: Partial<Record<ValueColumn, string>> = { power_usage: 'W', power_limit: 'W' };
+
 /** Summed into thermal_violation_us (µs); each part is also kept in metrics_other. */
+const THERMAL_FIELD = F('thermal_violation_us', 'us');
 const THERMAL_PARTS: ReadonlySet<string> = new Set([
   'clocks_event_reasons_counters.sw_thermal_slowdown',
   'clocks_event_reasons_counters.hw_thermal_slowdown',
@@ -320,7 +324,7 @@ function parseRow(cols: readonly Column[], fields: readonly string[], st: RowSta
       }
       case 'thermal': {
         hasThermal = true;
-        const v = canonicalValue(readCell(raw, name), F('thermal_violation_us', 'us'), col, raw);
+        const v = canonicalValue(readCell(raw, name), THERMAL_FIELD, col, raw);
         if (v !== null && typeof v === 'object') return v;
         if (v !== null) {
           thermal.push(v);
@@ -375,10 +379,10 @@ function parseRow(cols: readonly Column[], fields: readonly string[], st: RowSta
   } else if (pci !== null) {
     const known = st.ids.pci(host, pci);
     identity = known ? fillFrom(identity, known) : { ...identity, gpu_uuid: `pci:${host ?? 'unknown-host'}:${pci}` };
-  } else if (gpuIndex !== null && st.ids.index(host, gpuIndex) !== null) {
-    identity = fillFrom(identity, st.ids.index(host, gpuIndex)!);
   } else {
-    return { error: 'no uuid, pci.bus_id or known index to identify the GPU' };
+    const known = gpuIndex === null ? null : st.ids.index(host, gpuIndex);
+    if (known === null) return { error: 'no uuid, pci.bus_id or known index to identify the GPU' };
+    identity = fillFrom(identity, known);
   }
 
   const values: Partial<Record<ValueColumn, number | null>> = {};
@@ -389,7 +393,8 @@ function parseRow(cols: readonly Column[], fields: readonly string[], st: RowSta
     // A field that lost to a preferred alias (power.draw.instant, power.limit) is still a signal.
     for (const c of list) {
       if (c !== chosen && c.value !== null) {
-        pending.push({ metric: c.col.field.name, value: c.value, labels: c.col.field.unit ? { unit: c.col.field.unit } : {} });
+        const unit = c.col.field.unit === null ? null : CONVERTED_UNIT[column] ?? c.col.field.unit;
+        pending.push({ metric: c.col.field.name, value: c.value, labels: unit === null ? {} : { unit } });
       }
     }
   }
@@ -409,7 +414,8 @@ function sniff(head: string): number {
   if (first === undefined) return 0;
   const header = readHeader(splitFields(first));
   if (!header) return 0;
-  const telling = header.some((f) => f.name === 'uuid' || f.name === 'pci.bus_id' || (f.name.includes('.') && isKnownField(f.name)));
+  // Not `gpu_uuid`: that alias is also the lake's own column name, which the CSV-export parser claims.
+  const telling = header.some((f) => f.raw === 'uuid' || f.name === 'pci.bus_id' || (f.name.includes('.') && isKnownField(f.name)));
   return telling ? 0.9 : 0;
 }
 

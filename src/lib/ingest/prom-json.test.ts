@@ -304,6 +304,12 @@ describe('promJsonParser: other shapes', () => {
     expect(rec.rejects).toEqual([]);
   });
 
+  it('accepts a list of responses (jq -s)', async () => {
+    const resp = (ts: number, v: string): string => `{"status":"success","data":{"resultType":"vector","result":[${item(ts, v)}]}}`;
+    const rec = await runParser(promJsonParser, `[${resp(1773120000, '50')},${resp(1773120060, '53')}]`);
+    expect(rec.rows.map((r) => [r.time_ms, r.values.gpu_temp])).toEqual([[1773120000000, 50], [1773120060000, 53]]);
+  });
+
   it('passes on Prometheus warnings once', async () => {
     const resp = `{"status":"success","warnings":["PromQL info: metric might not be a counter"],"data":{"resultType":"vector","result":[${item(1773120000, '50')}]}}`;
     const rec = await runParser(promJsonParser, `${resp}\n${resp}\n`);

@@ -395,7 +395,7 @@ class Emitter {
       this.remembered.add(id.gpu_uuid);
       this.ctx.resolver.remember(id);
     }
-    if (info.mig) this.migSeries.add(seriesKey(name, labels));
+    if (info.mig && id) this.migSeries.add(seriesKey(name, labels));
     if (name === UNNAMED_METRIC) this.unnamedSeries.add(seriesKey(name, labels));
     const named = [...HOST_LABELS, ...EXPORTED_HOST_LABELS].some((n) => (labels[n] ?? '') !== '');
     if (id && !named && this.ctx.host === null && instanceHost !== null) this.hostFromInstance.set(id.gpu_uuid, instanceHost);

@@ -1,0 +1,81 @@
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand } from '../lib/cli/base-command.js';
+import { InputError } from '../lib/cli/errors.js';
+import { renderJson, renderRecord } from '../lib/cli/output.js';
+import { ingest } from '../lib/ingest/pipeline.js';
+import { INPUT_FORMATS } from '../lib/ingest/types.js';
+import { checkTimeZone, localTimeZone, parseDuration, parseInstant } from '../lib/time.js';
+
+export default class Ingest extends BaseCommand<typeof Ingest> {
+  static override summary = 'Read DCGM telemetry into the Parquet lake.';
+  static override description = `Reads dcgm-exporter scrapes (any exporter version, with or without timestamps), Prometheus HTTP API JSON, nvidia-smi --query-gpu CSV, dcgmi dmon / nvidia-smi dmon tables, kernel logs with NVRM Xid lines, and CSV exports of telemetry tables. PATH may be a file, a folder (read recursively), a glob, or - for stdin; .gz files are read as they are. The format is detected from the content.
+
+Re-ingesting a source adds nothing; rows the lake already has for the same GPU and time are dropped. Malformed lines are recorded in <lake>/_ingest/rejects/ and the first few shown; the valid lines around them are kept. A killed run leaves the lake as it was.
+
+Exit codes: 0 something was ingested (or everything was already there), 1 the run failed, 2 bad flags or nothing ingestible.`;
+
+  static override examples = [
+    '<%= config.bin %> ingest spool/',
+    '<%= config.bin %> ingest "spool/**/*.prom.gz" --lake /data/gpu-lake',
+    'curl -s localhost:9400/metrics | <%= config.bin %> ingest - --time now',
+    '<%= config.bin %> ingest smi.csv --host node-17 --tz Europe/Berlin',
+    '<%= config.bin %> ingest dmon.txt --host node-17 --time 2026-11-25T10:00:00Z --interval 1s',
+    '<%= config.bin %> ingest /var/log/kern.log --host node-17 --json',
+  ];
+
+  static override strict = false;
+  static override args = {
+    path: Args.string({ description: 'files, folders, globs, or - for stdin', required: true }),
+  };
+
+  static override flags = {
+    'format-in': Flags.option({ summary: 'Input format; auto detects it from the content.', options: INPUT_FORMATS, default: 'auto' as const })(),
+    host: Flags.string({ summary: 'Host name for sources that do not carry one (nvidia-smi CSV, dmon, dmesg).' }),
+    time: Flags.string({ summary: 'Time of untimestamped sources: ISO-8601, epoch seconds, or now (dmon: the start).' }),
+    tz: Flags.string({ summary: "Zone of local timestamps (nvidia-smi, dmesg -T, journalctl); default the machine's." }),
+    interval: Flags.string({ summary: 'Sampling interval of dmon rows, e.g. 1s, 5s (default 1s).' }),
+    'gpu-map': Flags.string({ summary: 'CSV (host,gpu_index,gpu_uuid[,pci_bus_id]) mapping dmon entity ids to GPUs.' }),
+    threads: Flags.integer({ summary: 'Parser threads (default: one per core).', min: 1, max: 64 }),
+  };
+
+  public async run(): Promise<void> {
+    const f = this.flags;
+    const inputs = this.positional.length > 0 ? this.positional : [this.args.path];
+    const tz = checkTimeZone(f.tz ?? localTimeZone());
+    const progress = this.makeProgress();
+    let shown = 0;
+    const summary = await ingest({
+      lake: this.lakeDir,
+      inputs,
+      formatIn: f['format-in'],
+      host: f.host ?? null,
+      timeMs: f.time ? parseInstant(f.time) : null,
+      tz,
+      intervalMs: f.interval ? parseDuration(f.interval) : null,
+      gpuMap: f['gpu-map'] ?? null,
+      threads: f.threads,
+      progress,
+      onReject: (r) => {
+        shown++;
+        process.stderr.write(`rejected ${r.file}:${r.line}: ${r.reason}\n    ${r.text.slice(0, 160)}\n`);
+      },
+      onWarning: (m) => this.note(`warning: ${m}`),
+    });
+    progress.done();
+    if (summary.rejected > shown && shown > 0) process.stderr.write(`… ${summary.rejected - shown} more rejected lines in ${summary.rejects_file}\n`);
+    for (const s of summary.sources) {
+      if (s.status === 'not-telemetry' || s.status === 'failed' || s.status === 'empty') this.note(`skipped ${s.file}: ${s.message ?? s.status}`);
+    }
+    const already = summary.sources.filter((s) => s.status === 'already-ingested').length;
+    if (already) this.note(`${already} source${already === 1 ? '' : 's'} already in the lake, skipped`);
+    const { sources, ...totals } = summary;
+    if (this.outputFormat === 'json') {
+      this.out(renderJson({ ...totals, sources }));
+      return;
+    }
+    const line = `ingested ${summary.files} file(s): ${summary.samples} samples → ${summary.rows} new rows for ${summary.gpus} GPUs, ${summary.other_samples} other samples, ${summary.xid_events} Xid events; ${summary.rejected} rejected, ${summary.skipped_files} skipped, ${summary.duplicates_dropped} duplicate rows dropped (${summary.elapsed_s.toFixed(1)} s)`;
+    if (this.outputFormat === 'csv') this.out(renderRecord(totals, 'csv'));
+    else if (!this.quiet) this.out(line);
+    if (summary.rows === 0 && summary.samples === 0 && already === 0) throw new InputError('nothing was ingested');
+  }
+}

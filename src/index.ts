@@ -1,0 +1,1 @@
+export { ingest, type IngestOptions, type IngestSummary } from './lib/ingest/pipeline.js';

@@ -1,0 +1,145 @@
+/**
+ * The one place where lake paths meet SQL: views over the lake's Parquet files (and over a run's
+ * staging CSV). Every other query reads these views. An empty table is an empty typed view, so
+ * queries work on a new lake too.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { METRIC_COLUMNS, OTHER_COLUMNS, VALUE_COLUMNS, XID_COLUMNS } from '../schema.js';
+import type { LakeLayout, PartitionedTable } from '../lake/layout.js';
+import { quotePath, type Db } from './duckdb.js';
+
+export const MANIFEST_COLUMNS = [
+  { name: 'run_id', type: 'VARCHAR' },
+  { name: 'ingested_at', type: 'TIMESTAMP' },
+  { name: 'path', type: 'VARCHAR' },
+  { name: 'size', type: 'BIGINT' },
+  { name: 'mtime', type: 'TIMESTAMP' },
+  { name: 'sha256', type: 'VARCHAR' },
+  { name: 'format', type: 'VARCHAR' },
+  { name: 'samples', type: 'BIGINT' },
+  { name: 'rows', type: 'BIGINT' },
+  { name: 'rejected', type: 'BIGINT' },
+  { name: 'truncated', type: 'BOOLEAN' },
+  { name: 'time_min', type: 'TIMESTAMP' },
+  { name: 'time_max', type: 'TIMESTAMP' },
+] as const;
+
+export const GPU_COLUMNS = [
+  { name: 'gpu_uuid', type: 'VARCHAR' },
+  { name: 'host', type: 'VARCHAR' },
+  { name: 'gpu_index', type: 'INTEGER' },
+  { name: 'model', type: 'VARCHAR' },
+  { name: 'pci_bus_id', type: 'VARCHAR' },
+  { name: 'driver_version', type: 'VARCHAR' },
+  { name: 'first_seen', type: 'TIMESTAMP' },
+  { name: 'last_seen', type: 'TIMESTAMP' },
+] as const;
+
+type Cols = readonly { name: string; type: string }[];
+
+function emptySelect(cols: Cols, extra = ''): string {
+  return `SELECT ${cols.map((c) => `CAST(NULL AS ${c.type}) AS ${c.name}`).join(', ')}${extra} WHERE false`;
+}
+
+function hasParquet(dir: string, depth: number): boolean {
+  if (!fs.existsSync(dir)) return false;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (e.isFile() && e.name.endsWith('.parquet') && depth === 0) return true;
+    if (e.isDirectory() && depth > 0 && hasParquet(path.join(dir, e.name), depth - 1)) return true;
+  }
+  return false;
+}
+
+const TABLE_COLUMNS: Record<PartitionedTable, Cols> = {
+  metrics: METRIC_COLUMNS,
+  metrics_other: OTHER_COLUMNS,
+  xid_events: XID_COLUMNS,
+};
+
+/** Creates (or replaces) the views metrics, metrics_other, xid_events, manifest, gpus. */
+export async function createLakeViews(db: Db, layout: LakeLayout): Promise<void> {
+  for (const t of Object.keys(TABLE_COLUMNS) as PartitionedTable[]) {
+    const sql = hasParquet(layout.table(t), 1)
+      ? `SELECT * FROM read_parquet(${quotePath(layout.glob(t))}, hive_partitioning = true, hive_types = {'date': DATE}, union_by_name = true)`
+      : emptySelect(TABLE_COLUMNS[t], ', CAST(NULL AS DATE) AS date');
+    await db.exec(`view ${t}`, `CREATE OR REPLACE TEMP VIEW ${t} AS ${sql}`);
+  }
+  const manifest = hasParquet(layout.manifestDir, 0)
+    ? `SELECT * FROM read_parquet(${quotePath(layout.manifestGlob)}, union_by_name = true)`
+    : emptySelect(MANIFEST_COLUMNS);
+  await db.exec('view manifest', `CREATE OR REPLACE TEMP VIEW manifest AS ${manifest}`);
+  const gpus = hasParquet(layout.gpusDir, 0) ? `SELECT * FROM read_parquet(${quotePath(layout.gpusGlob)})` : emptySelect(GPU_COLUMNS);
+  await db.exec('view gpus', `CREATE OR REPLACE TEMP VIEW gpus AS ${gpus}`);
+}
+
+/** Files currently in the lake for one table (for compaction and journals). */
+export function listParquet(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...listParquet(p));
+    else if (e.isFile() && e.name.endsWith('.parquet')) out.push(p);
+  }
+  return out.sort();
+}
+
+function csvColumns(cols: readonly { name: string; type: string }[]): string {
+  return `{${cols.map((c) => `'${c.name}': '${c.type}'`).join(', ')}}`;
+}
+
+export const STAGED_WIDE_COLUMNS = [
+  { name: 'time_ms', type: 'BIGINT' },
+  { name: 'gpu_uuid', type: 'VARCHAR' },
+  { name: 'host', type: 'VARCHAR' },
+  { name: 'gpu_index', type: 'INTEGER' },
+  { name: 'model', type: 'VARCHAR' },
+  { name: 'pci_bus_id', type: 'VARCHAR' },
+  { name: 'driver_version', type: 'VARCHAR' },
+  // every value is staged as DOUBLE and cast to its lake type when the rows are merged
+  ...VALUE_COLUMNS.map((c) => ({ name: c.name, type: 'DOUBLE' })),
+] as const;
+
+export const STAGED_OTHER_COLUMNS = [
+  { name: 'time_ms', type: 'BIGINT' },
+  { name: 'gpu_uuid', type: 'VARCHAR' },
+  { name: 'host', type: 'VARCHAR' },
+  { name: 'metric', type: 'VARCHAR' },
+  { name: 'value', type: 'DOUBLE' },
+  { name: 'labels', type: 'VARCHAR' },
+] as const;
+
+export const STAGED_XID_COLUMNS = [
+  { name: 'time_ms', type: 'BIGINT' },
+  { name: 'gpu_uuid', type: 'VARCHAR' },
+  { name: 'host', type: 'VARCHAR' },
+  { name: 'pci_bus_id', type: 'VARCHAR' },
+  { name: 'xid', type: 'INTEGER' },
+  { name: 'source', type: 'VARCHAR' },
+  { name: 'message', type: 'VARCHAR' },
+] as const;
+
+/** Views staged_wide, staged_other, staged_xid over a run's staging CSV files. */
+export async function createStagingViews(db: Db, stagingDir: string): Promise<void> {
+  const defs = [
+    ['staged_wide', 'wide-', STAGED_WIDE_COLUMNS],
+    ['staged_other', 'other-', STAGED_OTHER_COLUMNS],
+    ['staged_xid', 'xid-', STAGED_XID_COLUMNS],
+  ] as const;
+  for (const [view, prefix, cols] of defs) {
+    const files = fs
+      .readdirSync(stagingDir)
+      .filter((f) => f.startsWith(prefix) && f.endsWith('.csv') && fs.statSync(path.join(stagingDir, f)).size > 0)
+      .map((f) => path.join(stagingDir, f));
+    const sql = files.length
+      ? `SELECT * FROM read_csv([${files.map(quotePath).join(', ')}], columns = ${csvColumns(cols)}, header = false, auto_detect = false, delim = ',', quote = '"', escape = '"', nullstr = '', parallel = true)`
+      : emptySelect(cols);
+    await db.exec(`view ${view}`, `CREATE OR REPLACE TEMP VIEW ${view} AS ${sql}`);
+  }
+}
+
+/** COPY target inside a run's staging folder. */
+export function stagingTarget(stagingDir: string, name: string): string {
+  return quotePath(path.join(stagingDir, name));
+}

@@ -1,0 +1,499 @@
+/**
+ * `gpuhealth ingest`: sources → staging CSV (parsers) → DuckDB merge/dedupe → Parquet → one atomic
+ * commit (lake/txn.ts). The lake lock is held throughout; nothing is visible until the commit.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { InputError } from '../cli/errors.js';
+import { NO_PROGRESS, type ProgressFn } from '../cli/progress.js';
+import { Db } from '../db/duckdb.js';
+import { createLakeViews, createStagingViews, stagingTarget } from '../db/lake-views.js';
+import { acquireLock } from '../lake/lock.js';
+import { lakeLayout, newRunId, type LakeLayout, type PartitionedTable } from '../lake/layout.js';
+import { commit, recover, stagingDir, type CommitHooks } from '../lake/txn.js';
+import type { GpuIdentity } from '../schema.js';
+import * as Q from '../sql/ingest.js';
+import { isoUtc, timeFromFileName } from '../time.js';
+import { csvExportParser } from './csv-export.js';
+import { dmesgParser } from './dmesg.js';
+import { dmonParser } from './dmon.js';
+import { expandInput, isGzip, looksBinary, readHead, spoolStdin, type SourceFile } from './inputs.js';
+import { readLines } from './lines.js';
+import { nvidiaSmiCsvParser } from './nvidia-smi-csv.js';
+import { defaultParseThreads, runPromTasks } from './prom-pool.js';
+import { promJsonParser } from './prom-json.js';
+import { sniffPromText, type PromTask } from './prom-text.js';
+import { closeStaging, emptyStats, openStaging, StagingSink, type FileStats, type RejectRecord } from './staging.js';
+import type { ConcreteFormat, GpuResolver, InputFormat, Parser } from './types.js';
+
+const LINE_PARSERS: readonly Parser[] = [promJsonParser, nvidiaSmiCsvParser, csvExportParser, dmonParser, dmesgParser];
+/** Formats that need GPUs other sources identified (entity indexes, PCI addresses): parsed last. */
+const NEEDS_MAPPING: ReadonlySet<ConcreteFormat> = new Set(['dmon', 'dmesg']);
+const SPLIT_BYTES = 32 << 20;
+
+export interface IngestOptions {
+  lake: string;
+  inputs: readonly string[];
+  formatIn?: InputFormat;
+  host?: string | null;
+  /** --time: the time of untimestamped sources (ms). */
+  timeMs?: number | null;
+  tz?: string;
+  intervalMs?: number | null;
+  /** --gpu-map: CSV with host, gpu_index, gpu_uuid[, pci_bus_id]. */
+  gpuMap?: string | null;
+  stdin?: NodeJS.ReadableStream;
+  threads?: number;
+  progress?: ProgressFn;
+  /** Called for the first rejects as they are found (the command shows a few on stderr). */
+  onReject?: (r: RejectRecord) => void;
+  /** Called for warnings about one source. */
+  onWarning?: (message: string) => void;
+  lockWaitMs?: number;
+  commitHooks?: CommitHooks;
+  cwd?: string;
+}
+
+export interface FileOutcome {
+  file: string;
+  format: ConcreteFormat | null;
+  status: 'ingested' | 'already-ingested' | 'not-telemetry' | 'empty' | 'failed';
+  samples: number;
+  rejected: number;
+  truncated: boolean;
+  message?: string;
+}
+
+export interface IngestSummary {
+  run_id: string;
+  lake: string;
+  files: number;
+  samples: number;
+  rows: number;
+  gpus: number;
+  other_samples: number;
+  xid_events: number;
+  rejected: number;
+  duplicates_dropped: number;
+  skipped_files: number;
+  truncated_files: number;
+  time_min: string | null;
+  time_max: string | null;
+  rejects_file: string | null;
+  elapsed_s: number;
+  sources: FileOutcome[];
+}
+
+interface Planned {
+  src: SourceFile;
+  format: ConcreteFormat;
+  size: number;
+  mtimeMs: number;
+  sha256: string;
+  defaultTimeMs: number | null;
+  defaultTimeSource: 'flag' | 'file name' | 'mtime' | 'none';
+}
+
+async function sha256Of(file: string): Promise<string> {
+  const h = crypto.createHash('sha256');
+  for await (const chunk of fs.createReadStream(file, { highWaterMark: 4 << 20 })) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+export function detectFormat(head: string): { format: ConcreteFormat | null; confidence: number } {
+  let best: { format: ConcreteFormat | null; confidence: number } = { format: null, confidence: 0 };
+  const prom = sniffPromText(head);
+  if (prom > best.confidence) best = { format: 'prom', confidence: prom };
+  for (const p of LINE_PARSERS) {
+    const c = p.sniff(head);
+    if (c > best.confidence) best = { format: p.format, confidence: c };
+  }
+  return best.confidence >= 0.5 ? best : { format: null, confidence: best.confidence };
+}
+
+class Resolver implements GpuResolver {
+  private list: GpuIdentity[] = [];
+  private seen = new Set<string>();
+  add(id: GpuIdentity): void {
+    const key = `${id.gpu_uuid}|${id.host}|${id.gpu_index}|${id.pci_bus_id}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    this.list.push(id);
+  }
+  byIndex(host: string | null, index: number): GpuIdentity | null {
+    const hits = this.list.filter((g) => g.gpu_index === index && (host === null || g.host === host));
+    return hits.length >= 1 && new Set(hits.map((h) => h.gpu_uuid)).size === 1 ? hits[hits.length - 1]! : hits.at(-1) ?? null;
+  }
+  byPci(host: string | null, pci: string): GpuIdentity | null {
+    return this.list.filter((g) => g.pci_bus_id === pci && (host === null || g.host === host)).at(-1) ?? null;
+  }
+  remember(id: GpuIdentity): void {
+    this.add(id);
+  }
+}
+
+function readGpuMap(file: string): GpuIdentity[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    throw new InputError(`cannot read --gpu-map ${file}`);
+  }
+  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '' && !l.startsWith('#'));
+  const header = (lines.shift() ?? '').split(',').map((h) => h.trim());
+  const col = (n: string) => header.indexOf(n);
+  if (col('gpu_uuid') < 0 || col('gpu_index') < 0) {
+    throw new InputError(`--gpu-map ${file}: header must name gpu_uuid and gpu_index (and host, pci_bus_id optionally)`);
+  }
+  return lines.map((l, i) => {
+    const f = l.split(',').map((x) => x.trim());
+    const idx = Number(f[col('gpu_index')]);
+    if (!Number.isInteger(idx)) throw new InputError(`--gpu-map ${file}:${i + 2}: gpu_index "${f[col('gpu_index')]}" is not an integer`);
+    return {
+      gpu_uuid: f[col('gpu_uuid')]!,
+      host: col('host') >= 0 ? f[col('host')] || null : null,
+      gpu_index: idx,
+      model: null,
+      pci_bus_id: col('pci_bus_id') >= 0 ? f[col('pci_bus_id')] || null : null,
+      driver_version: null,
+    };
+  });
+}
+
+export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
+  const started = Date.now();
+  const progress = opts.progress ?? NO_PROGRESS;
+  const layout = lakeLayout(opts.lake);
+  for (const arg of opts.inputs) if (arg !== '-') expandInput(arg, opts.cwd); // fail on a typo before touching the lake
+  fs.mkdirSync(layout.root, { recursive: true });
+  const lock = await acquireLock(layout.lockFile, { waitMs: opts.lockWaitMs ?? 60_000 });
+  const runId = newRunId();
+  let db: Db | null = null;
+  try {
+    recover(layout);
+    const stage = stagingDir(layout, runId);
+    db = await Db.open({ tempDir: path.join(stage, 'duckdb-tmp'), memoryLimit: process.env.GPUHEALTH_MEMORY_LIMIT ?? '2GB' });
+    await createLakeViews(db, layout);
+    const summary = await runIngest(db, layout, runId, stage, opts, progress);
+    summary.elapsed_s = (Date.now() - started) / 1000;
+    return summary;
+  } finally {
+    db?.close();
+    fs.rmSync(path.join(layout.tmpDir, runId), { recursive: true, force: true });
+    lock.release();
+  }
+}
+
+async function runIngest(db: Db, layout: LakeLayout, runId: string, stage: string, opts: IngestOptions, progress: ProgressFn): Promise<IngestSummary> {
+  // 1. what to read
+  const sources: SourceFile[] = [];
+  for (const arg of opts.inputs) {
+    if (arg === '-') {
+      const file = await spoolStdin(opts.stdin ?? process.stdin, stage);
+      sources.push({ path: file, display: '-', gzip: isGzip(file) });
+      continue;
+    }
+    for (const f of expandInput(arg, opts.cwd)) sources.push({ path: f, display: path.relative(opts.cwd ?? process.cwd(), f) || f, gzip: isGzip(f) });
+  }
+  const uniq = [...new Map(sources.map((s) => [s.path, s])).values()];
+  const known = new Set((await db.query<{ sha256: string }>('known sources', Q.KNOWN_SOURCES_SQL)).map((r) => r.sha256));
+  const outcomes: FileOutcome[] = [];
+  const planned: Planned[] = [];
+  const seenSha = new Set<string>();
+  for (const [i, src] of uniq.entries()) {
+    progress(`checking sources ${i + 1}/${uniq.length}`);
+    const st = fs.statSync(src.path);
+    const base: FileOutcome = { file: src.display, format: null, status: 'ingested', samples: 0, rejected: 0, truncated: false };
+    if (st.size === 0) {
+      outcomes.push({ ...base, status: 'empty', message: 'empty file' });
+      continue;
+    }
+    const sha = await sha256Of(src.path);
+    if (known.has(sha) || seenSha.has(sha)) {
+      outcomes.push({ ...base, status: 'already-ingested', message: 'already in the lake (same sha256)' });
+      continue;
+    }
+    seenSha.add(sha);
+    const head = readHead(src);
+    let format: ConcreteFormat | null;
+    if (opts.formatIn && opts.formatIn !== 'auto') format = opts.formatIn;
+    else format = looksBinary(head) ? null : detectFormat(head).format;
+    if (format === null) {
+      outcomes.push({ ...base, status: 'not-telemetry', message: looksBinary(head) ? 'binary file, not telemetry' : 'not a telemetry format gpuhealth reads' });
+      continue;
+    }
+    let defaultTimeMs: number | null = opts.timeMs ?? null;
+    let defaultTimeSource: Planned['defaultTimeSource'] = defaultTimeMs !== null ? 'flag' : 'none';
+    if (defaultTimeMs === null) {
+      const fromName = src.display === '-' ? null : timeFromFileName(src.path);
+      if (fromName !== null) {
+        defaultTimeMs = fromName;
+        defaultTimeSource = 'file name';
+      } else if (src.display !== '-') {
+        defaultTimeMs = Math.floor(st.mtimeMs);
+        defaultTimeSource = 'mtime';
+      }
+    }
+    planned.push({ src, format, size: st.size, mtimeMs: st.mtimeMs, sha256: sha, defaultTimeMs, defaultTimeSource });
+  }
+
+  // 2. parse: exposition text on workers, identity-bearing line formats, then the ones needing mapping
+  const stats = new Map<Planned, FileStats & { truncated: boolean }>();
+  let rejectsShown = 0;
+  const showReject = (r: RejectRecord): void => {
+    if (rejectsShown++ < 5) opts.onReject?.(r);
+  };
+  const rejectsFile = path.join(stage, 'rejects-all.jsonl');
+  const promFiles = planned.filter((p) => p.format === 'prom');
+  await parsePromFiles(promFiles, stage, opts, stats, rejectsFile, showReject, progress);
+
+  const resolver = new Resolver();
+  if (opts.gpuMap) for (const g of readGpuMap(opts.gpuMap)) resolver.add(g);
+  const lineFiles = planned.filter((p) => p.format !== 'prom');
+  const ordered = [...lineFiles.filter((p) => !NEEDS_MAPPING.has(p.format)), ...lineFiles.filter((p) => NEEDS_MAPPING.has(p.format))];
+  let mappingLoaded = false;
+  const staging = openStaging(stage, 'main');
+  try {
+    for (const [i, p] of ordered.entries()) {
+      progress(`parsing ${p.src.display} (${i + 1}/${ordered.length})`);
+      if (NEEDS_MAPPING.has(p.format) && !mappingLoaded) {
+        staging.wide.flush();
+        await createStagingViews(db, stage);
+        for (const g of await db.query<GpuIdentity & Record<string, unknown>>('known gpus', Q.KNOWN_GPUS_SQL)) resolver.add(g);
+        for (const g of await db.query<GpuIdentity & Record<string, unknown>>('staged gpus', Q.STAGED_GPUS_SQL)) resolver.add(g);
+        mappingLoaded = true;
+      }
+      const parser = LINE_PARSERS.find((x) => x.format === p.format)!;
+      const sink = new StagingSink(staging, p.src.display, showReject);
+      const reader = readLines(p.src);
+      try {
+        await parser.parse(
+          reader.lines,
+          {
+            file: p.src.display,
+            host: opts.host ?? null,
+            defaultTimeMs: p.defaultTimeMs,
+            defaultTimeSource: p.defaultTimeSource,
+            tz: opts.tz ?? 'UTC',
+            intervalMs: opts.intervalMs ?? null,
+            resolver,
+          },
+          sink,
+        );
+      } catch (e) {
+        if (!(e instanceof InputError)) throw e;
+        stats.set(p, { ...emptyStats(), truncated: false, warnings: [e.message], rejected: 0, samples: 0 });
+        continue;
+      }
+      stats.set(p, { ...sink.stats, truncated: reader.truncated() });
+    }
+  } finally {
+    closeStaging(staging);
+  }
+  for (const f of fs.readdirSync(stage).filter((f) => f.startsWith('rejects-') && f.endsWith('.jsonl') && f !== 'rejects-all.jsonl')) {
+    fs.appendFileSync(rejectsFile, fs.readFileSync(path.join(stage, f)));
+  }
+
+  // 3. outcomes per source
+  let samples = 0;
+  let rejected = 0;
+  for (const p of planned) {
+    const s = stats.get(p) ?? { ...emptyStats(), truncated: false };
+    samples += s.samples + s.xids;
+    rejected += s.rejected;
+    for (const w of s.warnings) opts.onWarning?.(`${p.src.display}: ${w}`);
+    if (s.truncated) opts.onWarning?.(`${p.src.display}: gzip stream is truncated; the intact part was ingested`);
+    if (p.defaultTimeSource === 'mtime' && p.format === 'prom' && s.samples > 0 && s.timeMin === p.defaultTimeMs) {
+      opts.onWarning?.(`${p.src.display}: no timestamps in the file or its name; used the file's modification time (pass --time to set it)`);
+    }
+    const ok = s.samples + s.xids > 0;
+    outcomes.push({
+      file: p.src.display,
+      format: p.format,
+      status: ok ? 'ingested' : s.warnings.length && s.rejected === 0 ? 'failed' : 'empty',
+      samples: s.samples + s.xids,
+      rejected: s.rejected,
+      truncated: s.truncated,
+      message: ok ? undefined : s.warnings[0] ?? (s.rejected ? 'every line was rejected' : 'no samples found'),
+    });
+  }
+  const skipped = outcomes.filter((o) => o.status !== 'ingested');
+  const anything = planned.some((p) => {
+    const s = stats.get(p);
+    return s !== undefined && s.samples + s.xids > 0;
+  });
+  const onlyAlreadyIngested = skipped.length > 0 && skipped.every((o) => o.status === 'already-ingested');
+
+  const summary: IngestSummary = {
+    run_id: runId,
+    lake: layout.root,
+    files: outcomes.filter((o) => o.status === 'ingested').length,
+    samples,
+    rows: 0,
+    gpus: 0,
+    other_samples: 0,
+    xid_events: 0,
+    rejected,
+    duplicates_dropped: 0,
+    skipped_files: skipped.length,
+    truncated_files: outcomes.filter((o) => o.truncated).length,
+    time_min: null,
+    time_max: null,
+    rejects_file: null,
+    elapsed_s: 0,
+    sources: outcomes.sort((a, b) => a.file.localeCompare(b.file)),
+  };
+  if (!anything) {
+    if (uniq.length > 0 && (onlyAlreadyIngested || outcomes.every((o) => o.status === 'already-ingested'))) return summary;
+    const first = skipped[0];
+    const why = first ? `${first.file}: ${first.message ?? first.status}` : 'no input files';
+    throw new InputError(uniq.length <= 1 ? `nothing to ingest — ${why}` : `nothing to ingest in ${uniq.length} files (first: ${why})`, [
+      'gpuhealth ingest reads dcgm-exporter scrapes, Prometheus query JSON, nvidia-smi --query-gpu CSV, dcgmi/nvidia-smi dmon, kernel logs with NVRM Xid lines, and CSV exports',
+      'force a format with --format-in',
+    ]);
+  }
+
+  // 4. merge, drop what the lake has, write Parquet into staging
+  progress('merging rows');
+  await createStagingViews(db, stage);
+  await db.exec('merge metrics', Q.MERGE_STAGED_METRICS_SQL);
+  const before = (await db.query<{ n: number }>('count merged', Q.COUNT_NEW_METRICS_SQL))[0]!.n;
+  await db.exec('drop existing metrics', Q.DROP_EXISTING_METRICS_SQL);
+  await db.exec('merge other', Q.MERGE_STAGED_OTHER_SQL);
+  await db.exec('drop existing other', Q.DROP_EXISTING_OTHER_SQL);
+  await db.exec('merge xid', Q.MERGE_STAGED_XID_SQL);
+  await db.exec('drop existing xid', Q.DROP_EXISTING_XID_SQL);
+  const counts = (await db.query<{ rows: number; gpus: number; others: number; xids: number; time_min: Date | null; time_max: Date | null }>('new counts', Q.NEW_COUNTS_SQL))[0]!;
+  summary.rows = counts.rows;
+  summary.gpus = counts.gpus;
+  summary.other_samples = counts.others;
+  summary.xid_events = counts.xids;
+  summary.duplicates_dropped = before - counts.rows;
+  summary.time_min = counts.time_min ? counts.time_min.toISOString() : null;
+  summary.time_max = counts.time_max ? counts.time_max.toISOString() : null;
+
+  progress('writing Parquet');
+  const adds: { from: string; to: string }[] = [];
+  const deletes: string[] = [];
+  const tables: [string, PartitionedTable, number, string][] = [
+    ['new_metrics', 'metrics', counts.rows, 'gpu_uuid, time'],
+    ['new_other', 'metrics_other', counts.others, 'gpu_uuid, time, metric'],
+    ['new_xid', 'xid_events', counts.xids, 'time, gpu_uuid'],
+  ];
+  for (const [tmp, table, n, order] of tables) {
+    if (n === 0) continue;
+    const out = path.join(stage, 'out', table);
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    await db.exec(`write ${table}`, Q.copyPartitionedSql(tmp, stagingTarget(stage, path.join('out', table)), order));
+    for (const dateDir of fs.readdirSync(out)) {
+      const files = fs.readdirSync(path.join(out, dateDir)).sort();
+      files.forEach((f, k) => {
+        const name = files.length === 1 ? `part-${runId}.parquet` : `part-${runId}-${k}.parquet`;
+        adds.push({ from: path.join(out, dateDir, f), to: path.join(layout.table(table), dateDir, name) });
+      });
+    }
+  }
+  // GPU registry: rewritten whole (it is small), the old file replaced in the same commit.
+  await db.exec('merge gpus', Q.MERGE_GPUS_SQL);
+  await db.exec('write gpus', Q.copyTableSql('new_gpus', stagingTarget(stage, 'gpus.parquet')));
+  adds.push({ from: path.join(stage, 'gpus.parquet'), to: path.join(layout.gpusDir, `gpus-${runId}.parquet`) });
+  if (fs.existsSync(layout.gpusDir)) for (const f of fs.readdirSync(layout.gpusDir)) deletes.push(path.join(layout.gpusDir, f));
+
+  // manifest rows for the sources that contributed
+  await db.exec('create manifest', Q.CREATE_NEW_MANIFEST_SQL);
+  const now = Date.now();
+  for (const p of planned) {
+    const s = stats.get(p);
+    if (!s || s.samples + s.xids === 0) continue;
+    await db.exec('insert manifest', Q.INSERT_MANIFEST_SQL, {
+      run_id: runId,
+      ingested_at_us: now * 1000,
+      path: p.src.display === '-' ? '-' : p.src.path,
+      size: p.size,
+      mtime_us: Math.floor(p.mtimeMs) * 1000,
+      sha256: p.sha256,
+      format: p.format,
+      samples: s.samples + s.xids,
+      rows: s.rows,
+      rejected: s.rejected,
+      truncated: s.truncated,
+      time_min_us: (s.timeMin ?? 0) * 1000,
+      time_max_us: (s.timeMax ?? 0) * 1000,
+    });
+  }
+  await db.exec('write manifest', Q.copyTableSql('new_manifest', stagingTarget(stage, 'manifest.parquet')));
+  adds.push({ from: path.join(stage, 'manifest.parquet'), to: path.join(layout.manifestDir, `part-${runId}.parquet`) });
+  if (rejected > 0 && fs.existsSync(rejectsFile)) {
+    const to = path.join(layout.rejectsDir, `${runId}.jsonl`);
+    adds.push({ from: rejectsFile, to });
+    summary.rejects_file = to;
+  }
+
+  progress('committing');
+  commit(layout, { run_id: runId, adds, deletes }, opts.commitHooks);
+  return summary;
+}
+
+async function parsePromFiles(
+  files: Planned[],
+  stage: string,
+  opts: IngestOptions,
+  stats: Map<Planned, FileStats & { truncated: boolean }>,
+  rejectsFile: string,
+  showReject: (r: RejectRecord) => void,
+  progress: ProgressFn,
+): Promise<void> {
+  if (files.length === 0) return;
+  const tasks: PromTask[] = [];
+  const owner: Planned[] = [];
+  for (const p of files) {
+    const common = { path: p.src.path, displayName: p.src.display, defaultTimeMs: p.defaultTimeMs, host: opts.host ?? null };
+    if (p.src.gzip || p.size <= SPLIT_BYTES) {
+      tasks.push({ ...common, gzip: p.src.gzip, start: 0, end: -1 });
+      owner.push(p);
+    } else {
+      for (let start = 0; start < p.size; start += SPLIT_BYTES) {
+        tasks.push({ ...common, gzip: false, start, end: Math.min(p.size, start + SPLIT_BYTES) });
+        owner.push(p);
+      }
+    }
+  }
+  let done = 0;
+  const results = await runPromTasks(tasks, {
+    stagingDir: stage,
+    threads: opts.threads ?? defaultParseThreads(),
+    onResult: () => progress(`parsing exposition text ${++done}/${tasks.length} parts`),
+  });
+  // Range-relative line numbers become file line numbers: add the lines of the earlier ranges.
+  const linesBefore = new Map<Planned, number>();
+  const out = fs.openSync(rejectsFile, 'a');
+  try {
+    results.forEach((r, i) => {
+      const p = owner[i]!;
+      const offset = linesBefore.get(p) ?? 0;
+      linesBefore.set(p, offset + r.lines);
+      const s = stats.get(p) ?? { ...emptyStats(), truncated: false };
+      s.samples += r.stats.samples;
+      s.rows += r.stats.rows;
+      s.others += r.stats.others;
+      s.rejected += r.stats.rejected;
+      s.truncated ||= r.truncated;
+      if (r.stats.timeMin !== null) s.timeMin = s.timeMin === null ? r.stats.timeMin : Math.min(s.timeMin, r.stats.timeMin);
+      if (r.stats.timeMax !== null) s.timeMax = s.timeMax === null ? r.stats.timeMax : Math.max(s.timeMax, r.stats.timeMax);
+      if (r.duplicates > 0) s.warnings.push(`${r.duplicates} duplicate samples (same metric and labels at one time); kept the last`);
+      if (r.migSeries > 0) s.warnings.push(`${r.migSeries} MIG instance series kept in metrics_other (not separate GPUs)`);
+      if (r.stats.rejected > r.rejects.length) s.warnings.push(`${r.stats.rejected - r.rejects.length} further rejects not recorded individually`);
+      for (const rej of r.rejects) {
+        const rec = { ...rej, line: rej.line + offset };
+        fs.writeSync(out, `${JSON.stringify(rec)}\n`);
+        showReject(rec);
+      }
+      stats.set(p, s);
+    });
+  } finally {
+    fs.closeSync(out);
+  }
+}
+
+export { isoUtc };

@@ -1,0 +1,128 @@
+/**
+ * Named queries of `ingest`. They read the views of db/lake-views.ts (metrics, metrics_other,
+ * xid_events, manifest, gpus, staged_*); user values are bound ($name), never spliced.
+ */
+import { ID_COLUMNS, VALUE_COLUMNS } from '../schema.js';
+
+const idAggs = ID_COLUMNS.filter((c) => c.name !== 'time' && c.name !== 'gpu_uuid')
+  .map((c) => `max(${c.name}) AS ${c.name}`)
+  .join(',\n    ');
+const valueAggs = VALUE_COLUMNS.map((c) =>
+  c.type === 'DOUBLE' ? `max(${c.name}) AS ${c.name}` : `CAST(round(max(${c.name})) AS ${c.type}) AS ${c.name}`,
+).join(',\n    ');
+
+/** Merges staged partial rows into one row per (gpu_uuid, time). Output: the metrics columns. */
+export const MERGE_STAGED_METRICS_SQL = `
+CREATE OR REPLACE TEMP TABLE new_metrics AS
+SELECT make_timestamp(time_ms * 1000) AS time, gpu_uuid,
+    ${idAggs},
+    ${valueAggs}
+FROM staged_wide
+WHERE gpu_uuid IS NOT NULL
+GROUP BY gpu_uuid, time_ms`;
+
+/** Drops new rows whose (gpu_uuid, time) the lake already holds. Params: none (dates from new rows). */
+export const DROP_EXISTING_METRICS_SQL = `
+DELETE FROM new_metrics n
+USING (
+  SELECT gpu_uuid, time FROM metrics
+  WHERE date BETWEEN (SELECT CAST(min(time) AS DATE) FROM new_metrics) AND (SELECT CAST(max(time) AS DATE) FROM new_metrics)
+) m
+WHERE n.gpu_uuid = m.gpu_uuid AND n.time = m.time`;
+
+/** Other samples, de-duplicated within the run and against the lake. */
+export const MERGE_STAGED_OTHER_SQL = `
+CREATE OR REPLACE TEMP TABLE new_other AS
+SELECT DISTINCT ON (gpu_uuid, time_ms, metric, labels)
+    make_timestamp(time_ms * 1000) AS time, gpu_uuid, host, metric, value, labels
+FROM staged_other`;
+
+export const DROP_EXISTING_OTHER_SQL = `
+DELETE FROM new_other n
+USING (
+  SELECT gpu_uuid, time, metric, labels FROM metrics_other
+  WHERE date BETWEEN (SELECT CAST(min(time) AS DATE) FROM new_other) AND (SELECT CAST(max(time) AS DATE) FROM new_other)
+) m
+WHERE n.gpu_uuid IS NOT DISTINCT FROM m.gpu_uuid AND n.time = m.time AND n.metric = m.metric AND n.labels = m.labels`;
+
+/**
+ * Xid events; a missing gpu_uuid is filled from the GPUs the lake (or this run) knows by host and
+ * PCI bus id. De-duplicated by (time, GPU or PCI address, xid).
+ */
+export const MERGE_STAGED_XID_SQL = `
+CREATE OR REPLACE TEMP TABLE new_xid AS
+WITH known AS (
+  SELECT gpu_uuid, host, pci_bus_id FROM gpus WHERE pci_bus_id IS NOT NULL
+  UNION
+  SELECT DISTINCT gpu_uuid, host, pci_bus_id FROM new_metrics WHERE pci_bus_id IS NOT NULL
+)
+SELECT DISTINCT ON (x.time_ms, coalesce(x.gpu_uuid, k.gpu_uuid, x.pci_bus_id), x.xid)
+    make_timestamp(x.time_ms * 1000) AS time,
+    coalesce(x.gpu_uuid, k.gpu_uuid) AS gpu_uuid,
+    x.host, x.pci_bus_id, x.xid, x.source, x.message
+FROM staged_xid x
+LEFT JOIN known k ON x.gpu_uuid IS NULL AND k.pci_bus_id = x.pci_bus_id AND (x.host IS NULL OR k.host = x.host)`;
+
+export const DROP_EXISTING_XID_SQL = `
+DELETE FROM new_xid n
+USING (SELECT time, gpu_uuid, pci_bus_id, xid FROM xid_events) m
+WHERE n.time = m.time AND n.xid = m.xid AND coalesce(n.gpu_uuid, n.pci_bus_id) IS NOT DISTINCT FROM coalesce(m.gpu_uuid, m.pci_bus_id)`;
+
+/** GPUs known before this run, for sources without UUIDs. Output: gpu identity columns. */
+export const KNOWN_GPUS_SQL = `
+SELECT gpu_uuid, host, gpu_index, model, pci_bus_id, driver_version FROM gpus`;
+
+/** GPUs seen in this run's staged rows so far (for mapping dmon / dmesg sources). */
+export const STAGED_GPUS_SQL = `
+SELECT gpu_uuid, max(host) AS host, max(gpu_index) AS gpu_index, max(model) AS model,
+       max(pci_bus_id) AS pci_bus_id, max(driver_version) AS driver_version
+FROM staged_wide WHERE gpu_uuid IS NOT NULL GROUP BY gpu_uuid`;
+
+/** The GPU registry after this run: one row per gpu_uuid with its latest identity. */
+export const MERGE_GPUS_SQL = `
+CREATE OR REPLACE TEMP TABLE new_gpus AS
+WITH seen AS (
+  SELECT gpu_uuid, host, gpu_index, model, pci_bus_id, driver_version, first_seen, last_seen FROM gpus
+  UNION ALL
+  SELECT gpu_uuid, arg_max(host, time), arg_max(gpu_index, time), arg_max(model, time),
+         arg_max(pci_bus_id, time), arg_max(driver_version, time), min(time), max(time)
+  FROM new_metrics GROUP BY gpu_uuid
+)
+SELECT gpu_uuid, arg_max(host, last_seen) AS host, arg_max(gpu_index, last_seen) AS gpu_index,
+       arg_max(model, last_seen) AS model, arg_max(pci_bus_id, last_seen) AS pci_bus_id,
+       arg_max(driver_version, last_seen) AS driver_version, min(first_seen) AS first_seen, max(last_seen) AS last_seen
+FROM seen GROUP BY gpu_uuid ORDER BY gpu_uuid`;
+
+/** sha256 of every source already in the lake. */
+export const KNOWN_SOURCES_SQL = `SELECT DISTINCT sha256 FROM manifest`;
+
+export const CREATE_NEW_MANIFEST_SQL = `
+CREATE OR REPLACE TEMP TABLE new_manifest (
+  run_id VARCHAR, ingested_at TIMESTAMP, path VARCHAR, size BIGINT, mtime TIMESTAMP, sha256 VARCHAR,
+  format VARCHAR, samples BIGINT, rows BIGINT, rejected BIGINT, truncated BOOLEAN, time_min TIMESTAMP, time_max TIMESTAMP)`;
+
+export const INSERT_MANIFEST_SQL = `
+INSERT INTO new_manifest VALUES ($run_id, make_timestamp($ingested_at_us), $path, $size, make_timestamp($mtime_us), $sha256,
+  $format, $samples, $rows, $rejected, $truncated, make_timestamp($time_min_us), make_timestamp($time_max_us))`;
+
+/** Counts of what this run adds. */
+export const NEW_COUNTS_SQL = `
+SELECT (SELECT count(*) FROM new_metrics) AS rows,
+       (SELECT count(DISTINCT gpu_uuid) FROM new_metrics) AS gpus,
+       (SELECT count(*) FROM new_other) AS others,
+       (SELECT count(*) FROM new_xid) AS xids,
+       (SELECT min(time) FROM new_metrics) AS time_min,
+       (SELECT max(time) FROM new_metrics) AS time_max`;
+
+/** Row count of staged merged rows before dropping those the lake holds. */
+export const COUNT_NEW_METRICS_SQL = `SELECT count(*) AS n FROM new_metrics`;
+
+/** COPY a table to date-partitioned zstd Parquet, sorted; `target` is a quoted staging path. */
+export function copyPartitionedSql(table: string, target: string, orderBy: string): string {
+  return `COPY (SELECT *, CAST(time AS DATE) AS date FROM ${table} ORDER BY ${orderBy})
+TO ${target} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (date), FILENAME_PATTERN 'part-{i}', ROW_GROUP_SIZE 122880)`;
+}
+
+export function copyTableSql(table: string, target: string): string {
+  return `COPY (SELECT * FROM ${table}) TO ${target} (FORMAT parquet, COMPRESSION zstd)`;
+}
