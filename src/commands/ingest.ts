@@ -4,7 +4,18 @@ import { InputError } from '../lib/cli/errors.js';
 import { renderJson, renderRecord } from '../lib/cli/output.js';
 import { ingest } from '../lib/ingest/pipeline.js';
 import { INPUT_FORMATS } from '../lib/ingest/types.js';
+import type { CommitHooks } from '../lib/lake/txn.js';
 import { checkTimeZone, localTimeZone, parseDuration, parseInstant } from '../lib/time.js';
+
+/**
+ * GPUHEALTH_TEST_KILL_AT=journal|rename|committed kills the process at that step of the commit, so
+ * the end-to-end tests can prove that a killed run leaves the lake as it was.
+ */
+function killHookFromEnv(): CommitHooks | undefined {
+  const at = process.env.GPUHEALTH_TEST_KILL_AT;
+  if (!at) return undefined;
+  return { afterStep: (step) => void (step === at && process.kill(process.pid, 'SIGKILL')) };
+}
 
 export default class Ingest extends BaseCommand<typeof Ingest> {
   static override summary = 'Read DCGM telemetry into the Parquet lake.';
@@ -60,6 +71,7 @@ Exit codes: 0 something was ingested (or everything was already there), 1 the ru
         process.stderr.write(`rejected ${r.file}:${r.line}: ${r.reason}\n    ${r.text.slice(0, 160)}\n`);
       },
       onWarning: (m) => this.note(`warning: ${m}`),
+      commitHooks: killHookFromEnv(),
     });
     progress.done();
     if (summary.rejected > shown && shown > 0) process.stderr.write(`… ${summary.rejected - shown} more rejected lines in ${summary.rejects_file}\n`);

@@ -65,6 +65,10 @@ export async function createLakeViews(db: Db, layout: LakeLayout): Promise<void>
       : emptySelect(TABLE_COLUMNS[t], ', CAST(NULL AS DATE) AS date');
     await db.exec(`view ${t}`, `CREATE OR REPLACE TEMP VIEW ${t} AS ${sql}`);
   }
+  const meta = hasParquet(layout.table('metrics'), 1)
+    ? `SELECT * FROM parquet_metadata(${quotePath(layout.glob('metrics'))})`
+    : 'SELECT CAST(NULL AS VARCHAR) AS file_name, CAST(NULL AS BIGINT) AS row_group_id, CAST(NULL AS BIGINT) AS row_group_num_rows, CAST(NULL AS VARCHAR) AS path_in_schema, CAST(NULL AS BIGINT) AS stats_null_count, CAST(NULL AS BIGINT) AS num_values WHERE false';
+  await db.exec('view metrics_parquet_meta', `CREATE OR REPLACE TEMP VIEW metrics_parquet_meta AS ${meta}`);
   const manifest = hasParquet(layout.manifestDir, 0)
     ? `SELECT * FROM read_parquet(${quotePath(layout.manifestGlob)}, union_by_name = true)`
     : emptySelect(MANIFEST_COLUMNS);

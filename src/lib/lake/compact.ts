@@ -1,0 +1,100 @@
+/**
+ * `gpuhealth compact`: merges the small files of each date partition into one, drops duplicate
+ * (gpu_uuid, time) rows, and merges the manifest parts. One atomic commit, like ingest.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { NO_PROGRESS, type ProgressFn } from '../cli/progress.js';
+import { Db, quotePath } from '../db/duckdb.js';
+import { listParquet } from '../db/lake-views.js';
+import { acquireLock } from './lock.js';
+import { lakeLayout, newRunId, PARTITIONED_TABLES, type PartitionedTable } from './layout.js';
+import { commit, recover, stagingDir } from './txn.js';
+import { InputError } from '../cli/errors.js';
+
+export interface CompactSummary {
+  run_id: string;
+  partitions_compacted: number;
+  files_before: number;
+  files_after: number;
+  rows_before: number;
+  rows_after: number;
+  duplicates_dropped: number;
+}
+
+/** Which rows are the same observation in each table (the first one is kept). */
+const KEYS: Record<PartitionedTable, string> = {
+  metrics: 'gpu_uuid, time',
+  metrics_other: 'gpu_uuid, time, metric, labels',
+  xid_events: 'time, coalesce(gpu_uuid, pci_bus_id), xid',
+};
+const ORDER: Record<PartitionedTable, string> = {
+  metrics: 'gpu_uuid, time',
+  metrics_other: 'gpu_uuid, time, metric',
+  xid_events: 'time, gpu_uuid',
+};
+
+/** Rewrites a set of files as one, de-duplicated and sorted. Paths are the lake's own files. */
+function compactFilesSql(files: readonly string[], target: string, table: PartitionedTable): string {
+  return `COPY (
+  SELECT * EXCLUDE (rn) FROM (
+    SELECT *, row_number() OVER (PARTITION BY ${KEYS[table]} ORDER BY filename) AS rn
+    FROM read_parquet([${files.map(quotePath).join(', ')}], filename = true, union_by_name = true)
+  ) WHERE rn = 1 ORDER BY ${ORDER[table]}
+) TO ${quotePath(target)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`;
+}
+
+export async function compactLake(lake: string, opts: { progress?: ProgressFn; minFiles?: number } = {}): Promise<CompactSummary> {
+  const progress = opts.progress ?? NO_PROGRESS;
+  const layout = lakeLayout(lake);
+  if (!fs.existsSync(layout.root)) throw new InputError(`no lake at ${layout.root}`);
+  const lock = await acquireLock(layout.lockFile, { waitMs: 60_000 });
+  const runId = newRunId();
+  const db = await Db.open({ tempDir: path.join(layout.tmpDir, runId, 'duckdb-tmp'), memoryLimit: process.env.GPUHEALTH_MEMORY_LIMIT ?? '4GB' });
+  const summary: CompactSummary = { run_id: runId, partitions_compacted: 0, files_before: 0, files_after: 0, rows_before: 0, rows_after: 0, duplicates_dropped: 0 };
+  try {
+    recover(layout);
+    const stage = stagingDir(layout, runId);
+    const adds: { from: string; to: string }[] = [];
+    const deletes: string[] = [];
+    const count = async (files: readonly string[]): Promise<number> =>
+      Number((await db.query<{ n: number }>('count rows', `SELECT count(*) AS n FROM read_parquet([${files.map(quotePath).join(', ')}], union_by_name = true)`))[0]!.n);
+    for (const table of PARTITIONED_TABLES) {
+      const dir = layout.table(table);
+      if (!fs.existsSync(dir)) continue;
+      for (const part of fs.readdirSync(dir).filter((d) => d.startsWith('date=')).sort()) {
+        const files = listParquet(path.join(dir, part));
+        summary.files_before += files.length;
+        if (files.length < (opts.minFiles ?? 2)) {
+          summary.files_after += files.length;
+          continue;
+        }
+        progress(`compacting ${table}/${part}`);
+        const from = path.join(stage, `${table}-${part}.parquet`);
+        await db.exec(`compact ${table}`, compactFilesSql(files, from, table));
+        const before = await count(files);
+        const after = await count([from]);
+        summary.rows_before += before;
+        summary.rows_after += after;
+        if (table === 'metrics') summary.duplicates_dropped += before - after;
+        summary.partitions_compacted++;
+        summary.files_after++;
+        adds.push({ from, to: path.join(dir, part, `part-compact-${runId}.parquet`) });
+        deletes.push(...files);
+      }
+    }
+    const manifests = listParquet(layout.manifestDir);
+    if (manifests.length > 1) {
+      const from = path.join(stage, 'manifest.parquet');
+      await db.exec('compact manifest', `COPY (SELECT * FROM read_parquet([${manifests.map(quotePath).join(', ')}], union_by_name = true) ORDER BY ingested_at, path) TO ${quotePath(from)} (FORMAT parquet, COMPRESSION zstd)`);
+      adds.push({ from, to: path.join(layout.manifestDir, `part-compact-${runId}.parquet`) });
+      deletes.push(...manifests);
+    }
+    if (adds.length) commit(layout, { run_id: runId, adds, deletes });
+    return summary;
+  } finally {
+    db.close();
+    fs.rmSync(path.join(layout.tmpDir, runId), { recursive: true, force: true });
+    lock.release();
+  }
+}
