@@ -124,11 +124,30 @@ export const STAGED_XID_COLUMNS = [
   { name: 'message', type: 'VARCHAR' },
 ] as const;
 
-/** Views staged_wide, staged_other, staged_xid over a run's staging CSV files. */
+export const STAGED_OTHER_KEYED_COLUMNS = [
+  { name: 'time_ms', type: 'BIGINT' },
+  { name: 'series', type: 'VARCHAR' },
+  { name: 'metric', type: 'VARCHAR' },
+  { name: 'value', type: 'DOUBLE' },
+] as const;
+
+export const STAGED_SERIES_COLUMNS = [
+  { name: 'series', type: 'VARCHAR' },
+  { name: 'gpu_uuid', type: 'VARCHAR' },
+  { name: 'host', type: 'VARCHAR' },
+  { name: 'labels', type: 'VARCHAR' },
+] as const;
+
+/**
+ * Views staged_wide, staged_other, staged_xid over a run's staging CSV files. staged_other joins
+ * the exposition parser's keyed samples to their series, so labels are staged once per series.
+ */
 export async function createStagingViews(db: Db, stagingDir: string): Promise<void> {
   const defs = [
     ['staged_wide', 'wide-', STAGED_WIDE_COLUMNS],
-    ['staged_other', 'other-', STAGED_OTHER_COLUMNS],
+    ['staged_other_inline', 'other-', STAGED_OTHER_COLUMNS],
+    ['staged_other_keyed', 'otherk-', STAGED_OTHER_KEYED_COLUMNS],
+    ['staged_series', 'series-', STAGED_SERIES_COLUMNS],
     ['staged_xid', 'xid-', STAGED_XID_COLUMNS],
   ] as const;
   for (const [view, prefix, cols] of defs) {
@@ -141,6 +160,13 @@ export async function createStagingViews(db: Db, stagingDir: string): Promise<vo
       : emptySelect(cols);
     await db.exec(`view ${view}`, `CREATE OR REPLACE TEMP VIEW ${view} AS ${sql}`);
   }
+  await db.exec(
+    'view staged_other',
+    `CREATE OR REPLACE TEMP VIEW staged_other AS
+     SELECT time_ms, gpu_uuid, host, metric, value, labels FROM staged_other_inline
+     UNION ALL
+     SELECT k.time_ms, s.gpu_uuid, s.host, k.metric, k.value, s.labels FROM staged_other_keyed k JOIN staged_series s USING (series)`,
+  );
 }
 
 /** COPY target inside a run's staging folder. */

@@ -173,7 +173,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
   try {
     recover(layout);
     const stage = stagingDir(layout, runId);
-    db = await Db.open({ tempDir: path.join(stage, 'duckdb-tmp'), memoryLimit: process.env.GPUHEALTH_MEMORY_LIMIT ?? '2GB' });
+    db = await Db.open({ tempDir: path.join(stage, 'duckdb-tmp'), memoryLimit: process.env.GPUHEALTH_MEMORY_LIMIT ?? '512MB' });
     await createLakeViews(db, layout);
     const summary = await runIngest(db, layout, runId, stage, opts, progress);
     summary.elapsed_s = (Date.now() - started) / 1000;
@@ -197,7 +197,10 @@ async function runIngest(db: Db, layout: LakeLayout, runId: string, stage: strin
     for (const f of expandInput(arg, opts.cwd)) sources.push({ path: f, display: path.relative(opts.cwd ?? process.cwd(), f) || f, gzip: isGzip(f) });
   }
   const uniq = [...new Map(sources.map((s) => [s.path, s])).values()];
-  const known = new Set((await db.query<{ sha256: string }>('known sources', Q.KNOWN_SOURCES_SQL)).map((r) => r.sha256));
+  const manifestRows = await db.query<{ path: string; size: number; mtime_ms: number; sha256: string }>('known sources', Q.KNOWN_SOURCES_SQL);
+  const known = new Set(manifestRows.map((r) => r.sha256));
+  // A source seen before at the same path, size and mtime is skipped without reading it again.
+  const knownStat = new Set(manifestRows.map((r) => `${r.path}|${r.size}|${r.mtime_ms}`));
   const outcomes: FileOutcome[] = [];
   const planned: Planned[] = [];
   const seenSha = new Set<string>();
@@ -209,12 +212,10 @@ async function runIngest(db: Db, layout: LakeLayout, runId: string, stage: strin
       outcomes.push({ ...base, status: 'empty', message: 'empty file' });
       continue;
     }
-    const sha = await sha256Of(src.path);
-    if (known.has(sha) || seenSha.has(sha)) {
-      outcomes.push({ ...base, status: 'already-ingested', message: 'already in the lake (same sha256)' });
+    if (src.display !== '-' && knownStat.has(`${src.path}|${st.size}|${Math.floor(st.mtimeMs)}`)) {
+      outcomes.push({ ...base, status: 'already-ingested', message: 'already in the lake (same path, size and mtime)' });
       continue;
     }
-    seenSha.add(sha);
     const head = readHead(src);
     let format: ConcreteFormat | null;
     if (opts.formatIn && opts.formatIn !== 'auto') format = opts.formatIn;
@@ -222,6 +223,16 @@ async function runIngest(db: Db, layout: LakeLayout, runId: string, stage: strin
     if (format === null) {
       outcomes.push({ ...base, status: 'not-telemetry', message: looksBinary(head) ? 'binary file, not telemetry' : 'not a telemetry format gpuhealth reads' });
       continue;
+    }
+    // Exposition text is hashed while it is parsed (see parsePromFiles); the rest is hashed now.
+    let sha = '';
+    if (format !== 'prom') {
+      sha = await sha256Of(src.path);
+      if (known.has(sha) || seenSha.has(sha)) {
+        outcomes.push({ ...base, status: 'already-ingested', message: 'already in the lake (same sha256)' });
+        continue;
+      }
+      seenSha.add(sha);
     }
     let defaultTimeMs: number | null = opts.timeMs ?? null;
     let defaultTimeSource: Planned['defaultTimeSource'] = defaultTimeMs !== null ? 'flag' : 'none';
@@ -247,6 +258,14 @@ async function runIngest(db: Db, layout: LakeLayout, runId: string, stage: strin
   const rejectsFile = path.join(stage, 'rejects-all.jsonl');
   const promFiles = planned.filter((p) => p.format === 'prom');
   await parsePromFiles(promFiles, stage, opts, stats, rejectsFile, showReject, progress);
+  for (const p of promFiles) {
+    // Its rows were parsed already; the merge drops them again as rows the lake holds.
+    if (known.has(p.sha256) || seenSha.has(p.sha256)) {
+      stats.delete(p);
+      planned.splice(planned.indexOf(p), 1);
+      outcomes.push({ file: p.src.display, format: 'prom', status: 'already-ingested', samples: 0, rejected: 0, truncated: false, message: 'already in the lake (same sha256)' });
+    } else seenSha.add(p.sha256);
+  }
 
   const resolver = new Resolver();
   if (opts.gpuMap) for (const g of readGpuMap(opts.gpuMap)) resolver.add(g);
@@ -447,12 +466,14 @@ async function parsePromFiles(
   if (files.length === 0) return;
   const tasks: PromTask[] = [];
   const owner: Planned[] = [];
+  const splitHashes: Promise<void>[] = [];
   for (const p of files) {
     const common = { path: p.src.path, displayName: p.src.display, defaultTimeMs: p.defaultTimeMs, host: opts.host ?? null };
     if (p.src.gzip || p.size <= SPLIT_BYTES) {
-      tasks.push({ ...common, gzip: p.src.gzip, start: 0, end: -1 });
+      tasks.push({ ...common, gzip: p.src.gzip, start: 0, end: -1, hash: true });
       owner.push(p);
     } else {
+      splitHashes.push(sha256Of(p.src.path).then((h) => void (p.sha256 = h)));
       for (let start = 0; start < p.size; start += SPLIT_BYTES) {
         tasks.push({ ...common, gzip: false, start, end: Math.min(p.size, start + SPLIT_BYTES) });
         owner.push(p);
@@ -465,6 +486,7 @@ async function parsePromFiles(
     threads: opts.threads ?? defaultParseThreads(),
     onResult: () => progress(`parsing exposition text ${++done}/${tasks.length} parts`),
   });
+  await Promise.all(splitHashes);
   // Range-relative line numbers become file line numbers: add the lines of the earlier ranges.
   const linesBefore = new Map<Planned, number>();
   const out = fs.openSync(rejectsFile, 'a');
@@ -474,6 +496,7 @@ async function parsePromFiles(
       const offset = linesBefore.get(p) ?? 0;
       linesBefore.set(p, offset + r.lines);
       const s = stats.get(p) ?? { ...emptyStats(), truncated: false };
+      if (r.sha256 !== null) p.sha256 = r.sha256;
       s.samples += r.stats.samples;
       s.rows += r.stats.rows;
       s.others += r.stats.others;

@@ -12,6 +12,8 @@
  * a range owns the lines whose first byte lies inside it.
  */
 import fs from 'node:fs';
+import crypto from 'node:crypto';
+import { threadId } from 'node:worker_threads';
 import zlib from 'node:zlib';
 import { VALUE_COLUMNS } from '../schema.js';
 import { DCGM_FIELD_MAP, INT32_BLANK, FP64_BLANK } from './dcgm-fields.js';
@@ -23,6 +25,8 @@ const NCOLS = VALUE_COLUMNS.length;
 const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
 const MEMORY_TEMP_COL = VALUE_COLUMNS.findIndex((c) => c.name === 'memory_temp');
 const MAX_REJECTS_KEPT = 10_000;
+/** Series keys are `<thread>.<n>`: unique across the workers of one run. */
+let seriesCounter = 0;
 
 export interface PromTask {
   /** Source file to read (already decompressed unless `gzip`). */
@@ -35,6 +39,8 @@ export interface PromTask {
   end: number;
   defaultTimeMs: number | null;
   host: string | null;
+  /** Hash the bytes read (whole-file tasks): saves the pipeline a second read of the source. */
+  hash?: boolean;
 }
 
 export interface PromResult {
@@ -48,6 +54,8 @@ export interface PromResult {
   migSeries: number;
   /** For gzip sources: the stream ended early; what came before was parsed. */
   truncated: boolean;
+  /** sha256 of the source file's bytes when the task asked for it. */
+  sha256: string | null;
 }
 
 interface Series {
@@ -60,10 +68,10 @@ interface Series {
   info: SeriesInfo | null;
   /** `,"uuid","host",index,"model","pci","driver"` as bytes. */
   idCsv: Buffer;
-  /** `,"uuid","host",` as bytes. */
-  otherPrefix: Buffer;
-  /** `,"{json labels}"` + newline as bytes. */
-  labelsCsv: Buffer;
+  /** `,<series key>,` as bytes, for metrics_other lines; the key's labels go to the series file once. */
+  otherKey: Buffer;
+  /** The series file line, written on the series' first metrics_other sample. */
+  seriesLine: string | null;
   slotTs: number;
   hasSlot: boolean;
   /** Value text per column, VAL_WIDTH bytes each; vlen 0 = not given, NULL_LEN = given but null. */
@@ -227,6 +235,7 @@ export class PromTextParser {
     const body = buf.toString('utf8', s, e);
     const labels = parseLabelBody(body);
     const info = labels ? seriesInfo(labels, this.task.host) : null;
+    const key = `${threadId}.${++seriesCounter}`;
     const created: Series = {
       bytes: Buffer.from(buf.subarray(s, e)),
       next: cand ?? null,
@@ -234,8 +243,8 @@ export class PromTextParser {
       valid: labels !== null,
       info,
       idCsv: Buffer.from(info?.identity ? `,${wideIdentityCsv(info.identity)}` : ''),
-      otherPrefix: Buffer.from(`,${csvText(info?.identity?.gpu_uuid ?? null)},${csvText(info?.identity?.host ?? this.task.host)},`),
-      labelsCsv: Buffer.from(`,${csvText(JSON.stringify(labels ?? {}))}\n`),
+      otherKey: Buffer.from(`,${key},`),
+      seriesLine: `${key},${csvText(info?.identity?.gpu_uuid ?? null)},${csvText(info?.identity?.host ?? this.task.host)},${csvText(JSON.stringify(labels ?? {}))}\n`,
       slotTs: NaN,
       hasSlot: false,
       vals: new Uint8Array(NCOLS * VAL_WIDTH),
@@ -417,15 +426,19 @@ export class PromTextParser {
         se.vlen[col] = Math.min(VAL_WIDTH, se.vals.length - o, Buffer.from(se.vals.buffer, se.vals.byteOffset + o, VAL_WIDTH).write(text, 'latin1'));
       }
     } else {
-      const w = this.out.other;
+      if (se.seriesLine !== null) {
+        this.out.series.write(se.seriesLine);
+        se.seriesLine = null;
+      }
+      const w = this.out.otherKeyed;
       w.write(String(ts));
-      w.bytesFrom(se.otherPrefix, 0, se.otherPrefix.length);
+      w.bytesFrom(se.otherKey, 0, se.otherKey.length);
       w.bytesFrom(name.csv, 0, name.csv.length);
       if (!blank) {
         if (plain) w.bytesFrom(buf, vs, ve);
         else w.write(String(v));
       }
-      w.bytesFrom(se.labelsCsv, 0, se.labelsCsv.length);
+      w.byte(NL);
       this.stats.others++;
     }
   }
@@ -476,8 +489,9 @@ const READ_SIZE = 4 << 20;
 export async function parsePromTask(task: PromTask, out: StagingFiles): Promise<PromResult> {
   const parser = new PromTextParser(out, task);
   let truncated = false;
-  if (task.gzip) truncated = await parseGzip(task.path, parser);
-  else parseRange(task, parser);
+  const hash = task.hash ? crypto.createHash('sha256') : null;
+  if (task.gzip) truncated = await parseGzip(task.path, parser, hash);
+  else parseRange(task, parser, hash);
   parser.finish();
   return {
     stats: parser.stats,
@@ -487,10 +501,24 @@ export async function parsePromTask(task: PromTask, out: StagingFiles): Promise<
     missingTimestamps: parser.missingTimestamps,
     migSeries: parser.migSeries,
     truncated,
+    sha256: hash ? (truncated ? sha256File(task.path) : hash.digest('hex')) : null,
   };
 }
 
-function parseRange(task: PromTask, parser: PromTextParser): void {
+/** A gzip read that stopped early saw only part of the file; hash the file itself. */
+function sha256File(file: string): string {
+  const h = crypto.createHash('sha256');
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(4 << 20);
+    for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0; ) h.update(buf.subarray(0, n));
+  } finally {
+    fs.closeSync(fd);
+  }
+  return h.digest('hex');
+}
+
+function parseRange(task: PromTask, parser: PromTextParser, hash: crypto.Hash | null): void {
   const fd = fs.openSync(task.path, 'r');
   try {
     const size = fs.fstatSync(fd).size;
@@ -512,6 +540,7 @@ function parseRange(task: PromTask, parser: PromTextParser): void {
         buf = bigger;
       }
       const n = fs.readSync(fd, buf, carry, buf.length - carry, filePos + carry);
+      hash?.update(buf.subarray(carry, carry + n));
       const avail = carry + n;
       const atEof = filePos + avail >= size;
       const consumed = parser.chunkUntil(buf, avail, end - filePos, atEof);
@@ -537,7 +566,7 @@ function nextLineStart(fd: number, pos: number, buf: Buffer): number {
 }
 
 /** Streams a gzip file through the parser; returns true when the stream ended early (truncated). */
-async function parseGzip(file: string, parser: PromTextParser): Promise<boolean> {
+async function parseGzip(file: string, parser: PromTextParser, hash: crypto.Hash | null): Promise<boolean> {
   let pending: Buffer = Buffer.alloc(0);
   const feed = (data: Buffer): void => {
     const all = pending.length ? Buffer.concat([pending, data]) : data;
@@ -545,7 +574,9 @@ async function parseGzip(file: string, parser: PromTextParser): Promise<boolean>
     pending = Buffer.from(all.subarray(consumed));
   };
   try {
-    const stream = fs.createReadStream(file, { highWaterMark: 1 << 20 }).pipe(zlib.createGunzip({ chunkSize: 1 << 20 }));
+    const raw = fs.createReadStream(file, { highWaterMark: 1 << 20 });
+    if (hash) raw.on('data', (d) => hash.update(d as Buffer));
+    const stream = raw.pipe(zlib.createGunzip({ chunkSize: 1 << 20 }));
     for await (const data of stream) feed(data as Buffer);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;

@@ -105,6 +105,10 @@ export function emptyStats(): FileStats {
 export interface StagingFiles {
   wide: BufferedFile;
   other: BufferedFile;
+  /** Other samples keyed by series (time_ms, series, metric, value); the series' labels are in `series`. */
+  otherKeyed: BufferedFile;
+  /** series, gpu_uuid, host, labels JSON — one line per distinct series of `otherKeyed`. */
+  series: BufferedFile;
   xid: BufferedFile;
   rejects: BufferedFile;
 }
@@ -113,6 +117,8 @@ export function openStaging(dir: string, tag: string): StagingFiles {
   return {
     wide: new BufferedFile(`${dir}/wide-${tag}.csv`),
     other: new BufferedFile(`${dir}/other-${tag}.csv`),
+    otherKeyed: new BufferedFile(`${dir}/otherk-${tag}.csv`),
+    series: new BufferedFile(`${dir}/series-${tag}.csv`),
     xid: new BufferedFile(`${dir}/xid-${tag}.csv`),
     rejects: new BufferedFile(`${dir}/rejects-${tag}.jsonl`),
   };
@@ -121,6 +127,8 @@ export function openStaging(dir: string, tag: string): StagingFiles {
 export function closeStaging(s: StagingFiles): void {
   s.wide.close();
   s.other.close();
+  s.otherKeyed.close();
+  s.series.close();
   s.xid.close();
   s.rejects.close();
 }

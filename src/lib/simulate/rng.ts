@@ -103,6 +103,27 @@ export class Rng {
     return GAUSS_TABLE[this.u32() >>> (32 - GAUSS_BITS)]!;
   }
 
+  /**
+   * Fills out[0..n) with standard normal noise, two draws per 32-bit output, generator state in
+   * locals: the telemetry loop's per-row noise in one call.
+   */
+  fillGauss(out: Float64Array, n: number): void {
+    let a = this.a, b = this.b, c = this.c, d = this.d;
+    for (let i = 0; i < n; i += 2) {
+      const t = (((a + b) | 0) + d) | 0;
+      d = (d + 1) | 0;
+      a = b ^ (b >>> 9);
+      b = (c + (c << 3)) | 0;
+      c = (((c << 21) | (c >>> 11)) + t) | 0;
+      out[i] = GAUSS_TABLE[t >>> 20]!;
+      out[i + 1] = GAUSS_TABLE[(t >>> 8) & (GAUSS_SIZE - 1)]!;
+    }
+    this.a = a;
+    this.b = b;
+    this.c = c;
+    this.d = d;
+  }
+
   /** Exponential with mean 1. */
   exp(): number {
     return -Math.log(1 - this.next());
@@ -127,9 +148,9 @@ export class Rng {
   }
 
   /** Index drawn with probability proportional to `weights[i]`. */
-  weighted(weights: readonly number[]): number {
+  weighted(weights: ArrayLike<number>): number {
     let total = 0;
-    for (const w of weights) total += w;
+    for (let i = 0; i < weights.length; i++) total += weights[i]!;
     let x = this.next() * total;
     for (let i = 0; i < weights.length; i++) {
       x -= weights[i]!;

@@ -93,8 +93,8 @@ SELECT gpu_uuid, arg_max(host, last_seen) AS host, arg_max(gpu_index, last_seen)
        arg_max(driver_version, last_seen) AS driver_version, min(first_seen) AS first_seen, max(last_seen) AS last_seen
 FROM seen GROUP BY gpu_uuid ORDER BY gpu_uuid`;
 
-/** sha256 of every source already in the lake. */
-export const KNOWN_SOURCES_SQL = `SELECT DISTINCT sha256 FROM manifest`;
+/** Every source already in the lake. Output: path, size, mtime_ms, sha256. */
+export const KNOWN_SOURCES_SQL = `SELECT path, size, epoch_ms(mtime) AS mtime_ms, sha256 FROM manifest`;
 
 export const CREATE_NEW_MANIFEST_SQL = `
 CREATE OR REPLACE TEMP TABLE new_manifest (
