@@ -1,0 +1,174 @@
+/**
+ * `assets import` and `failures import`: a CSV with a documented header becomes a small Parquet
+ * table in the lake, merged with what is there (a row with the same key replaces the old one).
+ * Bad rows are reported with their line number and left out; the rest is imported.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import readline from 'node:readline';
+import { InputError } from '../cli/errors.js';
+import { RecordReader, type CsvRecord } from '../csv.js';
+import { Db, quotePath } from '../db/duckdb.js';
+import { acquireLock } from '../lake/lock.js';
+import { lakeLayout, newRunId } from '../lake/layout.js';
+import { commit, recover, stagingDir } from '../lake/txn.js';
+
+export type FieldType = 'VARCHAR' | 'DATE' | 'TIMESTAMP' | 'DOUBLE' | 'INTEGER';
+
+export interface FieldSpec {
+  name: string;
+  type: FieldType;
+  required?: boolean;
+  /** Checks and normalises a non-empty value; returns an error message or the value. */
+  parse?: (text: string) => string | number | null | { error: string };
+  doc: string;
+}
+
+export interface TableSpec {
+  table: 'assets' | 'failures';
+  fields: readonly FieldSpec[];
+  /** Columns that identify a row; a new row with the same key replaces the old. */
+  key: readonly string[];
+  /** Cross-field check of one parsed row. */
+  check?: (row: Record<string, string | number | null>) => string | null;
+}
+
+export interface ImportReject {
+  line: number;
+  reason: string;
+  text: string;
+}
+
+export interface ImportSummary {
+  file: string;
+  table: string;
+  imported: number;
+  replaced: number;
+  total: number;
+  rejected: number;
+  rejects: ImportReject[];
+}
+
+function parseValue(f: FieldSpec, text: string): string | number | null | { error: string } {
+  const t = text.trim();
+  if (t === '') return f.required ? { error: `${f.name} is required` } : null;
+  if (f.parse) return f.parse(t);
+  switch (f.type) {
+    case 'DOUBLE': {
+      const n = Number(t.replace(/^\$/, '').replace(/,/g, ''));
+      return Number.isFinite(n) ? n : { error: `${f.name}: "${t}" is not a number` };
+    }
+    case 'INTEGER':
+      return /^-?\d+$/.test(t) ? Number(t) : { error: `${f.name}: "${t}" is not an integer` };
+    case 'DATE':
+      return /^\d{4}-\d{2}-\d{2}$/.test(t) && !Number.isNaN(Date.parse(t)) ? t : { error: `${f.name}: "${t}" is not a date (YYYY-MM-DD)` };
+    case 'TIMESTAMP': {
+      const ms = Date.parse(/[zZ]|[+-]\d{2}:?\d{2}$/.test(t) ? t : `${t.replace(' ', 'T')}Z`);
+      return Number.isNaN(ms) ? { error: `${f.name}: "${t}" is not an ISO-8601 time` } : new Date(ms).toISOString();
+    }
+    default:
+      return t;
+  }
+}
+
+export async function importTable(lake: string, file: string, spec: TableSpec): Promise<ImportSummary> {
+  if (!fs.existsSync(file)) throw new InputError(`no such file: ${file}`);
+  const rows: Record<string, string | number | null>[] = [];
+  const rejects: ImportReject[] = [];
+  let header: string[] | null = null;
+  const reader = new RecordReader();
+  const handle = (rec: CsvRecord): void => {
+    if (rec.fields === null) {
+      rejects.push({ line: rec.line, reason: rec.error ?? 'malformed CSV record', text: rec.text });
+      return;
+    }
+    if (rec.fields.length === 1 && rec.fields[0]!.trim() === '') return;
+    if (header === null) {
+      header = rec.fields.map((h) => h.trim().toLowerCase());
+      const missing = spec.fields.filter((f) => f.required && !header!.includes(f.name)).map((f) => f.name);
+      if (missing.length) {
+        throw new InputError(`${file}: header lacks ${missing.join(', ')}`, [`the header is: ${spec.fields.map((f) => f.name).join(',')}`]);
+      }
+      return;
+    }
+    if (rec.fields.length !== header.length) {
+      rejects.push({ line: rec.line, reason: `expected ${header.length} fields, found ${rec.fields.length}`, text: rec.text });
+      return;
+    }
+    const row: Record<string, string | number | null> = {};
+    for (const f of spec.fields) {
+      const i = header.indexOf(f.name);
+      const v = parseValue(f, i >= 0 ? rec.fields[i]! : '');
+      if (v !== null && typeof v === 'object') {
+        rejects.push({ line: rec.line, reason: v.error, text: rec.text });
+        return;
+      }
+      row[f.name] = v;
+    }
+    const err = spec.check?.(row) ?? null;
+    if (err) {
+      rejects.push({ line: rec.line, reason: err, text: rec.text });
+      return;
+    }
+    rows.push(row);
+  };
+  const rl = readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity });
+  let no = 0;
+  for await (const raw of rl) {
+    no++;
+    for (const rec of reader.push(no, (no === 1 ? raw.replace(/^\uFEFF/, '') : raw).replace(/\r$/, ''))) handle(rec);
+  }
+  for (const rec of reader.finish()) handle(rec);
+  if (header === null) throw new InputError(`${file} is empty`, [`the header is: ${spec.fields.map((f) => f.name).join(',')}`]);
+  if (rows.length === 0) {
+    const first = rejects[0];
+    throw new InputError(`nothing to import from ${file}${first ? ` (line ${first.line}: ${first.reason})` : ''}`);
+  }
+
+  const layout = lakeLayout(lake);
+  fs.mkdirSync(layout.root, { recursive: true });
+  const lock = await acquireLock(layout.lockFile, { waitMs: 60_000 });
+  const runId = newRunId();
+  const db = await Db.open({ threads: 1 });
+  try {
+    recover(layout);
+    const stage = stagingDir(layout, runId);
+    const cols = spec.fields.map((f) => `${f.name} ${f.type}`).join(', ');
+    await db.exec('create incoming', `CREATE TEMP TABLE incoming (${cols}, line INTEGER)`);
+    const insert = `INSERT INTO incoming VALUES (${spec.fields.map((f) => `CAST($${f.name} AS ${f.type})`).join(', ')}, $line)`;
+    for (const [i, r] of rows.entries()) {
+      const params: Record<string, string | number | null> = { line: i };
+      for (const f of spec.fields) params[f.name] = r[f.name] ?? null;
+      await db.exec('insert incoming', insert, params as Record<string, string | number>);
+    }
+    // Each import writes a new file and retires the old one in the same commit, so a killed import
+    // leaves the previous table in place (a rename over the old file could not be rolled back).
+    const dir = path.join(layout.root, spec.table);
+    const olds = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.parquet')).map((f) => path.join(dir, f)) : [];
+    const names = spec.fields.map((f) => f.name).join(', ');
+    const key = spec.key.join(', ');
+    // Later rows of the file win over earlier ones, and the file wins over the lake.
+    const oldSql = olds.length ? `SELECT ${names}, 0 AS src, 0 AS line FROM read_parquet([${olds.map(quotePath).join(', ')}], union_by_name = true)` : `SELECT ${names}, 0 AS src, 0 AS line FROM incoming WHERE false`;
+    await db.exec(
+      'merge table',
+      `CREATE TEMP TABLE merged AS
+       SELECT ${names} FROM (
+         SELECT *, row_number() OVER (PARTITION BY ${key} ORDER BY src DESC, line DESC) AS rn
+         FROM (${oldSql} UNION ALL SELECT ${names}, 1 AS src, line FROM incoming)
+       ) WHERE rn = 1 ORDER BY ${key}`,
+    );
+    const counts = (await db.query<{ total: number; replaced: number }>(
+      'count merged',
+      `SELECT (SELECT count(*) FROM merged) AS total, (SELECT count(*) FROM (${oldSql}) o WHERE EXISTS (SELECT 1 FROM incoming i WHERE ${spec.key.map((k) => `i.${k} IS NOT DISTINCT FROM o.${k}`).join(' AND ')})) AS replaced`,
+    ))[0]!;
+    const out = path.join(stage, `${spec.table}.parquet`);
+    await db.exec('write table', `COPY merged TO ${quotePath(out)} (FORMAT parquet, COMPRESSION zstd)`);
+    commit(layout, { run_id: runId, adds: [{ from: out, to: path.join(dir, `${spec.table}-${runId}.parquet`) }], deletes: olds });
+    const distinctIncoming = (await db.query<{ n: number }>('count incoming', `SELECT count(*) AS n FROM (SELECT DISTINCT ${key} FROM incoming)`))[0]!.n;
+    return { file, table: spec.table, imported: distinctIncoming, replaced: counts.replaced, total: counts.total, rejected: rejects.length, rejects };
+  } finally {
+    db.close();
+    fs.rmSync(path.join(layout.tmpDir, runId), { recursive: true, force: true });
+    lock.release();
+  }
+}
