@@ -77,7 +77,10 @@ export function runCli(args: readonly string[], opts: RunOptions = {}): Promise<
 }
 
 const made: string[] = [];
-let cleanupRegistered = false;
+// Registered when a test file imports this module (collection time), so it runs after that file.
+afterAll(() => {
+  for (const d of made.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
 
 /** A fresh, not yet existing lake path under a fresh temp folder; removed after the test file. */
 export function tempLake(): string {
@@ -86,12 +89,6 @@ export function tempLake(): string {
 
 /** A fresh, empty temp folder; removed after the test file. */
 export function tempDir(): string {
-  if (!cleanupRegistered) {
-    cleanupRegistered = true;
-    afterAll(() => {
-      for (const d of made.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-    });
-  }
   const d = fs.mkdtempSync(path.join(os.tmpdir(), 'gpuhealth-e2e-'));
   made.push(d);
   return d;
