@@ -1,0 +1,47 @@
+// npm run bench: prints figures, asserts nothing. Each measurement runs in a fresh process.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateCorpus } from './gen-exposition.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const out = process.env.BENCH_DIR ?? path.join(here, 'out');
+const corpus = path.join(out, 'corpus');
+const targetBytes = Number(process.env.BENCH_BYTES ?? 1.1e9);
+
+function du(dir) {
+  let n = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    n += e.isDirectory() ? du(p) : fs.statSync(p).size;
+  }
+  return n;
+}
+
+console.log(`gpuhealth bench — ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), node ${process.version}`);
+if (!fs.existsSync(corpus) || du(corpus) < targetBytes * 0.95) {
+  fs.rmSync(corpus, { recursive: true, force: true });
+  const t = Date.now();
+  const g = generateCorpus(corpus, { targetBytes });
+  console.log(`generated corpus: ${g.files} files, ${(g.bytes / 1e9).toFixed(2)} GB, ${g.samples} samples in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+}
+const bytes = du(corpus);
+
+function run(label, lake, threads) {
+  const res = JSON.parse(execFileSync(process.execPath, [path.join(here, 'ingest-child.js'), corpus, lake, threads ?? ''], { encoding: 'utf8' }).trim().split('\n').pop());
+  const rate = res.samples / res.seconds;
+  console.log(
+    `${label.padEnd(34)} ${res.seconds.toFixed(2).padStart(7)} s  ${(rate / 1e6).toFixed(2).padStart(5)} M samples/s  ${(bytes / 1e6 / res.seconds).toFixed(0).padStart(4)} MB/s  peak RSS ${res.peak_rss_mib} MiB  (${res.samples} samples → ${res.rows} rows, ${res.skipped} skipped)`,
+  );
+  return res;
+}
+
+console.log(`corpus: ${(bytes / 1e9).toFixed(2)} GB of exposition text`);
+for (const threads of [undefined, 1]) {
+  const lake = path.join(out, 'lake');
+  fs.rmSync(lake, { recursive: true, force: true });
+  run(threads === 1 ? 'ingest, 1 parser thread' : 'ingest, default threads', lake, threads);
+}
+run('re-ingest (all sources known)', path.join(out, 'lake'));

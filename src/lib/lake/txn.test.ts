@@ -1,0 +1,108 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { lakeLayout, type LakeLayout } from './layout.js';
+import { acquireLock } from './lock.js';
+import { commit, recover, stagingDir } from './txn.js';
+
+let root: string;
+let layout: LakeLayout;
+
+beforeEach(() => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'gpuhealth-txn-'));
+  layout = lakeLayout(root);
+});
+afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+
+function files(): string[] {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else out.push(path.relative(root, p));
+    }
+  };
+  walk(root);
+  return out.sort();
+}
+
+function stage(runId: string, names: string[]): { from: string; to: string }[] {
+  const dir = stagingDir(layout, runId);
+  return names.map((n) => {
+    const from = path.join(dir, n.replace(/\//g, '_'));
+    fs.writeFileSync(from, n);
+    return { from, to: path.join(root, n) };
+  });
+}
+
+describe('commit', () => {
+  it('moves every added file into place and removes the replaced ones', () => {
+    fs.mkdirSync(path.join(root, 'gpus'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'gpus/gpus-old.parquet'), 'old');
+    const adds = stage('r1', ['metrics/date=2026-01-01/part-r1.parquet', 'gpus/gpus-r1.parquet']);
+    commit(layout, { run_id: 'r1', adds, deletes: [path.join(root, 'gpus/gpus-old.parquet')] });
+    expect(files()).toEqual(['gpus/gpus-r1.parquet', 'metrics/date=2026-01-01/part-r1.parquet']);
+  });
+
+  for (const step of ['journal', 'rename'] as const) {
+    it(`a commit killed after "${step}" is rolled back by recovery`, () => {
+      fs.mkdirSync(path.join(root, 'gpus'), { recursive: true });
+      fs.writeFileSync(path.join(root, 'gpus/gpus-old.parquet'), 'old');
+      const before = files().filter((f) => !f.startsWith('_tmp'));
+      const adds = stage('r2', ['metrics/date=2026-01-01/part-r2.parquet', 'metrics/date=2026-01-02/part-r2.parquet']);
+      expect(() =>
+        commit(layout, { run_id: 'r2', adds, deletes: [path.join(root, 'gpus/gpus-old.parquet')] }, {
+          afterStep: (s) => {
+            if (s === step) throw new Error('killed');
+          },
+        }),
+      ).toThrow('killed');
+      const report = recover(layout);
+      expect(report.rolledBack).toEqual(['r2']);
+      expect(files()).toEqual(before);
+    });
+  }
+
+  it('a commit killed after its commit point is rolled forward', () => {
+    fs.mkdirSync(path.join(root, 'gpus'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'gpus/gpus-old.parquet'), 'old');
+    const adds = stage('r3', ['gpus/gpus-r3.parquet']);
+    expect(() =>
+      commit(layout, { run_id: 'r3', adds, deletes: [path.join(root, 'gpus/gpus-old.parquet')] }, {
+        afterStep: (s) => {
+          if (s === 'committed') throw new Error('killed');
+        },
+      }),
+    ).toThrow('killed');
+    expect(recover(layout).rolledForward).toEqual(['r3']);
+    expect(files()).toEqual(['gpus/gpus-r3.parquet']);
+  });
+
+  it('recovery removes staging folders of dead runs but not of the active one', () => {
+    stagingDir(layout, 'dead');
+    stagingDir(layout, 'live');
+    recover(layout, new Set(['live']));
+    expect(fs.readdirSync(layout.tmpDir)).toEqual(['live']);
+  });
+});
+
+describe('lock', () => {
+  it('is exclusive while held and free after release', async () => {
+    const a = await acquireLock(layout.lockFile);
+    await expect(acquireLock(layout.lockFile, { waitMs: 0 })).rejects.toThrow(/locked by another gpuhealth run/);
+    a.release();
+    const b = await acquireLock(layout.lockFile);
+    b.release();
+    expect(fs.existsSync(layout.lockFile)).toBe(false);
+  });
+
+  it('takes over a lock left by a dead process', async () => {
+    fs.mkdirSync(path.dirname(layout.lockFile), { recursive: true });
+    fs.writeFileSync(layout.lockFile, '2147483646\n');
+    const l = await acquireLock(layout.lockFile);
+    expect(fs.readFileSync(layout.lockFile, 'utf8').trim()).toBe(String(process.pid));
+    l.release();
+  });
+});
