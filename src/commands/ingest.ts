@@ -86,8 +86,9 @@ Exit codes: 0 something was ingested (or everything was already there), 1 the ru
       return;
     }
     const line = `ingested ${summary.files} file(s): ${summary.samples} samples → ${summary.rows} new rows for ${summary.gpus} GPUs, ${summary.other_samples} other samples, ${summary.xid_events} Xid events; ${summary.rejected} rejected, ${summary.skipped_files} skipped, ${summary.duplicates_dropped} duplicate rows dropped (${summary.elapsed_s.toFixed(1)} s)`;
+    // The human summary is a note (stderr); stdout carries data only (--json, --csv).
     if (this.outputFormat === 'csv') this.out(renderRecord(totals, 'csv'));
-    else if (!this.quiet) this.out(line);
+    else this.note(line);
     if (summary.rows === 0 && summary.samples === 0 && already === 0) throw new InputError('nothing was ingested');
   }
 }

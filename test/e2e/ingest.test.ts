@@ -200,6 +200,19 @@ describe.concurrent('ingest: one source per format', () => {
     expect(rows[2]!.gr_engine_active).toBeCloseTo(99.7, 6);
   });
 
+  // BUG (cosmetic): a parser warning is printed with the file name twice, e.g.
+  // "warning: dcgmi-dcp-ratios.txt: dcgmi-dcp-ratios.txt: GPU index 0 on host node-3 not known yet; …"
+  // (pipeline.ts prefixes `${display}: ` to warnings that the dmon parser already prefixed).
+  it('dmon without --gpu-map warns about synthetic ids, naming the file once', async () => {
+    const lake = tempLake();
+    const dir = tempDir();
+    fs.copyFileSync(path.join(FIXTURES, 'dmon', 'dcgmi-dcp-ratios.txt'), path.join(dir, 'dmon.txt'));
+    const res = await runCli(['ingest', 'dmon.txt', '--host', 'node-3', '--time', '2026-01-02T00:00:00Z', '--lake', lake, '--json'], { cwd: dir });
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stderr).toMatch(/idx:node-3:0/);
+    expect(res.stderr).not.toContain('dmon.txt: dmon.txt:');
+  });
+
   it('kernel log with NVRM Xid lines (fixtures/dmesg/dmesg-iso-comma.log)', async () => {
     const lake = tempLake();
     const { s } = await ingestJson(lake, [path.join(FIXTURES, 'dmesg', 'dmesg-iso-comma.log'), '--host', 'node-4']);
@@ -369,7 +382,7 @@ describe.concurrent('ingest: bad input', () => {
   // last line is parsed as if it were complete (lib/ingest/lines.ts ends the stream on the gunzip
   // error and readline emits the partial line). A value cut mid-number is stored: here "90.00 W"
   // cut to "9" is stored as power_usage 9. The exposition-text path drops the torn line correctly.
-  it.fails('a truncated .gz of nvidia-smi CSV does not store the torn last line', async () => {
+  it('a truncated .gz of nvidia-smi CSV does not store the torn last line', async () => {
     const lake = tempLake();
     const uuid = 'GPU-11111111-2222-3333-4444-555555555555';
     const intact = `timestamp, uuid, temperature.gpu, power.draw [W]\n2025/04/02 09:15:00.000, ${uuid}, 41, 88.24 W\n2025/04/02 09:15:10.000, ${uuid}, 42, 9`;
@@ -396,6 +409,41 @@ describe.concurrent('ingest: stdin', () => {
     );
     const manifest = await queryLake(lake, 'SELECT path FROM {manifest}');
     expect(manifest).toEqual([{ path: '-' }]);
+  });
+});
+
+describe.concurrent('ingest: time of untimestamped sources (DESIGN §4)', () => {
+  const UNTIMED = scrape({ gpus: G2, times: [T0], seed: 12, timestamps: false });
+
+  it('takes the time from an ISO stamp in the file name', async () => {
+    const lake = tempLake();
+    const file = writeInput('node-1_2026-02-03T04-05-06Z.prom', UNTIMED.text);
+    const { s } = await ingestJson(lake, [file]);
+    expect(s).toMatchObject({ rows: 2, time_min: '2026-02-03T04:05:06.000Z', time_max: '2026-02-03T04:05:06.000Z' });
+  });
+
+  it('falls back to the file mtime, with a warning naming --time', async () => {
+    const lake = tempLake();
+    const file = writeInput('scrape.prom', UNTIMED.text);
+    const mtime = new Date('2026-03-04T05:06:07Z');
+    fs.utimesSync(file, mtime, mtime);
+    const { res, s } = await ingestJson(lake, [file]);
+    expect(s).toMatchObject({ rows: 2, time_min: '2026-03-04T05:06:07.000Z' });
+    expect(res.stderr).toMatch(/modification time/);
+    expect(res.stderr).toContain('--time');
+  });
+
+  it('--time wins over the file name', async () => {
+    const lake = tempLake();
+    const file = writeInput('node-1_2026-02-03T04-05-06Z.prom', UNTIMED.text);
+    const { s } = await ingestJson(lake, [file, '--time', '1767225600']);
+    expect(s.time_min).toBe('2026-01-01T00:00:00.000Z');
+  });
+
+  it('nvidia-smi local timestamps take --tz', async () => {
+    const lake = tempLake();
+    const { s } = await ingestJson(lake, [path.join(FIXTURES, 'nvidia-smi', 'null-markers.csv'), '--host', 'node-9', '--tz', 'Europe/Berlin']);
+    expect(s.time_min).toBe('2025-04-02T07:15:00.010Z'); // 09:15 CEST
   });
 });
 

@@ -90,7 +90,8 @@ export const INT64_BLANK = 9223372036854775792;
 
 export function isDcgmBlank(value: number): boolean {
   if (!Number.isFinite(value)) return false;
-  return (value >= INT32_BLANK && value <= INT32_BLANK + 3) || (value >= FP64_BLANK && value <= FP64_BLANK + 3) || value >= INT64_BLANK - 1024;
+  // INT32 blanks run up to INT32_MAX (2147483647, which old exporters also printed for "no value").
+  return (value >= INT32_BLANK && value < 2 ** 31) || (value >= FP64_BLANK && value < FP64_BLANK + 16) || value >= 9.2e18;
 }
 
 /** String sentinels some exporters printed in place of a value. */

@@ -16,15 +16,24 @@ export function readLines(src: SourceFile): LineReader {
   const raw = fs.createReadStream(src.path, { highWaterMark: 1 << 20 });
   let input: NodeJS.ReadableStream = raw;
   if (src.gzip) {
+    // Only complete lines go on; the text after the last newline waits for the next chunk, so
+    // a stream that breaks off mid-line never hands a torn line to a parser.
     const gunzip = zlib.createGunzip();
     const safe = new PassThrough();
+    let tail: Buffer = Buffer.alloc(0);
     gunzip.on('error', () => {
       truncated = true;
       safe.end();
     });
-    gunzip.on('end', () => safe.end());
+    gunzip.on('end', () => {
+      if (tail.length) safe.write(tail);
+      safe.end();
+    });
     gunzip.on('data', (d: Buffer) => {
-      if (!safe.write(d)) {
+      const all = tail.length ? Buffer.concat([tail, d]) : d;
+      const nl = all.lastIndexOf(10);
+      tail = Buffer.from(all.subarray(nl + 1));
+      if (nl >= 0 && !safe.write(all.subarray(0, nl + 1))) {
         gunzip.pause();
         safe.once('drain', () => gunzip.resume());
       }

@@ -321,7 +321,7 @@ async function runIngest(db: Db, layout: LakeLayout, runId: string, stage: strin
     const s = stats.get(p) ?? { ...emptyStats(), truncated: false };
     samples += s.samples + s.xids;
     rejected += s.rejected;
-    for (const w of s.warnings) opts.onWarning?.(`${p.src.display}: ${w}`);
+    for (const w of s.warnings) opts.onWarning?.(w.startsWith(p.src.display) || w.startsWith(p.src.path) ? w : `${p.src.display}: ${w}`);
     if (s.truncated) opts.onWarning?.(`${p.src.display}: gzip stream is truncated; the intact part was ingested`);
     if (p.defaultTimeSource === 'mtime' && p.format === 'prom' && s.samples > 0 && s.timeMin === p.defaultTimeMs) {
       opts.onWarning?.(`${p.src.display}: no timestamps in the file or its name; used the file's modification time (pass --time to set it)`);

@@ -149,8 +149,9 @@ function slowNumber(s: string): number | undefined {
   return Number(s);
 }
 
+/** Same rule as isDcgmBlank, inlined for the hot path. */
 function isBlank(v: number): boolean {
-  return (v >= INT32_BLANK && v <= INT32_BLANK + 3) || (v >= FP64_BLANK && v <= FP64_BLANK + 3) || v >= 9.2e18;
+  return (v >= INT32_BLANK && v < 2147483648) || (v >= FP64_BLANK && v < FP64_BLANK + 16) || v >= 9.2e18;
 }
 
 export class PromTextParser {

@@ -8,6 +8,7 @@ import { withDb } from '../db/duckdb.js';
 import { createLakeViews } from '../db/lake-views.js';
 import { COLUMN_PRESENCE_SQL, LAKE_TOTALS_SQL } from '../sql/lake.js';
 import { lakeLayout } from './layout.js';
+import { recoverBeforeRead } from './txn.js';
 
 /** Health signals, the columns behind each, and how to switch them on in dcgm-exporter. */
 export const SIGNALS = [
@@ -100,6 +101,7 @@ export interface LakeInfo {
 export async function lakeInfo(lake: string): Promise<LakeInfo> {
   const layout = lakeLayout(lake);
   if (!fs.existsSync(layout.root)) throw new InputError(`no lake at ${layout.root}`, ['gpuhealth ingest PATH --lake DIR creates one', 'or set GPUHEALTH_LAKE']);
+  await recoverBeforeRead(layout);
   return withDb(async (db) => {
     await createLakeViews(db, layout);
     const t = (await db.query('lake totals', LAKE_TOTALS_SQL))[0]!;

@@ -33,6 +33,16 @@ export async function acquireLock(lockFile: string, opts: LockOptions = {}): Pro
       const fd = fs.openSync(lockFile, 'wx');
       fs.writeSync(fd, `${process.pid}\n`);
       fs.closeSync(fd);
+      // Two runs taking over the same stale lock can race (one removes the other's fresh lock); the
+      // loser finds someone else's pid here a moment later and goes back to waiting.
+      await new Promise((r) => setTimeout(r, 30));
+      let mine = false;
+      try {
+        mine = fs.readFileSync(lockFile, 'utf8').trim() === String(process.pid);
+      } catch {
+        mine = false;
+      }
+      if (!mine) continue;
       let released = false;
       return {
         release() {
@@ -71,3 +81,4 @@ export async function acquireLock(lockFile: string, opts: LockOptions = {}): Pro
     await new Promise((r) => setTimeout(r, 200));
   }
 }
+

@@ -15,6 +15,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { LakeLayout } from './layout.js';
+import { acquireLock } from './lock.js';
 
 export interface Journal {
   run_id: string;
@@ -147,4 +148,26 @@ export function recover(layout: LakeLayout, activeRunIds: ReadonlySet<string> = 
     }
   }
   return report;
+}
+
+/**
+ * True when a journal exists: a run is committing or was killed while committing. (Staging folders
+ * left by killed runs are invisible to readers; the next writer removes them.)
+ */
+export function needsRecovery(layout: LakeLayout): boolean {
+  return fs.existsSync(layout.journalDir) && fs.readdirSync(layout.journalDir).length > 0;
+}
+
+/**
+ * For commands that only read: if a killed run left work behind, finish or undo it (under the lock)
+ * before reading, so readers never see files the next writer would roll back.
+ */
+export async function recoverBeforeRead(layout: LakeLayout): Promise<void> {
+  if (!needsRecovery(layout)) return;
+  const lock = await acquireLock(layout.lockFile, { waitMs: 60_000 });
+  try {
+    recover(layout);
+  } finally {
+    lock.release();
+  }
 }

@@ -287,18 +287,23 @@ export function planFleet(opts: PlanOptions = {}): FleetPlan {
   });
 
   // Constant hazard: exponential time to failure from the later of window start and installation.
-  for (let i = 0; i < gpus.length; i++) {
-    const g = gpus[i]!;
-    if (g.failure || g.hazardPerYear <= 0) continue;
-    const from = Math.max(startMs, g.installedMs);
-    const t = from + (frng.exp() / g.hazardPerYear) * YEAR_MS;
-    if (t > lastTickMs) continue;
-    const atMs = Math.max(snap(t), snap(from));
-    if (atMs > lastTickMs) continue;
-    const spec = MODELS[g.model];
-    const type = FAILURE_TYPES[frng.weighted(FAILURE_TYPES.map((k) => spec.failureMix[k]))]!;
-    fail(g, atMs, type, frng.chance(SUDDEN_SHARE), false, frng);
-  }
+  // Replacements appended while this runs get their own draw.
+  let drawn = 0;
+  const drawNatural = (): void => {
+    for (; drawn < gpus.length; drawn++) {
+      const g = gpus[drawn]!;
+      if (g.failure || g.hazardPerYear <= 0) continue;
+      const from = Math.max(startMs, g.installedMs);
+      const t = from + (frng.exp() / g.hazardPerYear) * YEAR_MS;
+      if (t > lastTickMs) continue;
+      const atMs = snap(t);
+      if (atMs > lastTickMs) continue;
+      const spec = MODELS[g.model];
+      const type = FAILURE_TYPES[frng.weighted(FAILURE_TYPES.map((k) => spec.failureMix[k]))]!;
+      fail(g, atMs, type, frng.chance(SUDDEN_SHARE), false, frng);
+    }
+  };
+  drawNatural();
 
   // A demo of a few GPU-years would otherwise show nothing; plant the shortfall late in the window,
   // the first with a precursor so there is something to predict.
@@ -312,6 +317,7 @@ export function planFleet(opts: PlanOptions = {}): FleetPlan {
     const at = clamp(snap(startMs + (o.endMs - startMs) * plrng.uniform(0.55, 0.95)), startMs, lastTickMs);
     fail(g, at, type, withPrecursor ? false : plrng.chance(SUDDEN_SHARE), true, plrng);
   }
+  drawNatural();
 
   failures.sort((a, b) => a.atMs - b.atMs || a.gpu - b.gpu);
   for (const h of hosts) finishHostEvents(o, h, startMs);

@@ -30,6 +30,8 @@ export function inverseNormalCdf(p: number): number {
     (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1);
 }
 
+const HEX2: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
 const GAUSS_TABLE = new Float64Array(GAUSS_SIZE);
 for (let i = 0; i < GAUSS_SIZE; i++) GAUSS_TABLE[i] = inverseNormalCdf((i + 0.5) / GAUSS_SIZE);
 
@@ -162,8 +164,11 @@ export class Rng {
   /** `n` lower-case hex digits. */
   hex(n: number): string {
     let s = '';
-    while (s.length < n) s += this.u32().toString(16).padStart(8, '0');
-    return s.slice(0, n);
+    for (let i = 0; i < n; i += 2) {
+      const byte = HEX2[this.u32() >>> 24]!;
+      s += i + 1 < n ? byte : byte[0]!;
+    }
+    return s;
   }
 
   /** `n` decimal digits. */

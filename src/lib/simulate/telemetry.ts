@@ -10,6 +10,8 @@
  * fields, Gaussian noise from a table, and Poisson counters driven by accumulated hazard (one add and
  * one compare per tick; random draws only when an event happens).
  */
+import { InputError } from '../cli/errors.js';
+import { INT32_BLANK } from '../ingest/dcgm-fields.js';
 import { VALUE_COLUMNS, VALUE_INDEX, type ValueColumn } from '../schema.js';
 import type { FleetPlan, PlannedGpu, PlannedHost } from './fleet.js';
 import {
@@ -32,7 +34,7 @@ export interface Scrape {
 }
 
 export interface ScrapeOptions {
-  /** Called with (ticks done, ticks total) every ~0.5 % of the window. */
+  /** Called with (ticks done, ticks total) after each simulated hour. */
   progress?: (done: number, total: number) => void;
   /**
    * Simulate only these hosts (indices into plan.hosts). Hosts are independent (own random streams),
@@ -448,7 +450,7 @@ class GpuSim {
     return out[0] + out[1] + out[2] + out[3] + out[4] + out[5];
   }
 
-  private fireRare(h: HostSim, pos: number, t: number, s: number): void {
+  private fireRare(h: HostSim, pos: number, t: number, s: number, ctx: Ctx): void {
     const rates = RATES_SCRATCH;
     this.rareRates(s, rates);
     const r = this.rng;
@@ -466,8 +468,9 @@ class GpuSim {
         break;
       }
       case 2: {
+        // The episode began somewhere in the last interval: a scrape sees it only if it is still on.
         const durMs = r.uniform(10, 180) * 1000;
-        this.brakeUntil = t + durMs;
+        this.brakeUntil = t - r.next() * ctx.dtMs + durMs;
         this.powerViol += Math.round(durMs * 1000);
         break;
       }
@@ -478,7 +481,7 @@ class GpuSim {
         break;
       case 4: {
         const durMs = r.uniform(30, 300) * 1000;
-        this.hwThermUntil = t + durMs;
+        this.hwThermUntil = t - r.next() * ctx.dtMs + durMs;
         this.thermViol += Math.round(durMs * 1000);
         break;
       }
@@ -622,7 +625,7 @@ class GpuSim {
       if (this.incPcie > 0) this.pcie += this.count(2, this.incPcie);
     }
     const rareRate = s > 0 ? this.rareRates(s, RATES_SCRATCH) : this.rareBase;
-    if (this.count(3, rareRate * ctx.dtH) > 0) this.fireRare(h, pos, t, s);
+    if (this.count(3, rareRate * ctx.dtH) > 0) this.fireRare(h, pos, t, s, ctx);
     if (t >= this.failAt && !this.failed) this.fail(h, pos, t, ctx);
 
     // --- episodes (HW power brake, HW thermal slowdown) ---
@@ -652,6 +655,11 @@ class GpuSim {
     // --- what the exporter prints ---
     const powerMw = Math.round(p * 1000);
     this.energy += Math.round(powerMw * ctx.dtMs / 1000);
+    // Counters that pass 2^31 could print a value an ingester must read as DCGM's INT32 "blank"
+    // sentinel; step over that 16-wide window (a 1e-7 chance per sample, but the lake must match).
+    if (this.energy >= INT32_BLANK && this.energy < 2 ** 31) this.energy = 2 ** 31;
+    if (this.powerViol >= INT32_BLANK && this.powerViol < 2 ** 31) this.powerViol = 2 ** 31;
+    if (this.thermViol >= INT32_BLANK && this.thermViol < 2 ** 31) this.thermViol = 2 ** 31;
     if (!h.writing) return;
     const fb = h.fbHeld > 0 && (u > 0 || h.profile !== PROFILE_IDLE) ? Math.min(this.memUsable, Math.round(h.fbHeld * this.fbScale + 20 * N[11]!)) : 0;
     buf[O_GPU_TEMP + pos] = Math.round(this.temp + 0.3 * N[9]!);
@@ -719,59 +727,76 @@ function clamp01(x: number): number {
 }
 
 /**
- * A DCP ratio as the exporter prints it (6 decimals) converted to the lake's percent exactly as an
- * ingester computes it: Number("0.873215") * 100.
+ * A DCP ratio as the exporter prints it (6 decimals, `0.873215`) in the lake's percent: the double
+ * nearest the decimal 87.3215, which is what the ingester stores (it scales the printed decimal, not
+ * the binary value, so 0.058619 becomes 5.8619 rather than 5.8618999999999994).
  */
 function ratioPct(x: number): number {
-  return (Math.round(x * 1e6) / 1e6) * 100;
+  return Math.round(x * 1e6) / 1e4;
 }
 
 /**
- * Yields one Scrape per host per tick of the plan's window, in time order (hosts in index order
- * within a tick). Missing scrapes (host outages, exporter misses) are simply not yielded; a failed GPU
+ * Yields one Scrape per host per tick of the plan's window. Order: UTC hour by UTC hour; within an
+ * hour, host by host (index order); within a host, tick by tick. Simulating one host for an hour at a
+ * time keeps its eight GPUs in cache (10,000 GPUs stepped tick-major ran 3× slower), and it is the
+ * order hourly per-host files are written in. Hosts are independent, so any order or subset (`hosts`)
+ * gives the same values. Missing scrapes (host outages, exporter misses) are not yielded; a failed GPU
  * appears for the last time at its failure instant. The yielded object is reused for that host.
  */
 export function* scrapes(plan: FleetPlan, opts: ScrapeOptions = {}): Generator<Scrape, void, undefined> {
   const dtMs = plan.intervalMs;
   const ctx: Ctx = { dtMs, dtH: dtMs / HOUR_MS, dtUs: dtMs * 1000, alpha: 1 - Math.exp(-dtMs / THERMAL_TAU_MS) };
-  const hosts = (opts.hosts ?? plan.hosts.map((h) => h.index)).map((i) => new HostSim(plan.hosts[i]!, plan.seed, plan.startMs));
-  const progressEvery = Math.max(1, Math.floor(plan.ticks / 200));
-  for (let k = 0; k < plan.ticks; k++) {
-    const t = plan.startMs + k * dtMs;
+  const hosts = (opts.hosts ?? plan.hosts.map((h) => h.index)).map((i) => {
+    const h = plan.hosts[i];
+    if (!h) throw new InputError(`no host ${i} in the plan (it has ${plan.hosts.length})`);
+    return new HostSim(h, plan.seed, plan.startMs);
+  });
+  for (let block = Math.floor(plan.startMs / HOUR_MS) * HOUR_MS; block < plan.endMs; block += HOUR_MS) {
+    const kFrom = Math.max(0, Math.ceil((block - plan.startMs) / dtMs));
+    const kTo = Math.min(plan.ticks, Math.ceil((block + HOUR_MS - plan.startMs) / dtMs));
+    if (kFrom >= kTo) continue;
     for (let hi = 0; hi < hosts.length; hi++) {
       const h = hosts[hi]!;
-      const ph = h.plan;
-      // Outages: a reboot powers the GPUs off; a network outage only hides them.
-      while (h.outIdx < ph.outages.length && ph.outages[h.outIdx]!.startMs <= t) {
-        const o = ph.outages[h.outIdx++]!;
-        if (o.endMs > h.missingUntil) h.missingUntil = o.endMs;
-        if (o.reset && o.endMs > h.offUntil) h.offUntil = o.endMs;
+      for (let k = kFrom; k < kTo; k++) {
+        const t = plan.startMs + k * dtMs;
+        if (hostTick(plan, h, t, ctx)) yield h.scrape;
       }
-      if (t < h.offUntil) continue;
-      while (h.resetIdx < ph.resetsMs.length && ph.resetsMs[h.resetIdx]! <= t) {
-        h.resetIdx++;
-        for (const g of h.gpuBySlot) g?.reset();
-      }
-      const missing = t < h.missingUntil || h.rng.next() < SCRAPE_MISS_PROBABILITY;
-      h.writing = !missing;
-      h.advanceLoad(t);
-      const sc = h.scrape;
-      sc.xids.count = 0;
-      let pos = 0;
-      for (let slot = 0; slot < ph.slots; slot++) {
-        if (t >= h.nextChange[slot]!) updateSlot(plan, h, slot, t, ctx);
-        const g = h.gpuBySlot[slot];
-        if (!g) continue;
-        g.step(h, t, ctx, pos);
-        if (!missing) sc.gpus[pos++] = g.gpu;
-      }
-      if (missing || pos === 0) continue;
-      sc.time_ms = t;
-      sc.count = pos;
-      yield sc;
     }
-    if (opts.progress && ((k + 1) % progressEvery === 0 || k + 1 === plan.ticks)) opts.progress(k + 1, plan.ticks);
+    opts.progress?.(kTo, plan.ticks);
   }
+}
+
+/** Advances one host by one tick; true when the scrape is there to yield. */
+function hostTick(plan: FleetPlan, h: HostSim, t: number, ctx: Ctx): boolean {
+  const ph = h.plan;
+  // Outages: a reboot powers the GPUs off; a network outage only hides them.
+  while (h.outIdx < ph.outages.length && ph.outages[h.outIdx]!.startMs <= t) {
+    const o = ph.outages[h.outIdx++]!;
+    if (o.endMs > h.missingUntil) h.missingUntil = o.endMs;
+    if (o.reset && o.endMs > h.offUntil) h.offUntil = o.endMs;
+  }
+  if (t < h.offUntil) return false;
+  while (h.resetIdx < ph.resetsMs.length && ph.resetsMs[h.resetIdx]! <= t) {
+    h.resetIdx++;
+    for (const g of h.gpuBySlot) g?.reset();
+  }
+  const missing = t < h.missingUntil || h.rng.next() < SCRAPE_MISS_PROBABILITY;
+  h.writing = !missing;
+  h.advanceLoad(t);
+  const sc = h.scrape;
+  sc.xids.count = 0;
+  let pos = 0;
+  for (let slot = 0; slot < ph.slots; slot++) {
+    if (t >= h.nextChange[slot]!) updateSlot(plan, h, slot, t, ctx);
+    const g = h.gpuBySlot[slot];
+    if (!g) continue;
+    g.step(h, t, ctx, pos);
+    if (!missing) sc.gpus[pos++] = g.gpu;
+  }
+  if (missing || pos === 0) return false;
+  sc.time_ms = t;
+  sc.count = pos;
+  return true;
 }
 
 /** Removes a GPU after its failure instant and installs the next occupant once it is in. */
