@@ -129,6 +129,8 @@ export const STAGED_OTHER_KEYED_COLUMNS = [
   { name: 'series', type: 'VARCHAR' },
   { name: 'metric', type: 'VARCHAR' },
   { name: 'value', type: 'DOUBLE' },
+  /** Set on a repeated sample (same series, metric and time): the highest is the last. */
+  { name: 'dup', type: 'BIGINT' },
 ] as const;
 
 export const STAGED_SERIES_COLUMNS = [
@@ -163,9 +165,9 @@ export async function createStagingViews(db: Db, stagingDir: string): Promise<vo
   await db.exec(
     'view staged_other',
     `CREATE OR REPLACE TEMP VIEW staged_other AS
-     SELECT time_ms, gpu_uuid, host, metric, value, labels FROM staged_other_inline
+     SELECT time_ms, gpu_uuid, host, metric, value, labels, 0 AS dup FROM staged_other_inline
      UNION ALL
-     SELECT k.time_ms, s.gpu_uuid, s.host, k.metric, k.value, s.labels FROM staged_other_keyed k JOIN staged_series s USING (series)`,
+     SELECT k.time_ms, s.gpu_uuid, s.host, k.metric, k.value, s.labels, coalesce(k.dup, 0) FROM staged_other_keyed k JOIN staged_series s USING (series)`,
   );
 }
 

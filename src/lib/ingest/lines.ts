@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import readline from 'node:readline';
 import { PassThrough } from 'node:stream';
-import zlib from 'node:zlib';
+import { gunzipFile } from './gunzip.js';
 import type { SourceFile } from './inputs.js';
 
 export interface LineReader {
@@ -13,32 +13,30 @@ export interface LineReader {
 
 export function readLines(src: SourceFile): LineReader {
   let truncated = false;
-  const raw = fs.createReadStream(src.path, { highWaterMark: 1 << 20 });
-  let input: NodeJS.ReadableStream = raw;
-  if (src.gzip) {
-    // Only complete lines go on; the text after the last newline waits for the next chunk, so
-    // a stream that breaks off mid-line never hands a torn line to a parser.
-    const gunzip = zlib.createGunzip();
+  let input: NodeJS.ReadableStream;
+  if (!src.gzip) input = fs.createReadStream(src.path, { highWaterMark: 1 << 20 });
+  else {
+    // Only complete lines go on: the text after the last newline waits for the next chunk, so a
+    // damaged stream never hands a torn line to a parser.
     const safe = new PassThrough();
     let tail: Buffer = Buffer.alloc(0);
-    gunzip.on('error', () => {
-      truncated = true;
-      safe.end();
-    });
-    gunzip.on('end', () => {
-      if (tail.length) safe.write(tail);
-      safe.end();
-    });
-    gunzip.on('data', (d: Buffer) => {
+    void gunzipFile(src.path, (d) => {
       const all = tail.length ? Buffer.concat([tail, d]) : d;
       const nl = all.lastIndexOf(10);
       tail = Buffer.from(all.subarray(nl + 1));
-      if (nl >= 0 && !safe.write(all.subarray(0, nl + 1))) {
-        gunzip.pause();
-        safe.once('drain', () => gunzip.resume());
-      }
-    });
-    raw.pipe(gunzip);
+      if (nl >= 0 && !safe.write(all.subarray(0, nl + 1))) return new Promise<void>((r) => safe.once('drain', () => r()));
+      return undefined;
+    }).then(
+      ({ damaged }) => {
+        truncated = damaged;
+        if (!damaged && tail.length) safe.write(tail);
+        safe.end();
+      },
+      () => {
+        truncated = true;
+        safe.end();
+      },
+    );
     input = safe;
   }
   const rl = readline.createInterface({ input, crlfDelay: Infinity });

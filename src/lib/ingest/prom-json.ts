@@ -381,7 +381,7 @@ class Emitter {
     this.sink.xid({
       time_ms: timeMs,
       gpu_uuid: info.identity?.gpu_uuid ?? null,
-      host: info.identity?.host ?? null,
+      host: info.host,
       pci_bus_id: info.identity?.pci_bus_id ?? null,
       xid: Number(code),
       source: SOURCE,

@@ -21,6 +21,8 @@ export interface SeriesInfo {
   identity: GpuIdentity | null;
   /** True for a MIG GPU-instance series: it repeats the parent's UUID and must not become a GPU row. */
   mig: boolean;
+  /** The series' host (Hostname label, else --host), also for series that name no GPU. */
+  host: string | null;
 }
 
 /**
@@ -30,12 +32,13 @@ export interface SeriesInfo {
 export function seriesInfo(labels: Labels, fallbackHost: string | null): SeriesInfo {
   const uuid = first(labels, UUID_LABELS);
   const mig = first(labels, MIG_LABELS) !== null;
-  if (uuid === null) return { identity: null, mig };
+  const host = first(labels, HOST_LABELS) ?? first(labels, ['exported_Hostname', 'exported_hostname']) ?? fallbackHost;
+  if (uuid === null) return { identity: null, mig, host };
   const idx = first(labels, INDEX_LABELS);
   const pci = first(labels, PCI_LABELS);
-  const host = first(labels, HOST_LABELS) ?? first(labels, ['exported_Hostname', 'exported_hostname']) ?? fallbackHost;
   return {
     mig,
+    host,
     identity: {
       gpu_uuid: uuid,
       host,
@@ -79,7 +82,7 @@ export function emitSample(
   out.other({
     time_ms: timeMs,
     gpu_uuid: info.identity?.gpu_uuid ?? null,
-    host: info.identity?.host ?? null,
+    host: info.host,
     metric,
     value: Number.isFinite(value) && !isDcgmBlank(value) ? value : null,
     labels,

@@ -2,6 +2,7 @@
  * dcgm-exporter exposition text (fixtures/prom/, one file per quirk; see fixtures/prom/README.md):
  * each fixture is parsed by parsePromTask into real staging files, and the CSVs are read back.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -227,8 +228,16 @@ async function run(file: string, opts: RunOpts = {}): Promise<Run> {
     expect(series.has(f[0]!), `series ${f[0]} written twice`).toBe(false);
     series.set(f[0]!, f);
   }
-  const keyed = readCsv(otherkCsv).map((f) => {
-    expect(f).toHaveLength(4);
+  // otherk lines carry a fifth column, `dup`, set on repeats of one sample; like the ingest merge,
+  // keep the one with the highest dup (the last) per time, series and metric.
+  const last = new Map<string, (string | null)[]>();
+  for (const f of readCsv(otherkCsv)) {
+    expect(f).toHaveLength(5);
+    const key = `${f[0]}|${f[1]}|${f[2]}`;
+    const prev = last.get(key);
+    if (!prev || Number(f[4] ?? 0) >= Number(prev[4] ?? 0)) last.set(key, f);
+  }
+  const keyed = [...last.values()].map((f) => {
     const se = series.get(f[1]!);
     expect(se, `series ${f[1]} of an other sample is not in the series file`).toBeDefined();
     return toOther([f[0] ?? null, se![1] ?? null, se![2] ?? null, f[2] ?? null, f[3] ?? null, se![3] ?? null]);
@@ -526,20 +535,36 @@ describe('parsePromTask: line and token layout', () => {
     expect(r.result.stats.samples).toBe(8);
   });
 
+  it('sees a UTF-8 byte-order mark only as an unparsable first line (utf8-bom)', async () => {
+    const r = await runFx('utf8-bom.prom');
+    expect(fs.readFileSync(fx('utf8-bom.prom')).subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
+    const a100 = gpu('GPU-b0b0b0b0-1c1c-4d2d-8e3e-4f4f4f4f4f4f', 'win-export-01', 0, 'NVIDIA A100 80GB PCIe');
+    expect(r.wide).toEqual([row(T, a100, { power_usage: 63.507, fb_used_mib: 0 })]);
+    expect(r.result.rejects.map((x) => [x.line, x.reason])).toEqual([[1, NO_NAME]]);
+  });
+
+  // BUG (reported): a UTF-8 BOM (files saved by Windows editors) makes the first sample a reject;
+  // sniffPromText accepts the file (JS \s matches U+FEFF), the parser does not skip the BOM.
+  it.fails('skips a UTF-8 byte-order mark before the first sample (utf8-bom)', async () => {
+    const r = await runFx('utf8-bom.prom');
+    expect(r.result.rejects).toEqual([]);
+    expect(r.wide[0]!.values).toEqual({ gpu_temp: 35, power_usage: 63.507, fb_used_mib: 0 });
+  });
+
   it('reads labels without any label set and with {} (no-labels)', async () => {
     const r = await runFx('no-labels.prom', { host: 'exporter-host' });
-    expectClean(r.result);
+    // `up` and `up{}` are one series, as are the two GPU_TEMP lines: repeats, the last kept.
+    expect(r.result.stats.rejected).toBe(0);
+    expect(r.result.duplicates).toBe(2);
     expect(r.wide).toEqual([]);
     const o = (metric: string, value: number, labels: Record<string, string> = {}): OtherRow => ({
       time_ms: T, gpu_uuid: null, host: 'exporter-host', metric, value, labels,
     });
     expect(r.other).toEqual([
       o('up', 1),
-      o('up', 1),
       o('go_goroutines', 14),
       o('process_resident_memory_bytes', 43548672),
       o('promhttp_metric_handler_requests_total', 3, { code: '200' }),
-      o('DCGM_FI_DEV_GPU_TEMP', 40),
       o('DCGM_FI_DEV_GPU_TEMP', 41),
       o('dcgm_exporter:last_update_seconds', 1767225600),
     ]);
@@ -700,9 +725,9 @@ describe('parsePromTask: dcgm-exporter label sets and names', () => {
     expect(r.wide.map((w) => w.host)).toEqual(['node-a', 'node-b', null, 'node-d', 'node-e']);
   });
 
-  // BUG (reported): a series without a GPU UUID (dcgm-exporter CPU families: cpu/cpucore + Hostname)
-  // gets the --host fallback (or null) in metrics_other instead of its own Hostname label.
-  it.fails('keeps the Hostname label of series without a GPU UUID (cpu-families-hostname)', async () => {
+  // Regression: a series without a GPU UUID (dcgm-exporter CPU families: cpu/cpucore + Hostname)
+  // used to get the --host fallback (or null) in metrics_other instead of its own Hostname label.
+  it('keeps the Hostname label of series without a GPU UUID (cpu-families-hostname)', async () => {
     const r = await runFx('cpu-families-hostname.prom');
     expect(r.other.map((o) => [o.metric, o.gpu_uuid, o.host])).toEqual([
       ['DCGM_FI_DEV_CPU_UTIL_TOTAL', null, 'grace-node-1'],
@@ -847,22 +872,12 @@ describe('parsePromTask: duplicates', () => {
     expect(r.result.stats.samples).toBe(7);
   });
 
-  // BUG (reported): duplicates of series that go to metrics_other (no canonical column, MIG, no UUID)
-  // are neither counted nor resolved to the last: both samples are staged, and the other-table merge
-  // (SELECT DISTINCT ON without ORDER BY) keeps an arbitrary one.
-  it.fails('counts and resolves duplicates of metrics_other series too (duplicate-series)', async () => {
+  // Regression: duplicates of series that go to metrics_other (no canonical column, MIG, no UUID)
+  // used to be neither counted nor resolved to the last (the other-table merge kept an arbitrary one).
+  it('counts and resolves duplicates of metrics_other series too (duplicate-series)', async () => {
     const r = await runFx('duplicate-series.prom');
     expect(r.result.duplicates).toBe(3);
     expect(r.other.map((o) => [o.metric, o.value])).toEqual([['DCGM_FI_DEV_ENC_UTIL', 6]]);
-  });
-
-  it('counts the repeated canonical samples exactly', async () => {
-    const r = await runFx('duplicate-series.prom');
-    expect(r.result.duplicates).toBe(2);
-    expect(r.other.map((o) => [o.metric, o.value])).toEqual([
-      ['DCGM_FI_DEV_ENC_UTIL', 5],
-      ['DCGM_FI_DEV_ENC_UTIL', 6],
-    ]);
   });
 
   it('does not count the same series at different timestamps as a duplicate', async () => {
@@ -1018,6 +1033,27 @@ describe('parsePromTask: byte ranges', () => {
   });
 });
 
+describe('parsePromTask: many series', () => {
+  // BUG (reported, skipped because it takes minutes): PromTextParser.open gets one entry per pivot
+  // slot, and compactOpen() keeps stale entries of series that opened a new slot since (same Series
+  // object, hasSlot true again), so once open.length passes 65536 it never shrinks below that and
+  // every later slot re-filters the whole array. Two scrapes of N distinct label sets
+  // (`X{UUID="GPU-<g>",...} v <ts>`): N = 30000 → 0.7 s, 34000 → 7.4 s, 40000 → 36 s, 60000 → 187 s.
+  it.skip('parses two scrapes of 60000 series in seconds', async () => {
+    const n = 60000;
+    let text = '';
+    for (let s = 0; s < 2; s++) {
+      for (let g = 0; g < n; g++) text += `DCGM_FI_DEV_GPU_TEMP{gpu="${g % 8}",UUID="GPU-${g}",Hostname="h${g >> 3}"} 40 ${T + s * 15000}\n`;
+    }
+    const file = path.join(TMP, 'many-series.prom');
+    fs.writeFileSync(file, text);
+    const t0 = Date.now();
+    const r = await run(file, { defaultTimeMs: null });
+    expect(r.result.stats.rows).toBe(2 * n);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+  });
+});
+
 describe('parsePromTask: gzip', () => {
   it('parses a gzip file like the plain one', async () => {
     for (const name of ['multi-scrape-federate.prom', 'no-final-newline.prom', 'curl-noise.prom', 'crlf.prom']) {
@@ -1030,6 +1066,29 @@ describe('parsePromTask: gzip', () => {
       expect(zipped.result.rejects.every((x) => x.file === `${name}.gz`)).toBe(true);
       expect(zipped.wide, name).toEqual(plain.wide);
       expect(zipped.other, name).toEqual(plain.other);
+    }
+  });
+
+  it('hashes the source bytes (plain and gzip) only when asked', async () => {
+    const name = 'multi-scrape-federate.prom';
+    const bytes = fs.readFileSync(fx(name));
+    const gz = path.join(TMP, 'hash.prom.gz');
+    fs.writeFileSync(gz, zlib.gzipSync(bytes));
+    const sha = (b: Buffer): string => crypto.createHash('sha256').update(b).digest('hex');
+    const task = { displayName: name, start: 0, end: -1, defaultTimeMs: null, host: null };
+    const dir = fs.mkdtempSync(path.join(TMP, 'hash-'));
+    const staging = openStaging(dir, 't');
+    try {
+      expect((await parsePromTask({ ...task, path: fx(name), gzip: false, hash: true }, staging)).sha256).toBe(sha(bytes));
+      expect((await parsePromTask({ ...task, path: gz, gzip: true, hash: true }, staging)).sha256).toBe(sha(fs.readFileSync(gz)));
+      expect((await parsePromTask({ ...task, path: fx(name), gzip: false }, staging)).sha256).toBeNull();
+      const half = path.join(TMP, 'hash-half.prom.gz');
+      fs.writeFileSync(half, fs.readFileSync(gz).subarray(0, 300));
+      const t = await parsePromTask({ ...task, path: half, gzip: true, hash: true }, staging);
+      expect(t.truncated).toBe(true);
+      expect(t.sha256).toBe(sha(fs.readFileSync(half)));
+    } finally {
+      closeStaging(staging);
     }
   });
 
@@ -1062,10 +1121,10 @@ describe('parsePromTask: gzip', () => {
     expect(r.wide.length).toBeGreaterThan(0);
   });
 
-  // BUG (reported): on a gzip data error (bad CRC, corrupt block) Node's zlib drops the output of
-  // the failing write, up to one chunk (1 MiB) of intact text: a small file with a bad CRC yields
-  // nothing, yet is reported as "truncated; the intact part was ingested".
-  it.fails('keeps everything before a corrupt gzip trailer (bad CRC) and reports the file as truncated', async () => {
+  // Regression: on a gzip data error (bad CRC, corrupt block) Node's zlib drops the output of the
+  // failing write, up to one chunk (1 MiB) of intact text: a small file with a bad CRC used to yield
+  // nothing, yet was reported as "truncated; the intact part was ingested".
+  it('keeps everything before a corrupt gzip trailer (bad CRC) and reports the file as truncated', async () => {
     const name = 'h100-single-scrape.prom';
     const gzBytes = Buffer.from(zlib.gzipSync(fs.readFileSync(fx(name))));
     const crc = gzBytes.length - 8; // CRC32 of the trailer

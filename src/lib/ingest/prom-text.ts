@@ -14,7 +14,7 @@
 import fs from 'node:fs';
 import crypto from 'node:crypto';
 import { threadId } from 'node:worker_threads';
-import zlib from 'node:zlib';
+import { gunzipFile } from './gunzip.js';
 import { VALUE_COLUMNS } from '../schema.js';
 import { DCGM_FIELD_MAP, INT32_BLANK, FP64_BLANK } from './dcgm-fields.js';
 import { seriesInfo, type Labels, type SeriesInfo } from './prom-series.js';
@@ -72,6 +72,9 @@ interface Series {
   otherKey: Buffer;
   /** The series file line, written on the series' first metrics_other sample. */
   seriesLine: string | null;
+  /** metrics_other names seen for this series at `otherTs` (duplicate detection). */
+  otherTs: number;
+  otherSeen: Set<MetricName> | null;
   slotTs: number;
   hasSlot: boolean;
   /** Value text per column, VAL_WIDTH bytes each; vlen 0 = not given, NULL_LEN = given but null. */
@@ -245,7 +248,9 @@ export class PromTextParser {
       info,
       idCsv: Buffer.from(info?.identity ? `,${wideIdentityCsv(info.identity)}` : ''),
       otherKey: Buffer.from(`,${key},`),
-      seriesLine: `${key},${csvText(info?.identity?.gpu_uuid ?? null)},${csvText(info?.identity?.host ?? this.task.host)},${csvText(JSON.stringify(labels ?? {}))}\n`,
+      seriesLine: `${key},${csvText(info?.identity?.gpu_uuid ?? null)},${csvText(info?.host ?? this.task.host)},${csvText(JSON.stringify(labels ?? {}))}\n`,
+      otherTs: NaN,
+      otherSeen: null,
       slotTs: NaN,
       hasSlot: false,
       vals: new Uint8Array(NCOLS * VAL_WIDTH),
@@ -431,6 +436,15 @@ export class PromTextParser {
         this.out.series.write(se.seriesLine);
         se.seriesLine = null;
       }
+      // A repeat of the same sample at one time is marked; the merge keeps the last one.
+      if (se.otherTs !== ts) {
+        se.otherTs = ts;
+        se.otherSeen?.clear();
+      }
+      const seen = (se.otherSeen ??= new Set());
+      let dup = 0;
+      if (seen.has(name)) dup = ++this.duplicates;
+      else seen.add(name);
       const w = this.out.otherKeyed;
       w.write(String(ts));
       w.bytesFrom(se.otherKey, 0, se.otherKey.length);
@@ -439,6 +453,8 @@ export class PromTextParser {
         if (plain) w.bytesFrom(buf, vs, ve);
         else w.write(String(v));
       }
+      w.byte(44);
+      if (dup > 0) w.write(String(dup));
       w.byte(NL);
       this.stats.others++;
     }
@@ -566,30 +582,21 @@ function nextLineStart(fd: number, pos: number, buf: Buffer): number {
   }
 }
 
-/** Streams a gzip file through the parser; returns true when the stream ended early (truncated). */
+/** Streams a gzip file through the parser; returns true when the stream was damaged or cut short. */
 async function parseGzip(file: string, parser: PromTextParser, hash: crypto.Hash | null): Promise<boolean> {
   let pending: Buffer = Buffer.alloc(0);
-  const feed = (data: Buffer): void => {
-    const all = pending.length ? Buffer.concat([pending, data]) : data;
-    const consumed = parser.chunk(all, 0, all.length, false);
-    pending = Buffer.from(all.subarray(consumed));
-  };
-  try {
-    const raw = fs.createReadStream(file, { highWaterMark: 1 << 20 });
-    if (hash) raw.on('data', (d) => hash.update(d as Buffer));
-    const stream = raw.pipe(zlib.createGunzip({ chunkSize: 1 << 20 }));
-    for await (const data of stream) feed(data as Buffer);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === 'Z_BUF_ERROR' || /unexpected end of file/i.test(err.message)) return true;
-    if (err.code === 'Z_DATA_ERROR') {
-      // corrupt data mid-stream: keep what came before, like a truncation
-      return true;
-    }
-    throw err;
-  }
-  if (pending.length) parser.chunk(pending, 0, pending.length, true);
-  return false;
+  const { damaged } = await gunzipFile(
+    file,
+    (data) => {
+      const all = pending.length ? Buffer.concat([pending, data]) : data;
+      const consumed = parser.chunk(all, 0, all.length, false);
+      pending = Buffer.from(all.subarray(consumed));
+    },
+    hash ? (d) => hash.update(d) : undefined,
+  );
+  // A damaged stream's last line is torn: it is not parsed.
+  if (!damaged && pending.length) parser.chunk(pending, 0, pending.length, true);
+  return damaged;
 }
 
 export const PROM_METRIC_LINE = /^\s*[A-Za-z_:][A-Za-z0-9_:]*\s*(\{.*\})?\s+\S+(\s+-?\d+)?\s*$/;

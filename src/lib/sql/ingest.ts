@@ -30,12 +30,12 @@ USING (
 ) m
 WHERE n.gpu_uuid = m.gpu_uuid AND n.time = m.time`;
 
-/** Other samples, de-duplicated within the run and against the lake. */
+/** Other samples, one per (GPU, time, metric, labels): a repeated sample keeps its last value. */
 export const MERGE_STAGED_OTHER_SQL = `
 CREATE OR REPLACE TEMP TABLE new_other AS
-SELECT DISTINCT ON (gpu_uuid, time_ms, metric, labels)
-    make_timestamp(time_ms * 1000) AS time, gpu_uuid, host, metric, value, labels
-FROM staged_other`;
+SELECT make_timestamp(time_ms * 1000) AS time, gpu_uuid, max(host) AS host, metric, arg_max(value, dup) AS value, labels
+FROM staged_other
+GROUP BY gpu_uuid, time_ms, metric, labels`;
 
 export const DROP_EXISTING_OTHER_SQL = `
 DELETE FROM new_other n

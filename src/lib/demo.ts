@@ -1,0 +1,59 @@
+/**
+ * The README's main job: simulate a fleet, ingest it as a real fleet's telemetry would be, load its
+ * asset registry and failure history, and summarise the lake. Each later stage joins here as it lands.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { NO_PROGRESS, type ProgressFn } from './cli/progress.js';
+import { ingest, type IngestSummary } from './ingest/pipeline.js';
+import { lakeInfo, type LakeInfo } from './lake/info.js';
+import { importTable, type ImportSummary } from './registry/import.js';
+import { ASSETS_SPEC, FAILURES_SPEC } from './registry/specs.js';
+import { fleetSnapshot, type Snapshot } from './report/snapshot.js';
+import { simulateFleet, type SimulateSummary } from './simulate/index.js';
+
+export interface DemoOptions {
+  out: string;
+  gpus: number;
+  days: number;
+  intervalMs: number;
+  seed: number;
+  endMs: number;
+  progress?: ProgressFn;
+}
+
+export interface DemoResult {
+  lake: string;
+  simulate: SimulateSummary;
+  ingest: IngestSummary;
+  assets: ImportSummary;
+  failures: ImportSummary;
+  info: LakeInfo;
+  snapshot: Snapshot;
+  seconds: number;
+}
+
+export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
+  const t0 = Date.now();
+  const progress = opts.progress ?? NO_PROGRESS;
+  const lake = path.join(opts.out, 'lake');
+  // A demo run starts from scratch, so the same command always gives the same lake.
+  fs.rmSync(path.join(opts.out, 'prom'), { recursive: true, force: true });
+  fs.rmSync(lake, { recursive: true, force: true });
+  progress('simulating the fleet');
+  const simulate = await simulateFleet({
+    outDir: opts.out,
+    gpus: opts.gpus,
+    days: opts.days,
+    intervalMs: opts.intervalMs,
+    seed: opts.seed,
+    endMs: Math.floor(opts.endMs / opts.intervalMs) * opts.intervalMs,
+    progress: (d, t) => progress(`simulating the fleet ${Math.round((100 * d) / t)} %`),
+  });
+  const ing = await ingest({ lake, inputs: [path.join(opts.out, 'prom')], progress });
+  const assets = await importTable(lake, path.join(opts.out, 'assets.csv'), ASSETS_SPEC);
+  const failures = await importTable(lake, path.join(opts.out, 'failures.csv'), FAILURES_SPEC);
+  const info = await lakeInfo(lake);
+  const snapshot = await fleetSnapshot(lake, 7 * 86_400_000);
+  return { lake, simulate, ingest: ing, assets, failures, info, snapshot, seconds: (Date.now() - t0) / 1000 };
+}
