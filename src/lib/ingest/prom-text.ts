@@ -72,6 +72,8 @@ interface Series {
   otherKey: Buffer;
   /** The series file line, written on the series' first metrics_other sample. */
   seriesLine: string | null;
+  /** Listed in PromTextParser.open (rows still to flush at the end of the range). */
+  inOpen: boolean;
   /** metrics_other names seen for this series at `otherTs` (duplicate detection). */
   otherTs: number;
   otherSeen: Set<MetricName> | null;
@@ -249,6 +251,7 @@ export class PromTextParser {
       idCsv: Buffer.from(info?.identity ? `,${wideIdentityCsv(info.identity)}` : ''),
       otherKey: Buffer.from(`,${key},`),
       seriesLine: `${key},${csvText(info?.identity?.gpu_uuid ?? null)},${csvText(info?.host ?? this.task.host)},${csvText(JSON.stringify(labels ?? {}))}\n`,
+      inOpen: false,
       otherTs: NaN,
       otherSeen: null,
       slotTs: NaN,
@@ -280,7 +283,10 @@ export class PromTextParser {
 
   /** Emits every pivoted row still open; call at the end of a range. */
   finish(): void {
-    for (const se of this.open) if (se.hasSlot) this.flushSlot(se);
+    for (const se of this.open) {
+      if (se.hasSlot) this.flushSlot(se);
+      se.inOpen = false;
+    }
     this.open = [];
     if (this.tMin <= this.tMax) {
       this.stats.timeMin = this.tMin;
@@ -292,6 +298,7 @@ export class PromTextParser {
   line(buf: Buffer, s: number, e: number): void {
     const lineNo = ++this.lines;
     if (e > s && buf[e - 1] === CR) e--;
+    if (lineNo === 1 && e - s >= 3 && buf[s] === 0xef && buf[s + 1] === 0xbb && buf[s + 2] === 0xbf) s += 3; // UTF-8 BOM
     let i = s;
     while (i < e && (buf[i] === SP || buf[i] === TAB)) i++;
     if (i === e || buf[i] === HASH) return;
@@ -343,7 +350,7 @@ export class PromTextParser {
       while (i < e && buf[i] !== SP && buf[i] !== TAB) i++;
       ts1 = i;
       while (i < e && (buf[i] === SP || buf[i] === TAB)) i++;
-      if (i < e) return this.reject(lineNo, 'unexpected text after the timestamp', buf, s, e);
+      if (i < e) return this.reject(lineNo, 'not a metric sample (unexpected text after the value)', buf, s, e);
     }
 
     // value: digits fast path, the rest through the lenient slow path
@@ -415,8 +422,10 @@ export class PromTextParser {
       }
       if (!se.hasSlot) {
         se.hasSlot = true;
-        this.open.push(se);
-        if (this.open.length > 65536) this.compactOpen();
+        if (!se.inOpen) {
+          se.inOpen = true;
+          this.open.push(se);
+        }
       }
       const col = name.col;
       if (se.vlen[col] !== 0) this.duplicates++;
@@ -458,10 +467,6 @@ export class PromTextParser {
       w.byte(NL);
       this.stats.others++;
     }
-  }
-
-  private compactOpen(): void {
-    this.open = this.open.filter((x) => x.hasSlot);
   }
 
   /**
