@@ -124,9 +124,15 @@ export const STAGED_XID_COLUMNS = [
   { name: 'message', type: 'VARCHAR' },
 ] as const;
 
+export const STAGED_WIDE_KEYED_COLUMNS = [
+  { name: 'time_ms', type: 'BIGINT' },
+  { name: 'series', type: 'BIGINT' },
+  ...VALUE_COLUMNS.map((c) => ({ name: c.name, type: 'DOUBLE' })),
+] as const;
+
 export const STAGED_OTHER_KEYED_COLUMNS = [
   { name: 'time_ms', type: 'BIGINT' },
-  { name: 'series', type: 'VARCHAR' },
+  { name: 'series', type: 'BIGINT' },
   { name: 'metric', type: 'VARCHAR' },
   { name: 'value', type: 'DOUBLE' },
   /** Set on a repeated sample (same series, metric and time): the highest is the last. */
@@ -134,9 +140,13 @@ export const STAGED_OTHER_KEYED_COLUMNS = [
 ] as const;
 
 export const STAGED_SERIES_COLUMNS = [
-  { name: 'series', type: 'VARCHAR' },
+  { name: 'series', type: 'BIGINT' },
   { name: 'gpu_uuid', type: 'VARCHAR' },
   { name: 'host', type: 'VARCHAR' },
+  { name: 'gpu_index', type: 'INTEGER' },
+  { name: 'model', type: 'VARCHAR' },
+  { name: 'pci_bus_id', type: 'VARCHAR' },
+  { name: 'driver_version', type: 'VARCHAR' },
   { name: 'labels', type: 'VARCHAR' },
 ] as const;
 
@@ -146,7 +156,8 @@ export const STAGED_SERIES_COLUMNS = [
  */
 export async function createStagingViews(db: Db, stagingDir: string): Promise<void> {
   const defs = [
-    ['staged_wide', 'wide-', STAGED_WIDE_COLUMNS],
+    ['staged_wide_inline', 'wide-', STAGED_WIDE_COLUMNS],
+    ['staged_wide_keyed', 'widek-', STAGED_WIDE_KEYED_COLUMNS],
     ['staged_other_inline', 'other-', STAGED_OTHER_COLUMNS],
     ['staged_other_keyed', 'otherk-', STAGED_OTHER_KEYED_COLUMNS],
     ['staged_series', 'series-', STAGED_SERIES_COLUMNS],
@@ -162,12 +173,24 @@ export async function createStagingViews(db: Db, stagingDir: string): Promise<vo
       : emptySelect(cols);
     await db.exec(`view ${view}`, `CREATE OR REPLACE TEMP VIEW ${view} AS ${sql}`);
   }
+  const values = VALUE_COLUMNS.map((c) => `k.${c.name}`).join(', ');
+  await db.exec(
+    'view staged_wide',
+    `CREATE OR REPLACE TEMP VIEW staged_wide AS
+     SELECT * FROM staged_wide_inline
+     UNION ALL
+     SELECT k.time_ms, s.gpu_uuid, s.host, s.gpu_index, s.model, s.pci_bus_id, s.driver_version, ${values}
+     FROM staged_wide_keyed k JOIN staged_series s USING (series)`,
+  );
+  // Repeats of one keyed sample are resolved on integers first (the last wins), labels joined after.
   await db.exec(
     'view staged_other',
     `CREATE OR REPLACE TEMP VIEW staged_other AS
-     SELECT time_ms, gpu_uuid, host, metric, value, labels, 0 AS dup FROM staged_other_inline
+     SELECT time_ms, gpu_uuid, host, metric, value, labels, hash(labels) AS labels_hash FROM staged_other_inline
      UNION ALL
-     SELECT k.time_ms, s.gpu_uuid, s.host, k.metric, k.value, s.labels, coalesce(k.dup, 0) FROM staged_other_keyed k JOIN staged_series s USING (series)`,
+     SELECT k.time_ms, s.gpu_uuid, s.host, k.metric, k.value, s.labels, s.labels_hash
+     FROM (SELECT series, time_ms, metric, arg_max(value, coalesce(dup, 0)) AS value FROM staged_other_keyed GROUP BY series, time_ms, metric) k
+     JOIN (SELECT *, hash(labels) AS labels_hash FROM staged_series) s USING (series)`,
   );
 }
 

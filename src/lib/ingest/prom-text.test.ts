@@ -215,19 +215,32 @@ async function run(file: string, opts: RunOpts = {}): Promise<Run> {
   } finally {
     closeStaging(staging);
   }
-  const wideCsv = fs.readFileSync(path.join(dir, 'wide-t.csv'), 'utf8');
-  // other samples: either written whole (other-t.csv), or keyed by series (otherk-t.csv: time_ms,
-  // series, metric, value) with each series' gpu_uuid, host and labels once in series-t.csv
+  // The parser stages rows keyed by series: widek-t.csv (time_ms, series, values…) and otherk-t.csv
+  // (time_ms, series, metric, value, dup), with each series' identity and labels once in series-t.csv
+  // (series, gpu_uuid, host, gpu_index, model, pci_bus_id, driver_version, labels). Joined back here
+  // as the ingest views do.
   const otherCsv = fs.readFileSync(path.join(dir, 'other-t.csv'), 'utf8');
   const read = (f: string): string => (fs.existsSync(path.join(dir, f)) ? fs.readFileSync(path.join(dir, f), 'utf8') : '');
   const otherkCsv = read('otherk-t.csv');
   const seriesCsv = read('series-t.csv');
   const series = new Map<string, (string | null)[]>();
   for (const f of readCsv(seriesCsv)) {
-    expect(f).toHaveLength(4);
+    expect(f).toHaveLength(8);
     expect(series.has(f[0]!), `series ${f[0]} written twice`).toBe(false);
     series.set(f[0]!, f);
   }
+  const quote = (v: string | null | undefined): string => (v === null || v === undefined ? '' : `"${v.replace(/"/g, '""')}"`);
+  const wideCsv = read('widek-t.csv')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => {
+      const [ts, key] = l.split(',', 2);
+      const se = series.get(key!);
+      expect(se, `series ${key} of a row is not in the series file`).toBeDefined();
+      const id = [quote(se![1]), quote(se![2]), se![3] ?? '', quote(se![4]), quote(se![5]), quote(se![6])].join(',');
+      return `${ts},${id}${l.slice(ts!.length + 1 + key!.length)}\n`;
+    })
+    .join('');
   // otherk lines carry a fifth column, `dup`, set on repeats of one sample; like the ingest merge,
   // keep the one with the highest dup (the last) per time, series and metric.
   const last = new Map<string, (string | null)[]>();
@@ -240,7 +253,7 @@ async function run(file: string, opts: RunOpts = {}): Promise<Run> {
   const keyed = [...last.values()].map((f) => {
     const se = series.get(f[1]!);
     expect(se, `series ${f[1]} of an other sample is not in the series file`).toBeDefined();
-    return toOther([f[0] ?? null, se![1] ?? null, se![2] ?? null, f[2] ?? null, f[3] ?? null, se![3] ?? null]);
+    return toOther([f[0] ?? null, se![1] ?? null, se![2] ?? null, f[2] ?? null, f[3] ?? null, se![7] ?? null]);
   });
   return {
     results,

@@ -25,7 +25,7 @@ const NCOLS = VALUE_COLUMNS.length;
 const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
 const MEMORY_TEMP_COL = VALUE_COLUMNS.findIndex((c) => c.name === 'memory_temp');
 const MAX_REJECTS_KEPT = 10_000;
-/** Series keys are `<thread>.<n>`: unique across the workers of one run. */
+/** Series keys are integers unique across the workers of one run: thread id × 2^32 + a counter. */
 let seriesCounter = 0;
 
 export interface PromTask {
@@ -60,17 +60,19 @@ export interface PromResult {
 
 interface Series {
   bytes: Buffer;
+  view: DataView;
   /** Next series in the same hash bucket. */
   next: Series | null;
   /** The series seen right after this one last time (see lookupSeries). */
   succ: Series | null;
   valid: boolean;
   info: SeriesInfo | null;
-  /** `,"uuid","host",index,"model","pci","driver"` as bytes. */
-  idCsv: Buffer;
-  /** `,<series key>,` as bytes, for metrics_other lines; the key's labels go to the series file once. */
-  otherKey: Buffer;
-  /** The series file line, written on the series' first metrics_other sample. */
+  /**
+   * `,<series key>,` as bytes. Staged rows carry the key; the series' identity and labels go to the
+   * series file once, so the staging stays small and the merge groups by integers.
+   */
+  keyCsv: Buffer;
+  /** The series file line, written on the series' first sample. */
   seriesLine: string | null;
   /** Listed in PromTextParser.open (rows still to flush at the end of the range). */
   inOpen: boolean;
@@ -90,6 +92,7 @@ const NULL_LEN = 255;
 interface MetricName {
   bytes: Buffer;
   next: MetricName | null;
+  succ: MetricName | null;
   /** Canonical column index or -1. */
   col: number;
   scale: number;
@@ -98,6 +101,17 @@ interface MetricName {
 }
 
 /** a[0, n) equals b[bs, bs + n); compared from the end, where label sets of one host differ most. */
+/**
+ * a[0, n) equals b[bs, bs + n), four bytes at a time through DataViews (unaligned reads are fine
+ * there and V8 inlines them); compared from the end, where label sets of one host differ most.
+ */
+function viewsEqual(a: DataView, b: DataView, bs: number, n: number): boolean {
+  let i = n - 4;
+  for (; i >= 0; i -= 4) if (a.getUint32(i) !== b.getUint32(bs + i)) return false;
+  for (i += 3; i >= 0; i--) if (a.getUint8(i) !== b.getUint8(bs + i)) return false;
+  return true;
+}
+
 function bytesEqual(a: Uint8Array, b: Uint8Array, bs: number, n: number): boolean {
   for (let i = n - 1; i >= 0; i--) if (a[i] !== b[bs + i]) return false;
   return true;
@@ -167,7 +181,10 @@ export class PromTextParser {
   missingTimestamps = 0;
   private migKeys = new Set<string>();
   private names = new Map<number, MetricName>();
+  private lastName: MetricName | null = null;
   private series = new Map<number, Series>();
+  private viewOf: Buffer | null = null;
+  private viewCached: DataView | null = null;
   private prevSeries: Series | null = null;
   private open: Series[] = [];
   private tMin = Infinity;
@@ -190,7 +207,34 @@ export class PromTextParser {
     }
   }
 
+  /** A DataView of the current read buffer (the same buffer is reused for every read). */
+  private view(buf: Buffer): DataView {
+    if (this.viewOf !== buf) {
+      this.viewOf = buf;
+      this.viewCached = new DataView(buf.buffer, buf.byteOffset, buf.length);
+    }
+    return this.viewCached!;
+  }
+
+  /** Like lookupSeries: the previous name, or the name that followed it last time, is usually next. */
   private lookupName(buf: Buffer, s: number, e: number): MetricName {
+    const len = e - s;
+    const last = this.lastName;
+    if (last !== null) {
+      if (last.bytes.length === len && bytesEqual(last.bytes, buf, s, len)) return last;
+      const guess = last.succ;
+      if (guess !== null && guess.bytes.length === len && bytesEqual(guess.bytes, buf, s, len)) {
+        this.lastName = guess;
+        return guess;
+      }
+    }
+    const found = this.hashName(buf, s, e);
+    if (last !== null) last.succ = found;
+    this.lastName = found;
+    return found;
+  }
+
+  private hashName(buf: Buffer, s: number, e: number): MetricName {
     const len = e - s;
     let h = len | 0;
     for (let p = s; p < e; p++) h = Math.imul(h ^ buf[p]!, 16777619);
@@ -203,6 +247,7 @@ export class PromTextParser {
     const m: MetricName = {
       bytes: Buffer.from(buf.subarray(s, e)),
       next: cand ?? null,
+      succ: null,
       col: f ? VALUE_COLUMNS.findIndex((c) => c.name === f.column) : -1,
       scale: f?.scale ?? 1,
       csv: Buffer.from(`${csvText(text)},`),
@@ -220,7 +265,7 @@ export class PromTextParser {
     const len = e - s;
     const prev = this.prevSeries;
     const guess = prev === null ? null : prev.succ;
-    if (guess !== null && guess.bytes.length === len && bytesEqual(guess.bytes, buf, s, len)) {
+    if (guess !== null && guess.bytes.length === len && viewsEqual(guess.view, this.view(buf), s, len)) {
       this.prevSeries = guess;
       return guess;
     }
@@ -241,16 +286,17 @@ export class PromTextParser {
     const body = buf.toString('utf8', s, e);
     const labels = parseLabelBody(body);
     const info = labels ? seriesInfo(labels, this.task.host) : null;
-    const key = `${threadId}.${++seriesCounter}`;
+    const key = threadId * 2 ** 32 + ++seriesCounter;
+    const bytes = Buffer.from(buf.subarray(s, e));
     const created: Series = {
-      bytes: Buffer.from(buf.subarray(s, e)),
+      bytes,
+      view: new DataView(bytes.buffer, bytes.byteOffset, bytes.length),
       next: cand ?? null,
       succ: null,
       valid: labels !== null,
       info,
-      idCsv: Buffer.from(info?.identity ? `,${wideIdentityCsv(info.identity)}` : ''),
-      otherKey: Buffer.from(`,${key},`),
-      seriesLine: `${key},${csvText(info?.identity?.gpu_uuid ?? null)},${csvText(info?.host ?? this.task.host)},${csvText(JSON.stringify(labels ?? {}))}\n`,
+      keyCsv: Buffer.from(`,${key},`),
+      seriesLine: `${key},${info?.identity ? wideIdentityCsv(info.identity) : `,${csvText(info?.host ?? this.task.host)},,,,`},${csvText(JSON.stringify(labels ?? {}))}\n`,
       inOpen: false,
       otherTs: NaN,
       otherSeen: null,
@@ -264,10 +310,18 @@ export class PromTextParser {
     return created;
   }
 
+  private writeSeries(se: Series): void {
+    if (se.seriesLine !== null) {
+      this.out.series.write(se.seriesLine);
+      se.seriesLine = null;
+    }
+  }
+
   private flushSlot(se: Series): void {
-    const w = this.out.wide;
+    this.writeSeries(se);
+    const w = this.out.wideKeyed;
     w.write(String(se.slotTs));
-    w.bytesFrom(se.idCsv, 0, se.idCsv.length);
+    w.bytesFrom(se.keyCsv, 0, se.keyCsv.length - 1);
     const vals = se.vals;
     const vlen = se.vlen;
     for (let c = 0; c < NCOLS; c++) {
@@ -441,10 +495,7 @@ export class PromTextParser {
         se.vlen[col] = Math.min(VAL_WIDTH, se.vals.length - o, Buffer.from(se.vals.buffer, se.vals.byteOffset + o, VAL_WIDTH).write(text, 'latin1'));
       }
     } else {
-      if (se.seriesLine !== null) {
-        this.out.series.write(se.seriesLine);
-        se.seriesLine = null;
-      }
+      this.writeSeries(se);
       // A repeat of the same sample at one time is marked; the merge keeps the last one.
       if (se.otherTs !== ts) {
         se.otherTs = ts;
@@ -456,7 +507,7 @@ export class PromTextParser {
       else seen.add(name);
       const w = this.out.otherKeyed;
       w.write(String(ts));
-      w.bytesFrom(se.otherKey, 0, se.otherKey.length);
+      w.bytesFrom(se.keyCsv, 0, se.keyCsv.length);
       w.bytesFrom(name.csv, 0, name.csv.length);
       if (!blank) {
         if (plain) w.bytesFrom(buf, vs, ve);

@@ -104,10 +104,12 @@ export function emptyStats(): FileStats {
 
 export interface StagingFiles {
   wide: BufferedFile;
+  /** Canonical rows keyed by series (time_ms, series, values…); identities are in `series`. */
+  wideKeyed: BufferedFile;
   other: BufferedFile;
   /** Other samples keyed by series (time_ms, series, metric, value); the series' labels are in `series`. */
   otherKeyed: BufferedFile;
-  /** series, gpu_uuid, host, labels JSON — one line per distinct series of `otherKeyed`. */
+  /** series, gpu_uuid, host, gpu_index, model, pci_bus_id, driver_version, labels JSON: once per series. */
   series: BufferedFile;
   xid: BufferedFile;
   rejects: BufferedFile;
@@ -116,6 +118,7 @@ export interface StagingFiles {
 export function openStaging(dir: string, tag: string): StagingFiles {
   return {
     wide: new BufferedFile(`${dir}/wide-${tag}.csv`),
+    wideKeyed: new BufferedFile(`${dir}/widek-${tag}.csv`),
     other: new BufferedFile(`${dir}/other-${tag}.csv`),
     otherKeyed: new BufferedFile(`${dir}/otherk-${tag}.csv`),
     series: new BufferedFile(`${dir}/series-${tag}.csv`),
@@ -126,6 +129,7 @@ export function openStaging(dir: string, tag: string): StagingFiles {
 
 export function closeStaging(s: StagingFiles): void {
   s.wide.close();
+  s.wideKeyed.close();
   s.other.close();
   s.otherKeyed.close();
   s.series.close();

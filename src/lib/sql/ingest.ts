@@ -11,7 +11,19 @@ const valueAggs = VALUE_COLUMNS.map((c) =>
   c.type === 'DOUBLE' ? `max(${c.name}) AS ${c.name}` : `CAST(round(max(${c.name})) AS ${c.type}) AS ${c.name}`,
 ).join(',\n    ');
 
-/** Merges staged partial rows into one row per (gpu_uuid, time). Output: the metrics columns. */
+const idCols = ID_COLUMNS.filter((c) => c.name !== 'time' && c.name !== 'gpu_uuid')
+  .map((c) => c.name)
+  .join(', ');
+const valueCasts = VALUE_COLUMNS.map((c) => (c.type === 'DOUBLE' ? c.name : `CAST(round(${c.name}) AS ${c.type}) AS ${c.name}`)).join(',\n    ');
+
+/** Staged rows that share a (gpu_uuid, time) with another staged row. Output: n. */
+export const COUNT_STAGED_OVERLAP_SQL = `
+SELECT count(*) - count(DISTINCT (gpu_uuid, time_ms)) AS n FROM staged_wide WHERE gpu_uuid IS NOT NULL`;
+
+/**
+ * Merges staged partial rows into one row per (gpu_uuid, time) (partial rows come from several
+ * sources or label sets of one GPU). Output: the metrics columns.
+ */
 export const MERGE_STAGED_METRICS_SQL = `
 CREATE OR REPLACE TEMP TABLE new_metrics AS
 SELECT make_timestamp(time_ms * 1000) AS time, gpu_uuid,
@@ -20,6 +32,14 @@ SELECT make_timestamp(time_ms * 1000) AS time, gpu_uuid,
 FROM staged_wide
 WHERE gpu_uuid IS NOT NULL
 GROUP BY gpu_uuid, time_ms`;
+
+/** The same when no two staged rows share a (gpu_uuid, time): no aggregation needed (the common case). */
+export const COPY_STAGED_METRICS_SQL = `
+CREATE OR REPLACE TEMP TABLE new_metrics AS
+SELECT make_timestamp(time_ms * 1000) AS time, gpu_uuid, ${idCols},
+    ${valueCasts}
+FROM staged_wide
+WHERE gpu_uuid IS NOT NULL`;
 
 /** Drops new rows whose (gpu_uuid, time) the lake already holds. Params: none (dates from new rows). */
 export const DROP_EXISTING_METRICS_SQL = `
@@ -30,12 +50,15 @@ USING (
 ) m
 WHERE n.gpu_uuid = m.gpu_uuid AND n.time = m.time`;
 
-/** Other samples, one per (GPU, time, metric, labels): a repeated sample keeps its last value. */
+/**
+ * Other samples, one per (GPU, time, metric, labels); repeats within one source were resolved in
+ * staged_other (the last wins). Grouping on the labels' hash keeps the long label text out of the key.
+ */
 export const MERGE_STAGED_OTHER_SQL = `
 CREATE OR REPLACE TEMP TABLE new_other AS
-SELECT make_timestamp(time_ms * 1000) AS time, gpu_uuid, max(host) AS host, metric, arg_max(value, dup) AS value, labels
+SELECT make_timestamp(time_ms * 1000) AS time, gpu_uuid, max(host) AS host, metric, last(value) AS value, any_value(labels) AS labels
 FROM staged_other
-GROUP BY gpu_uuid, time_ms, metric, labels`;
+GROUP BY gpu_uuid, time_ms, metric, labels_hash`;
 
 export const DROP_EXISTING_OTHER_SQL = `
 DELETE FROM new_other n
