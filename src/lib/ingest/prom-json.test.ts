@@ -355,7 +355,7 @@ describe('promJsonParser: samples without a canonical column', () => {
     expect(rec.others.map((o) => ({ ...o, labels: Object.keys(o.labels).length }))).toEqual([
       { time_ms: t, gpu_uuid: GPU_B.gpu_uuid, host: 'gpu-node-a', metric: 'DCGM_FI_DEV_NVLINK_BANDWIDTH_TOTAL', value: 123456, labels: 8 },
       { time_ms: t, gpu_uuid: GPU_B.gpu_uuid, host: 'gpu-node-a', metric: 'DCGM_FI_DEV_VGPU_LICENSE_STATUS', value: 0, labels: 8 },
-      { time_ms: t, gpu_uuid: null, host: null, metric: 'up', value: 1, labels: 2 },
+      { time_ms: t, gpu_uuid: null, host: '10.0.1.23', metric: 'up', value: 1, labels: 2 },
     ]);
     expect(rec.others[2]!.labels).toEqual({ instance: '10.0.1.23:9400', job: 'nvidia-dcgm-exporter' });
   });
