@@ -3,6 +3,7 @@ import { BaseCommand } from '../lib/cli/base-command.js';
 import { InputError } from '../lib/cli/errors.js';
 import { renderJson, renderRecord } from '../lib/cli/output.js';
 import { simulateFleet } from '../lib/simulate/index.js';
+import { simulateToLake } from '../lib/simulate/to-lake.js';
 import { parseDuration, parseInstant } from '../lib/time.js';
 
 /** `0.03` (both models) or `a100=0.02,h100=0.05`. */
@@ -29,9 +30,15 @@ export default class Simulate extends BaseCommand<typeof Simulate> {
     '<%= config.bin %> simulate --out demo-fleet',
     '<%= config.bin %> simulate --out big --gpus 1000 --days 7 --interval 10s --seed 7',
     '<%= config.bin %> simulate --out fleet --failure-rate a100=0.03,h100=0.09 --end 2026-11-01T00:00:00Z',
+    '<%= config.bin %> simulate --to-lake --lake /data/design-lake --gpus 10000 --days 7 --interval 10s',
   ];
   static override flags = {
-    out: Flags.string({ summary: 'Folder to write the fleet into.', required: true }),
+    out: Flags.string({ summary: 'Folder to write the fleet into (scrapes, assets.csv, failures.csv).', exactlyOne: ['out', 'to-lake'] }),
+    'to-lake': Flags.boolean({
+      summary: 'Write the fleet straight into --lake as Parquet (no scrape files); for design-load lakes.',
+      description: 'Same values as simulating to --out and ingesting; the asset registry and failure history are imported too. The lake must hold no telemetry yet.',
+      exactlyOne: ['out', 'to-lake'],
+    }),
     gpus: Flags.integer({ summary: 'Number of GPUs (8 per host).', default: 50, min: 1, max: 200_000 }),
     days: Flags.integer({ summary: 'Days of telemetry.', default: 14, min: 1, max: 365 }),
     interval: Flags.string({ summary: 'Scrape interval, e.g. 10s, 60s, 5m.', default: '60s' }),
@@ -47,8 +54,7 @@ export default class Simulate extends BaseCommand<typeof Simulate> {
     const intervalMs = parseDuration(f.interval);
     if (intervalMs < 1000) throw new InputError('--interval must be at least 1s');
     const progress = this.makeProgress();
-    const s = await simulateFleet({
-      outDir: f.out,
+    const plan = {
       gpus: f.gpus,
       days: f.days,
       intervalMs,
@@ -56,6 +62,18 @@ export default class Simulate extends BaseCommand<typeof Simulate> {
       endMs: Math.floor(parseInstant(f.end) / intervalMs) * intervalMs,
       failureRatePerYear: f['failure-rate'] ? parseFailureRate(f['failure-rate']) : undefined,
       problematic: f.problematic,
+    };
+    if (f['to-lake']) {
+      const r = await simulateToLake({ ...plan, lake: this.lakeDir, progress });
+      progress.done();
+      if (this.outputFormat === 'json') this.out(renderJson(r));
+      else if (this.outputFormat === 'csv') this.out(renderRecord({ ...r }, 'csv'));
+      else this.note(`simulated ${r.gpus} GPUs on ${r.hosts} hosts straight into ${r.lake}: ${r.rows.toLocaleString('en-US')} rows in ${r.hours} hourly files, ${r.failures} failures (${r.seconds.toFixed(1)} s)`);
+      return;
+    }
+    const s = await simulateFleet({
+      outDir: f.out!,
+      ...plan,
       gzipLevel: f['gzip-level'],
       progress: (done, total) => progress(`simulating ${Math.round((done / total) * 100)} %`),
     });

@@ -10,8 +10,8 @@ import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { InputError } from '../cli/errors.js';
 import { ByteSink, FAMILIES, renderScrapeTo } from './exposition.js';
-import { planFleet, type FleetPlan, type PlanOptions } from './fleet.js';
-import { HOUR_MS, MODELS } from './hardware.js';
+import { planFleet, type PlanOptions } from './fleet.js';
+import { HOUR_MS } from './hardware.js';
 import { scrapes } from './telemetry.js';
 
 export { planFleet, exposureGpuYears, resolvePlanOptions } from './fleet.js';
@@ -53,11 +53,9 @@ export interface SimulateSummary {
   bytes: number;
 }
 
-export const ASSETS_HEADER = 'gpu_uuid,serial,model,host,datacenter,rack,deployed_date,warranty_expiry,purchase_price';
-export const FAILURES_HEADER = 'gpu_uuid,serial,failed_at,failure_type,xid,description';
+export { ASSETS_HEADER, FAILURES_HEADER, assetsCsv, failuresCsv } from './csv.js';
+import { assetsCsv, failuresCsv } from './csv.js';
 
-const isoDate = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
-const isoTime = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 'Z');
 /** `2026-11-25T10-00-00Z`: an ISO stamp the ingester reads from file names, without colons. */
 const hourStamp = (ms: number): string => new Date(ms).toISOString().slice(0, 13) + '-00-00Z';
 
@@ -67,28 +65,6 @@ async function writeAtomic(path: string, data: string | Buffer): Promise<number>
   await writeFile(tmp, data);
   await rename(tmp, path);
   return typeof data === 'string' ? Buffer.byteLength(data) : data.length;
-}
-
-const csvField = (s: string): string => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-
-/** assets.csv: every GPU that was in the fleet during the window, replacements included. */
-export function assetsCsv(plan: FleetPlan): string {
-  const rows = [...plan.gpus].sort((a, b) => a.host - b.host || a.index - b.index || a.installedMs - b.installedMs);
-  let out = ASSETS_HEADER + '\n';
-  for (const g of rows) {
-    const h = plan.hosts[g.host]!;
-    out += `${g.uuid},${g.serial},${MODELS[g.model].modelName},${h.name},${h.datacenter},${h.rack},${isoDate(g.deployedMs)},${isoDate(g.warrantyExpiryMs)},${g.purchasePriceUsd}\n`;
-  }
-  return out;
-}
-
-/** failures.csv: the failures inside the window, in time order. */
-export function failuresCsv(plan: FleetPlan): string {
-  let out = FAILURES_HEADER + '\n';
-  for (const f of plan.failures) {
-    out += `${f.uuid},${f.serial},${isoTime(f.atMs)},${f.type},${f.xid ?? ''},${csvField(f.description)}\n`;
-  }
-  return out;
 }
 
 /** Simulates the fleet and writes prom/<host>/<host>_<hour>.prom.gz, assets.csv and failures.csv under outDir. */
