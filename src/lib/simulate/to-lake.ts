@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DOUBLE, BIGINT, INTEGER, DuckDBDataChunk } from '@duckdb/node-api';
+import { DOUBLE, DuckDBDataChunk, type DuckDBVector } from '@duckdb/node-api';
 import { InputError } from '../cli/errors.js';
 import { Db, quotePath } from '../db/duckdb.js';
 import { createLakeViews, listParquet } from '../db/lake-views.js';
@@ -47,21 +47,34 @@ const CHUNK = 2048;
 const PRINTED: ReadonlySet<ValueColumn> = new Set(FAMILIES.map((f) => f.column));
 const MEMORY_TEMP = 'memory_temp';
 
-const ROWS_TABLE_SQL = `CREATE TEMP TABLE sim_rows (time_us BIGINT, gpu_id INTEGER, ${VALUE_COLUMNS.map((c) => `${c.name} DOUBLE`).join(', ')})`;
-const GPUS_TABLE_SQL = `CREATE TEMP TABLE sim_gpus (gpu_id INTEGER, gpu_uuid VARCHAR, host VARCHAR, gpu_index INTEGER, model VARCHAR, pci_bus_id VARCHAR, driver_version VARCHAR)`;
-const INSERT_GPU_SQL = `INSERT INTO sim_gpus VALUES ($gpu_id, $gpu_uuid, $host, $gpu_index, $model, $pci_bus_id, $driver_version)`;
+/**
+ * Appended rows: time in ms and the GPU's rank in UUID order as doubles, so every column is a
+ * Float64Array the generator fills directly; sorting by (rank, time) is then the lake's
+ * (gpu_uuid, time) order on integers.
+ */
+const ROWS_TABLE_SQL = `CREATE TEMP TABLE sim_rows (time_ms DOUBLE, gpu_rank DOUBLE, ${VALUE_COLUMNS.map((c) => `${c.name} DOUBLE`).join(', ')})`;
+const GPUS_TABLE_SQL = `CREATE TEMP TABLE sim_gpus (gpu_rank INTEGER, gpu_uuid VARCHAR, host VARCHAR, gpu_index INTEGER, model VARCHAR, pci_bus_id VARCHAR, driver_version VARCHAR)`;
+const INSERT_GPU_SQL = `INSERT INTO sim_gpus VALUES ($gpu_rank, $gpu_uuid, $host, $gpu_index, $model, $pci_bus_id, $driver_version)`;
 const VALUE_CASTS = VALUE_COLUMNS.map((c) => (c.type === 'DOUBLE' ? `r.${c.name}` : `CAST(round(r.${c.name}) AS ${c.type}) AS ${c.name}`)).join(', ');
 /** One hour of rows as lake rows, sorted like ingest writes them. `target` is a quoted staging path. */
 const hourCopySql = (target: string): string => `COPY (
-  SELECT make_timestamp(r.time_us) AS time, g.gpu_uuid, g.host, g.gpu_index, g.model, g.pci_bus_id, g.driver_version, ${VALUE_CASTS},
-         CAST(make_timestamp(r.time_us) AS DATE) AS date
-  FROM sim_rows r JOIN sim_gpus g USING (gpu_id) ORDER BY g.gpu_uuid, time
+  SELECT make_timestamp(CAST(r.time_ms AS BIGINT) * 1000) AS time, g.gpu_uuid, g.host, g.gpu_index, g.model, g.pci_bus_id, g.driver_version,
+         ${VALUE_CASTS}, CAST(make_timestamp(CAST(r.time_ms AS BIGINT) * 1000) AS DATE) AS date
+  FROM (SELECT * FROM sim_rows ORDER BY gpu_rank, time_ms) r JOIN sim_gpus g ON g.gpu_rank = CAST(r.gpu_rank AS INTEGER)
+  ORDER BY CAST(r.gpu_rank AS INTEGER), r.time_ms
 ) TO ${target} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (date), FILENAME_PATTERN 'part-{i}', ROW_GROUP_SIZE 122880)`;
 const GPU_REGISTRY_SQL = (target: string): string => `COPY (
   SELECT g.gpu_uuid, g.host, g.gpu_index, g.model, g.pci_bus_id, g.driver_version, s.first_seen, s.last_seen
-  FROM sim_gpus g JOIN (SELECT gpu_id, make_timestamp(min(first_us)) AS first_seen, make_timestamp(max(last_us)) AS last_seen FROM sim_seen GROUP BY gpu_id) s USING (gpu_id)
+  FROM sim_gpus g JOIN (SELECT gpu_rank, make_timestamp(min(first_us)) AS first_seen, make_timestamp(max(last_us)) AS last_seen FROM sim_seen GROUP BY gpu_rank) s USING (gpu_rank)
   ORDER BY g.gpu_uuid
 ) TO ${target} (FORMAT parquet, COMPRESSION zstd)`;
+
+/** The Float64Array behind a DOUBLE vector of a fresh chunk (see flushChunk in simulateToLake). */
+function itemsOf(v: DuckDBVector): Float64Array {
+  const items = (v as unknown as { items?: unknown }).items;
+  if (!(items instanceof Float64Array)) throw new Error('unexpected DuckDB vector layout: no Float64Array items');
+  return items;
+}
 
 export async function simulateToLake(opts: ToLakeOptions): Promise<ToLakeSummary> {
   const t0 = Date.now();
@@ -81,19 +94,25 @@ export async function simulateToLake(opts: ToLakeOptions): Promise<ToLakeSummary
     const plan = planFleet(opts);
     await db.exec('create sim_rows', ROWS_TABLE_SQL);
     await db.exec('create sim_gpus', GPUS_TABLE_SQL);
-    await db.exec('create sim_seen', 'CREATE TEMP TABLE sim_seen (gpu_id INTEGER, first_us BIGINT, last_us BIGINT)');
-    for (const g of plan.gpus) {
+    await db.exec('create sim_seen', 'CREATE TEMP TABLE sim_seen (gpu_rank INTEGER, first_us BIGINT, last_us BIGINT)');
+    const byUuid = [...plan.gpus].sort((a, b) => (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0));
+    const rank = new Map(byUuid.map((g, i) => [g.id, i]));
+    for (const g of byUuid) {
       const h = plan.hosts[g.host]!;
       await db.exec('insert gpu', INSERT_GPU_SQL, {
-        gpu_id: g.id, gpu_uuid: g.uuid, host: h.name, gpu_index: g.index, model: MODELS[g.model].modelName,
+        gpu_rank: rank.get(g.id)!, gpu_uuid: g.uuid, host: h.name, gpu_index: g.index, model: MODELS[g.model].modelName,
         pci_bus_id: normalizePciBusId(g.pciBusId) ?? g.pciBusId, driver_version: h.driverVersion,
       });
     }
-    const types = [BIGINT, INTEGER, ...VALUE_COLUMNS.map(() => DOUBLE)];
-    const chunk = DuckDBDataChunk.create(types, CHUNK);
-    const vectors = types.map((_, i) => chunk.getColumnVector(i));
+    const types = [DOUBLE, DOUBLE, ...VALUE_COLUMNS.map(() => DOUBLE)];
     const appender = await db.conn.createAppender('sim_rows');
     const seen = new Map<number, [number, number]>();
+    // A fresh chunk per CHUNK rows: its validity starts all-valid, so only nulls need marking.
+    // Values go straight into each vector's Float64Array (the public setItem costs a BigInt
+    // validity update per value, which dominated the run).
+    let chunk = DuckDBDataChunk.create(types, CHUNK);
+    let vectors = types.map((_, i) => chunk.getColumnVector(i));
+    let items = vectors.map(itemsOf);
     let n = 0;
     let rows = 0;
     let hours = 0;
@@ -103,6 +122,9 @@ export async function simulateToLake(opts: ToLakeOptions): Promise<ToLakeSummary
       chunk.rowCount = n;
       for (const v of vectors) v.flush();
       appender.appendDataChunk(chunk);
+      chunk = DuckDBDataChunk.create(types, CHUNK);
+      vectors = types.map((_, i) => chunk.getColumnVector(i));
+      items = vectors.map(itemsOf);
       n = 0;
     };
     const writeHour = async (): Promise<void> => {
@@ -113,22 +135,27 @@ export async function simulateToLake(opts: ToLakeOptions): Promise<ToLakeSummary
       hours++;
       progress(`simulated ${hours} hours, ${rows.toLocaleString('en-US')} rows`);
     };
+    const printed = VALUE_COLUMNS.map((c) => (PRINTED.has(c.name) ? c.name : null));
+    const memTemp = VALUE_COLUMNS.findIndex((c) => c.name === MEMORY_TEMP);
+    const ncol = VALUE_COLUMNS.length;
+    const src: (Float64Array | null)[] = new Array(ncol).fill(null);
     for (const sc of scrapes(plan)) {
       const h = Math.floor(sc.time_ms / HOUR_MS);
       if (h !== hour) {
         if (hour !== -1) await writeHour();
         hour = h;
       }
-      const timeUs = BigInt(sc.time_ms) * 1000n;
+      for (let c = 0; c < ncol; c++) src[c] = printed[c] === null ? null : sc.values[printed[c]!];
       for (let k = 0; k < sc.count; k++) {
         const id = sc.gpus[k]!.id;
-        vectors[0]!.setItem(n, timeUs);
-        vectors[1]!.setItem(n, id);
-        for (let c = 0; c < VALUE_COLUMNS.length; c++) {
-          const col = VALUE_COLUMNS[c]!.name;
-          const v = PRINTED.has(col) ? sc.values[col][k]! : NaN;
-          const isNull = Number.isNaN(v) || !Number.isFinite(v) || isDcgmBlank(v) || (col === MEMORY_TEMP && v === 0);
-          vectors[c + 2]!.setItem(n, isNull ? null : v);
+        items[0]![n] = sc.time_ms;
+        items[1]![n] = rank.get(id)!;
+        for (let c = 0; c < ncol; c++) {
+          const a = src[c];
+          const v = a === null ? NaN : a[k]!;
+          // ingest's null rules: NaN/±Inf, DCGM blanks, a memory temperature of 0
+          if (v !== v || v === Infinity || v === -Infinity || (v >= 2147483632 && isDcgmBlank(v)) || (c === memTemp && v === 0)) vectors[c + 2]!.setItem(n, null);
+          else items[c + 2]![n] = v;
         }
         const s = seen.get(id);
         if (s) s[1] = sc.time_ms;
@@ -141,7 +168,7 @@ export async function simulateToLake(opts: ToLakeOptions): Promise<ToLakeSummary
     if (hour !== -1) await writeHour();
     appender.closeSync();
     for (const [id, [first, last]] of seen) {
-      await db.exec('insert seen', 'INSERT INTO sim_seen VALUES ($id, $first, $last)', { id, first: first * 1000, last: last * 1000 });
+      await db.exec('insert seen', 'INSERT INTO sim_seen VALUES ($rank, $first, $last)', { rank: rank.get(id)!, first: first * 1000, last: last * 1000 });
     }
     const adds: { from: string; to: string }[] = [];
     for (let i = 0; i < hours; i++) {
