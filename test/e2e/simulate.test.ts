@@ -1,0 +1,64 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseJson, queryLake, runCli, tempLake } from '../helpers/cli.js';
+
+const END = '2026-11-20T00:00:00Z';
+const FLEET = ['--gpus', '16', '--days', '1', '--interval', '5m', '--seed', '3', '--end', END];
+
+describe('gpuhealth simulate', () => {
+  it('writes scrapes, assets.csv and failures.csv that ingest and import with zero rejects', async () => {
+    const out = tempLake();
+    const lake = tempLake();
+    const sim = await runCli(['simulate', '--out', out, ...FLEET, '--json']);
+    expect(sim.code).toBe(0);
+    const s = parseJson<{ gpus: number; hosts: number; files: number; failures: number }>(sim.stdout);
+    expect(s.gpus).toBe(16);
+    expect(fs.readFileSync(path.join(out, 'assets.csv'), 'utf8').split('\n')[0]).toBe(
+      'gpu_uuid,serial,model,host,datacenter,rack,deployed_date,warranty_expiry,purchase_price',
+    );
+    const ing = await runCli(['ingest', path.join(out, 'prom'), '--lake', lake, '--json']);
+    expect(ing.code).toBe(0);
+    const summary = parseJson<{ rejected: number; files: number; rows: number; gpus: number; skipped_files: number }>(ing.stdout);
+    expect(summary.rejected).toBe(0);
+    expect(summary.skipped_files).toBe(0);
+    expect(summary.files).toBe(s.files - 2);
+    expect(summary.gpus).toBeGreaterThanOrEqual(16);
+    for (const [cmd, file] of [['assets', 'assets.csv'], ['failures', 'failures.csv']] as const) {
+      const r = await runCli([cmd, 'import', path.join(out, file), '--lake', lake, '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(parseJson<{ rejected: number }>(r.stdout).rejected).toBe(0);
+    }
+  });
+
+  it('writes the same rows straight into a lake (--to-lake) as through scrapes and ingest', async () => {
+    const out = tempLake();
+    const viaText = tempLake();
+    const direct = tempLake();
+    expect((await runCli(['simulate', '--out', out, ...FLEET])).code).toBe(0);
+    expect((await runCli(['ingest', path.join(out, 'prom'), '--lake', viaText, '--quiet'])).code).toBe(0);
+    const r = await runCli(['simulate', '--to-lake', '--lake', direct, ...FLEET, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const m = (lake: string): string => `read_parquet('${lake}/metrics/*/*.parquet', hive_partitioning = true)`;
+    const diff = await queryLake(viaText, `SELECT
+        (SELECT count(*) FROM ${m(viaText)}) AS a, (SELECT count(*) FROM ${m(direct)}) AS b,
+        (SELECT count(*) FROM (SELECT * FROM ${m(viaText)} EXCEPT SELECT * FROM ${m(direct)})) AS a_not_b,
+        (SELECT count(*) FROM (SELECT * FROM ${m(direct)} EXCEPT SELECT * FROM ${m(viaText)})) AS b_not_a`);
+    expect(diff[0]).toMatchObject({ a_not_b: 0, b_not_a: 0 });
+    expect(Number(diff[0]!.a)).toBeGreaterThan(4000);
+    expect(diff[0]!.a).toBe(diff[0]!.b);
+    // the registry and failure history come along
+    const assets = await queryLake(direct, `SELECT count(*) AS n FROM read_parquet('${direct}/assets/*.parquet')`);
+    expect(Number(assets[0]!.n)).toBeGreaterThanOrEqual(16);
+  });
+
+  it('refuses --to-lake into a lake that already holds telemetry, and needs --out or --to-lake', async () => {
+    const lake = tempLake();
+    expect((await runCli(['simulate', '--to-lake', '--lake', lake, ...FLEET])).code).toBe(0);
+    const again = await runCli(['simulate', '--to-lake', '--lake', lake, ...FLEET]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/has some/);
+    const neither = await runCli(['simulate', ...FLEET]);
+    expect(neither.code).toBe(2);
+  });
+});
