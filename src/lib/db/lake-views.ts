@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { METRIC_COLUMNS, OTHER_COLUMNS, VALUE_COLUMNS, XID_COLUMNS } from '../schema.js';
+import { ID_COLUMNS, METRIC_COLUMNS, OTHER_COLUMNS, VALUE_COLUMNS, XID_COLUMNS } from '../schema.js';
 import type { LakeLayout, PartitionedTable } from '../lake/layout.js';
 import { quotePath, type Db } from './duckdb.js';
 
@@ -93,36 +93,19 @@ function csvColumns(cols: readonly { name: string; type: string }[]): string {
   return `{${cols.map((c) => `'${c.name}': '${c.type}'`).join(', ')}}`;
 }
 
+/** Staged columns are the lake's with the time as epoch milliseconds. */
+const TIME_MS = { name: 'time_ms', type: 'BIGINT' } as const;
+
 export const STAGED_WIDE_COLUMNS = [
-  { name: 'time_ms', type: 'BIGINT' },
-  { name: 'gpu_uuid', type: 'VARCHAR' },
-  { name: 'host', type: 'VARCHAR' },
-  { name: 'gpu_index', type: 'INTEGER' },
-  { name: 'model', type: 'VARCHAR' },
-  { name: 'pci_bus_id', type: 'VARCHAR' },
-  { name: 'driver_version', type: 'VARCHAR' },
+  TIME_MS,
+  ...ID_COLUMNS.slice(1),
   // every value is staged as DOUBLE and cast to its lake type when the rows are merged
   ...VALUE_COLUMNS.map((c) => ({ name: c.name, type: 'DOUBLE' })),
 ] as const;
 
-export const STAGED_OTHER_COLUMNS = [
-  { name: 'time_ms', type: 'BIGINT' },
-  { name: 'gpu_uuid', type: 'VARCHAR' },
-  { name: 'host', type: 'VARCHAR' },
-  { name: 'metric', type: 'VARCHAR' },
-  { name: 'value', type: 'DOUBLE' },
-  { name: 'labels', type: 'VARCHAR' },
-] as const;
+export const STAGED_OTHER_COLUMNS = [TIME_MS, ...OTHER_COLUMNS.slice(1)] as const;
 
-export const STAGED_XID_COLUMNS = [
-  { name: 'time_ms', type: 'BIGINT' },
-  { name: 'gpu_uuid', type: 'VARCHAR' },
-  { name: 'host', type: 'VARCHAR' },
-  { name: 'pci_bus_id', type: 'VARCHAR' },
-  { name: 'xid', type: 'INTEGER' },
-  { name: 'source', type: 'VARCHAR' },
-  { name: 'message', type: 'VARCHAR' },
-] as const;
+export const STAGED_XID_COLUMNS = [TIME_MS, ...XID_COLUMNS.slice(1)] as const;
 
 export const STAGED_WIDE_KEYED_COLUMNS = [
   { name: 'time_ms', type: 'BIGINT' },
