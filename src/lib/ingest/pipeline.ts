@@ -166,22 +166,28 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
   const progress = opts.progress ?? NO_PROGRESS;
   const layout = lakeLayout(opts.lake);
   for (const arg of opts.inputs) if (arg !== '-') expandInput(arg, opts.cwd); // fail on a typo before touching the lake
+  // A lake this run creates is removed again when the run ingests nothing: a typo'd --lake or a
+  // non-telemetry file leaves no empty lake behind.
+  const created = !fs.existsSync(layout.root);
   fs.mkdirSync(layout.root, { recursive: true });
   const lock = await acquireLock(layout.lockFile, { waitMs: opts.lockWaitMs ?? 60_000 });
   const runId = newRunId();
   let db: Db | null = null;
+  let committed = false;
   try {
     recover(layout);
     const stage = stagingDir(layout, runId);
     db = await Db.open({ tempDir: path.join(stage, 'duckdb-tmp'), memoryLimit: process.env.GPUHEALTH_MEMORY_LIMIT ?? '512MB' });
     await createLakeViews(db, layout);
     const summary = await runIngest(db, layout, runId, stage, opts, progress);
+    committed = true;
     summary.elapsed_s = (Date.now() - started) / 1000;
     return summary;
   } finally {
     db?.close();
     fs.rmSync(path.join(layout.tmpDir, runId), { recursive: true, force: true });
     lock.release();
+    if (created && !committed) fs.rmSync(layout.root, { recursive: true, force: true });
   }
 }
 
@@ -194,7 +200,10 @@ async function runIngest(db: Db, layout: LakeLayout, runId: string, stage: strin
       sources.push({ path: file, display: '-', gzip: isGzip(file) });
       continue;
     }
-    for (const f of expandInput(arg, opts.cwd)) sources.push({ path: f, display: path.relative(opts.cwd ?? process.cwd(), f) || f, gzip: isGzip(f) });
+    for (const f of expandInput(arg, opts.cwd)) {
+      const rel = path.relative(opts.cwd ?? process.cwd(), f);
+      sources.push({ path: f, display: rel && !rel.startsWith('..') ? rel : f, gzip: isGzip(f) });
+    }
   }
   const uniq = [...new Map(sources.map((s) => [s.path, s])).values()];
   const manifestRows = await db.query<{ path: string; size: number; mtime_ms: number; sha256: string }>('known sources', Q.KNOWN_SOURCES_SQL);
