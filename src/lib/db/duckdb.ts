@@ -45,6 +45,13 @@ export class Db {
     return rows;
   }
 
+  /** Another connection to the same database, for work that runs beside this one's (closed by the caller). */
+  async connectAnother(): Promise<DuckDBConnection> {
+    const conn = await this.instance.connect();
+    await conn.run("SET TimeZone = 'UTC'");
+    return conn;
+  }
+
   close(): void {
     try {
       this.conn.closeSync();

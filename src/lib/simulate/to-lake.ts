@@ -52,15 +52,16 @@ const MEMORY_TEMP = 'memory_temp';
  * Float64Array the generator fills directly; sorting by (rank, time) is then the lake's
  * (gpu_uuid, time) order on integers.
  */
-const ROWS_TABLE_SQL = `CREATE TEMP TABLE sim_rows (time_ms DOUBLE, gpu_rank DOUBLE, ${VALUE_COLUMNS.map((c) => `${c.name} DOUBLE`).join(', ')})`;
-const GPUS_TABLE_SQL = `CREATE TEMP TABLE sim_gpus (gpu_rank INTEGER, gpu_uuid VARCHAR, host VARCHAR, gpu_index INTEGER, model VARCHAR, pci_bus_id VARCHAR, driver_version VARCHAR)`;
+// Plain (not TEMP) tables: a second connection writes one hour's Parquet while the first appends the next.
+const rowsTableSql = (name: string): string => `CREATE TABLE ${name} (time_ms DOUBLE, gpu_rank DOUBLE, ${VALUE_COLUMNS.map((c) => `${c.name} DOUBLE`).join(', ')})`;
+const GPUS_TABLE_SQL = `CREATE TABLE sim_gpus (gpu_rank INTEGER, gpu_uuid VARCHAR, host VARCHAR, gpu_index INTEGER, model VARCHAR, pci_bus_id VARCHAR, driver_version VARCHAR)`;
 const INSERT_GPU_SQL = `INSERT INTO sim_gpus VALUES ($gpu_rank, $gpu_uuid, $host, $gpu_index, $model, $pci_bus_id, $driver_version)`;
 const VALUE_CASTS = VALUE_COLUMNS.map((c) => (c.type === 'DOUBLE' ? `r.${c.name}` : `CAST(round(r.${c.name}) AS ${c.type}) AS ${c.name}`)).join(', ');
 /** One hour of rows as lake rows, sorted like ingest writes them. `target` is a quoted staging path. */
-const hourCopySql = (target: string): string => `COPY (
+const hourCopySql = (table: string, target: string): string => `COPY (
   SELECT make_timestamp(CAST(r.time_ms AS BIGINT) * 1000) AS time, g.gpu_uuid, g.host, g.gpu_index, g.model, g.pci_bus_id, g.driver_version,
          ${VALUE_CASTS}, CAST(make_timestamp(CAST(r.time_ms AS BIGINT) * 1000) AS DATE) AS date
-  FROM (SELECT * FROM sim_rows ORDER BY gpu_rank, time_ms) r JOIN sim_gpus g ON g.gpu_rank = CAST(r.gpu_rank AS INTEGER)
+  FROM (SELECT * FROM ${table} ORDER BY gpu_rank, time_ms) r JOIN sim_gpus g ON g.gpu_rank = CAST(r.gpu_rank AS INTEGER)
   ORDER BY CAST(r.gpu_rank AS INTEGER), r.time_ms
 ) TO ${target} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (date), FILENAME_PATTERN 'part-{i}', ROW_GROUP_SIZE 122880)`;
 const GPU_REGISTRY_SQL = (target: string): string => `COPY (
@@ -92,7 +93,8 @@ export async function simulateToLake(opts: ToLakeOptions): Promise<ToLakeSummary
     const stage = stagingDir(layout, runId);
     await createLakeViews(db, layout);
     const plan = planFleet(opts);
-    await db.exec('create sim_rows', ROWS_TABLE_SQL);
+    const tables = ['sim_rows_0', 'sim_rows_1'] as const;
+    for (const t of tables) await db.exec('create sim rows', rowsTableSql(t));
     await db.exec('create sim_gpus', GPUS_TABLE_SQL);
     await db.exec('create sim_seen', 'CREATE TEMP TABLE sim_seen (gpu_rank INTEGER, first_us BIGINT, last_us BIGINT)');
     const byUuid = [...plan.gpus].sort((a, b) => (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0));
@@ -105,7 +107,12 @@ export async function simulateToLake(opts: ToLakeOptions): Promise<ToLakeSummary
       });
     }
     const types = [DOUBLE, DOUBLE, ...VALUE_COLUMNS.map(() => DOUBLE)];
-    const appender = await db.conn.createAppender('sim_rows');
+    // Two tables take turns: while the second connection sorts and writes one hour to Parquet, the
+    // generator appends the next hour to the other table.
+    const writer = await db.connectAnother();
+    let table = 0;
+    let appender = await db.conn.createAppender(tables[table]);
+    let pending: Promise<void> | null = null;
     const seen = new Map<number, [number, number]>();
     // A fresh chunk per CHUNK rows: its validity starts all-valid, so only nulls need marking.
     // Values go straight into each vector's Float64Array (the public setItem costs a BigInt
@@ -129,11 +136,19 @@ export async function simulateToLake(opts: ToLakeOptions): Promise<ToLakeSummary
     };
     const writeHour = async (): Promise<void> => {
       flushChunk();
-      appender.flushSync();
-      await db.exec('write hour', hourCopySql(quotePath(path.join(stage, `hour-${hours}`))));
-      await db.exec('clear hour', 'DELETE FROM sim_rows');
+      appender.closeSync();
+      if (pending) await pending;
+      const t = tables[table]!;
+      const target = quotePath(path.join(stage, `hour-${hours}`));
+      pending = (async () => {
+        await writer.run(hourCopySql(t, target));
+        await writer.run(`DELETE FROM ${t}`);
+      })();
+      pending.catch(() => {}); // awaited (and so reported) before the next hour or at the end
       hours++;
       progress(`simulated ${hours} hours, ${rows.toLocaleString('en-US')} rows`);
+      table = 1 - table;
+      appender = await db.conn.createAppender(tables[table]);
     };
     const printed = VALUE_COLUMNS.map((c) => (PRINTED.has(c.name) ? c.name : null));
     const memTemp = VALUE_COLUMNS.findIndex((c) => c.name === MEMORY_TEMP);
@@ -167,6 +182,8 @@ export async function simulateToLake(opts: ToLakeOptions): Promise<ToLakeSummary
     }
     if (hour !== -1) await writeHour();
     appender.closeSync();
+    if (pending) await pending;
+    writer.closeSync();
     for (const [id, [first, last]] of seen) {
       await db.exec('insert seen', 'INSERT INTO sim_seen VALUES ($rank, $first, $last)', { rank: rank.get(id)!, first: first * 1000, last: last * 1000 });
     }
