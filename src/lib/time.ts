@@ -102,7 +102,3 @@ export function localToUtcMs(
 export function localTimeZone(): string {
   return process.env.TZ || Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 }
-
-export function isoUtc(ms: number): string {
-  return new Date(ms).toISOString();
-}

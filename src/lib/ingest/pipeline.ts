@@ -14,7 +14,7 @@ import { lakeLayout, newRunId, type LakeLayout, type PartitionedTable } from '..
 import { commit, recover, stagingDir, type CommitHooks } from '../lake/txn.js';
 import type { GpuIdentity } from '../schema.js';
 import * as Q from '../sql/ingest.js';
-import { isoUtc, timeFromFileName } from '../time.js';
+import { timeFromFileName } from '../time.js';
 import { csvExportParser } from './csv-export.js';
 import { dmesgParser } from './dmesg.js';
 import { dmonParser } from './dmon.js';
@@ -122,8 +122,8 @@ class Resolver implements GpuResolver {
     this.list.push(id);
   }
   byIndex(host: string | null, index: number): GpuIdentity | null {
-    const hits = this.list.filter((g) => g.gpu_index === index && (host === null || g.host === host));
-    return hits.length >= 1 && new Set(hits.map((h) => h.gpu_uuid)).size === 1 ? hits[hits.length - 1]! : hits.at(-1) ?? null;
+    // The GPU most recently seen in that slot (a replaced GPU's successor was remembered later).
+    return this.list.filter((g) => g.gpu_index === index && (host === null || g.host === host)).at(-1) ?? null;
   }
   byPci(host: string | null, pci: string): GpuIdentity | null {
     return this.list.filter((g) => g.pci_bus_id === pci && (host === null || g.host === host)).at(-1) ?? null;
@@ -529,4 +529,3 @@ async function parsePromFiles(
   }
 }
 
-export { isoUtc };
