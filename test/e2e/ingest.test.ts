@@ -179,6 +179,23 @@ describe.concurrent('ingest: one source per format', () => {
     expect(rows[1]).toMatchObject({ gpu_uuid: 'GPU-c84f0a3b-1e7d-45b2-9f60-d2a8e5b71c39', host: 'node-9', gpu_temp: 39, power_usage: null, gpu_util: null });
   });
 
+  it('nvidia-smi CSV without a uuid column maps to the GPU the lake knows at that host and PCI bus id', async () => {
+    const lake = tempLake();
+    // The lake learns node-1's GPUs (PCI 18:00.0 and 19:00.0) from a dcgm-exporter scrape first.
+    await ingestJson(lake, [BASE_FILE]);
+    const csv = writeInput(
+      'smi.csv',
+      'timestamp, index, pci.bus_id, temperature.gpu, power.draw [W]\n2025/05/06 10:00:00.001, 0, 00000000:18:00.0, 55, 402.18 W\n2025/05/06 10:00:00.002, 7, 00000000:C1:00.0, 50, 300 W\n',
+    );
+    const { s } = await ingestJson(lake, [csv, '--host', 'node-1', '--tz', 'UTC']);
+    expect(s).toMatchObject({ rows: 2, rejected: 0 });
+    const rows = await queryLake(lake, "SELECT gpu_uuid, gpu_temp FROM {metrics} WHERE CAST(time AS DATE) = DATE '2025-05-06' ORDER BY gpu_temp DESC");
+    expect(rows).toEqual([
+      { gpu_uuid: G2[0]!.uuid, gpu_temp: 55 }, // known: mapped to its UUID
+      { gpu_uuid: 'pci:node-1:0000:c1:00.0', gpu_temp: 50 }, // unknown: host + PCI bus id
+    ]);
+  });
+
   it('dcgmi dmon with --host --time --interval --gpu-map (fixtures/dmon/dcgmi-dcp-ratios.txt)', async () => {
     const lake = tempLake();
     const dir = tempDir();

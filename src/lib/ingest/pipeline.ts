@@ -277,21 +277,21 @@ async function runIngest(db: Db, layout: LakeLayout, runId: string, stage: strin
   }
 
   const resolver = new Resolver();
-  if (opts.gpuMap) for (const g of readGpuMap(opts.gpuMap)) resolver.add(g);
   const lineFiles = planned.filter((p) => p.format !== 'prom');
   const ordered = [...lineFiles.filter((p) => !NEEDS_MAPPING.has(p.format)), ...lineFiles.filter((p) => NEEDS_MAPPING.has(p.format))];
-  let mappingLoaded = false;
+  // Sources without UUIDs map to the GPUs the lake knows and those this run's exposition text named;
+  // the line parsers add the GPUs they identify as they go (resolver.remember).
+  if (ordered.length > 0) {
+    await createStagingViews(db, stage);
+    for (const g of await db.query<GpuIdentity & Record<string, unknown>>('known gpus', Q.KNOWN_GPUS_SQL)) resolver.add(g);
+    for (const g of await db.query<GpuIdentity & Record<string, unknown>>('staged gpus', Q.STAGED_GPUS_SQL)) resolver.add(g);
+  }
+  // --gpu-map comes last: the latest entry for a slot wins, and the user's map overrides the lake.
+  if (opts.gpuMap) for (const g of readGpuMap(opts.gpuMap)) resolver.add(g);
   const staging = openStaging(stage, 'main');
   try {
     for (const [i, p] of ordered.entries()) {
       progress(`parsing ${p.src.display} (${i + 1}/${ordered.length})`);
-      if (NEEDS_MAPPING.has(p.format) && !mappingLoaded) {
-        staging.wide.flush();
-        await createStagingViews(db, stage);
-        for (const g of await db.query<GpuIdentity & Record<string, unknown>>('known gpus', Q.KNOWN_GPUS_SQL)) resolver.add(g);
-        for (const g of await db.query<GpuIdentity & Record<string, unknown>>('staged gpus', Q.STAGED_GPUS_SQL)) resolver.add(g);
-        mappingLoaded = true;
-      }
       const parser = LINE_PARSERS.find((x) => x.format === p.format)!;
       const sink = new StagingSink(staging, p.src.display, showReject);
       const reader = readLines(p.src);
