@@ -31,9 +31,9 @@ const bytes = du(corpus);
 
 function run(label, lake, threads) {
   const res = JSON.parse(execFileSync(process.execPath, [path.join(here, 'ingest-child.js'), corpus, lake, threads ?? ''], { encoding: 'utf8' }).trim().split('\n').pop());
-  const rate = res.samples / res.seconds;
+  const rate = res.samples > 0 ? `${(res.samples / res.seconds / 1e6).toFixed(2).padStart(5)} M samples/s  ${(bytes / 1e6 / res.seconds).toFixed(0).padStart(4)} MB/s` : 'nothing to read'.padEnd(32);
   console.log(
-    `${label.padEnd(34)} ${res.seconds.toFixed(2).padStart(7)} s  ${(rate / 1e6).toFixed(2).padStart(5)} M samples/s  ${(bytes / 1e6 / res.seconds).toFixed(0).padStart(4)} MB/s  peak RSS ${res.peak_rss_mib} MiB  (${res.samples} samples → ${res.rows} rows, ${res.skipped} skipped)`,
+    `${label.padEnd(34)} ${res.seconds.toFixed(2).padStart(7)} s  ${rate}  peak RSS ${res.peak_rss_mib} MiB  (${res.samples} samples → ${res.rows} rows, ${res.skipped} skipped)`,
   );
   return res;
 }
