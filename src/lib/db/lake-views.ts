@@ -137,7 +137,7 @@ export const STAGED_SERIES_COLUMNS = [
  * Views staged_wide, staged_other, staged_xid over a run's staging CSV files. staged_other joins
  * the exposition parser's keyed samples to their series, so labels are staged once per series.
  */
-export async function createStagingViews(db: Db, stagingDir: string): Promise<void> {
+export async function createStagingViews(db: Db, stagingDir: string, opts: { repeats?: boolean } = {}): Promise<void> {
   const defs = [
     ['staged_wide_inline', 'wide-', STAGED_WIDE_COLUMNS],
     ['staged_wide_keyed', 'widek-', STAGED_WIDE_KEYED_COLUMNS],
@@ -165,14 +165,19 @@ export async function createStagingViews(db: Db, stagingDir: string): Promise<vo
      SELECT k.time_ms, s.gpu_uuid, s.host, s.gpu_index, s.model, s.pci_bus_id, s.driver_version, ${values}
      FROM staged_wide_keyed k JOIN staged_series s USING (series)`,
   );
-  // Repeats of one keyed sample are resolved on integers first (the last wins), labels joined after.
+  // Repeats of one keyed sample (the parser marks them in `dup`) are resolved on integers first, the
+  // last winning, and labels joined after; `repeats: false` says the parsers marked none.
   await db.exec(
     'view staged_other',
     `CREATE OR REPLACE TEMP VIEW staged_other AS
      SELECT time_ms, gpu_uuid, host, metric, value, labels, hash(labels) AS labels_hash FROM staged_other_inline
      UNION ALL
      SELECT k.time_ms, s.gpu_uuid, s.host, k.metric, k.value, s.labels, s.labels_hash
-     FROM (SELECT series, time_ms, metric, arg_max(value, coalesce(dup, 0)) AS value FROM staged_other_keyed GROUP BY series, time_ms, metric) k
+     FROM ${
+       opts.repeats === false
+         ? 'staged_other_keyed'
+         : '(SELECT series, time_ms, metric, arg_max(value, coalesce(dup, 0)) AS value FROM staged_other_keyed GROUP BY series, time_ms, metric)'
+     } k
      JOIN (SELECT *, hash(labels) AS labels_hash FROM staged_series) s USING (series)`,
   );
 }

@@ -266,7 +266,7 @@ async function runIngest(db: Db, layout: LakeLayout, runId: string, stage: strin
   };
   const rejectsFile = path.join(stage, 'rejects-all.jsonl');
   const promFiles = planned.filter((p) => p.format === 'prom');
-  await parsePromFiles(promFiles, stage, opts, stats, rejectsFile, showReject, progress);
+  const repeatedSamples = await parsePromFiles(promFiles, stage, opts, stats, rejectsFile, showReject, progress);
   for (const p of promFiles) {
     // Its rows were parsed already; the merge drops them again as rows the lake holds.
     if (known.has(p.sha256) || seenSha.has(p.sha256)) {
@@ -384,12 +384,13 @@ async function runIngest(db: Db, layout: LakeLayout, runId: string, stage: strin
 
   // 4. merge, drop what the lake has, write Parquet into staging
   progress('merging rows');
-  await createStagingViews(db, stage);
+  await createStagingViews(db, stage, { repeats: repeatedSamples > 0 });
   const overlap = (await db.query<{ n: number }>('staged overlap', Q.COUNT_STAGED_OVERLAP_SQL))[0]!.n;
   await db.exec('merge metrics', overlap > 0 ? Q.MERGE_STAGED_METRICS_SQL : Q.COPY_STAGED_METRICS_SQL);
   const before = (await db.query<{ n: number }>('count merged', Q.COUNT_NEW_METRICS_SQL))[0]!.n;
   await db.exec('drop existing metrics', Q.DROP_EXISTING_METRICS_SQL);
-  await db.exec('merge other', Q.MERGE_STAGED_OTHER_SQL);
+  const otherOverlap = (await db.query<{ n: number }>('staged other overlap', Q.COUNT_STAGED_OTHER_OVERLAP_SQL))[0]!.n;
+  await db.exec('merge other', otherOverlap > 0 ? Q.MERGE_STAGED_OTHER_SQL : Q.COPY_STAGED_OTHER_SQL);
   await db.exec('drop existing other', Q.DROP_EXISTING_OTHER_SQL);
   await db.exec('merge xid', Q.MERGE_STAGED_XID_SQL);
   await db.exec('drop existing xid', Q.DROP_EXISTING_XID_SQL);
@@ -405,9 +406,11 @@ async function runIngest(db: Db, layout: LakeLayout, runId: string, stage: strin
   progress('writing Parquet');
   const adds: { from: string; to: string }[] = [];
   const deletes: string[] = [];
-  const tables: [string, PartitionedTable, number, string][] = [
+  // metrics is written sorted (the per-GPU windows of later stages read it by gpu_uuid and time);
+  // metrics_other, read rarely, is left in arrival order until `compact` sorts it.
+  const tables: [string, PartitionedTable, number, string | null][] = [
     ['new_metrics', 'metrics', counts.rows, 'gpu_uuid, time'],
-    ['new_other', 'metrics_other', counts.others, 'gpu_uuid, time, metric'],
+    ['new_other', 'metrics_other', counts.others, null],
     ['new_xid', 'xid_events', counts.xids, 'time, gpu_uuid'],
   ];
   for (const [tmp, table, n, order] of tables) {
@@ -472,8 +475,8 @@ async function parsePromFiles(
   rejectsFile: string,
   showReject: (r: RejectRecord) => void,
   progress: ProgressFn,
-): Promise<void> {
-  if (files.length === 0) return;
+): Promise<number> {
+  if (files.length === 0) return 0;
   const tasks: PromTask[] = [];
   const owner: Planned[] = [];
   const splitHashes: Promise<void>[] = [];
@@ -527,5 +530,6 @@ async function parsePromFiles(
   } finally {
     fs.closeSync(out);
   }
+  return results.reduce((n, r) => n + r.duplicates, 0);
 }
 

@@ -60,6 +60,15 @@ SELECT make_timestamp(time_ms * 1000) AS time, gpu_uuid, max(host) AS host, metr
 FROM staged_other
 GROUP BY gpu_uuid, time_ms, metric, labels_hash`;
 
+/** Staged other samples that repeat a (GPU, time, metric, labels) of another staged sample. Output: n. */
+export const COUNT_STAGED_OTHER_OVERLAP_SQL = `
+SELECT count(*) - count(DISTINCT (gpu_uuid, time_ms, metric, labels_hash)) AS n FROM staged_other`;
+
+/** The same as MERGE_STAGED_OTHER_SQL when nothing repeats (the common case): no aggregation. */
+export const COPY_STAGED_OTHER_SQL = `
+CREATE OR REPLACE TEMP TABLE new_other AS
+SELECT make_timestamp(time_ms * 1000) AS time, gpu_uuid, host, metric, value, labels FROM staged_other`;
+
 export const DROP_EXISTING_OTHER_SQL = `
 DELETE FROM new_other n
 USING (
@@ -141,8 +150,8 @@ SELECT (SELECT count(*) FROM new_metrics) AS rows,
 export const COUNT_NEW_METRICS_SQL = `SELECT count(*) AS n FROM new_metrics`;
 
 /** COPY a table to date-partitioned zstd Parquet, sorted; `target` is a quoted staging path. */
-export function copyPartitionedSql(table: string, target: string, orderBy: string): string {
-  return `COPY (SELECT *, CAST(time AS DATE) AS date FROM ${table} ORDER BY ${orderBy})
+export function copyPartitionedSql(table: string, target: string, orderBy: string | null): string {
+  return `COPY (SELECT *, CAST(time AS DATE) AS date FROM ${table}${orderBy ? ` ORDER BY ${orderBy}` : ''})
 TO ${target} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (date), FILENAME_PATTERN 'part-{i}', ROW_GROUP_SIZE 122880)`;
 }
 
