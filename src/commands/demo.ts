@@ -39,7 +39,7 @@ export default class Demo extends BaseCommand<typeof Demo> {
       { key: 'hw_xid_events', header: 'HW Xids' }, { key: 'xid_events', header: 'Xids' }, { key: 'last_xid', header: 'last Xid' }, { key: 'last_seen', header: 'last seen', format: (v: Cell) => String(v).slice(0, 16) },
     ];
     if (this.outputFormat === 'csv') {
-      this.out(renderRows(r.snapshot.gpus as never, columns.map((c) => ({ key: c.key })), 'csv'));
+      this.out(renderRows(r.snapshot.gpus, columns.map((c) => ({ key: c.key })), 'csv'));
       return;
     }
     const i = r.info;
@@ -49,7 +49,7 @@ export default class Demo extends BaseCommand<typeof Demo> {
     this.out(`  registry:  ${r.assets.total} assets, ${r.failures.total} recorded failures`);
     this.out(`  lake:      ${i.first?.slice(0, 16)} → ${i.last?.slice(0, 16)} UTC, ${i.gpus} GPUs, ${i.hosts} hosts, missing signals: ${i.missing_signals.join(', ') || 'none'}`);
     this.out(`\nGPUs needing attention, ${r.snapshot.window_start.slice(0, 16)} → ${r.snapshot.window_end.slice(0, 16)} UTC (worst first):`);
-    this.out(renderRows(top as never, columns, 'table'));
+    this.out(renderRows(top, columns, 'table'));
     this.out(`\nDone in ${r.seconds.toFixed(1)} s. Explore: gpuhealth lake info --lake ${r.lake}`);
   }
 }

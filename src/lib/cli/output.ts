@@ -34,15 +34,18 @@ export function csvField(v: Cell): string {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-export function renderTable(rows: readonly Row[], columns: readonly ColumnDef[]): string {
+/** Rows are plain objects (typed results of lib functions); columns pick and order their fields. */
+const cell = (r: object, key: string): Cell => (r as Record<string, Cell>)[key];
+
+export function renderTable(rows: readonly object[], columns: readonly ColumnDef[]): string {
   const table = new Table({ head: columns.map((c) => c.header ?? c.key), style: { head: [], border: [] } });
-  for (const r of rows) table.push(columns.map((c) => (c.format ? c.format(r[c.key]) : human(r[c.key]))));
+  for (const r of rows) table.push(columns.map((c) => (c.format ? c.format(cell(r, c.key)) : human(cell(r, c.key)))));
   return table.toString();
 }
 
-export function renderCsv(rows: readonly Row[], columns: readonly ColumnDef[]): string {
+export function renderCsv(rows: readonly object[], columns: readonly ColumnDef[]): string {
   const lines = [columns.map((c) => csvField(c.key)).join(',')];
-  for (const r of rows) lines.push(columns.map((c) => csvField(r[c.key])).join(','));
+  for (const r of rows) lines.push(columns.map((c) => csvField(cell(r, c.key))).join(','));
   return lines.join('\n');
 }
 
@@ -51,7 +54,7 @@ export function renderJson(data: unknown): string {
 }
 
 /** Renders a list of rows in the chosen format. */
-export function renderRows(rows: readonly Row[], columns: readonly ColumnDef[], format: OutputFormat): string {
+export function renderRows(rows: readonly object[], columns: readonly ColumnDef[], format: OutputFormat): string {
   if (format === 'json') return renderJson(rows);
   if (format === 'csv') return renderCsv(rows, columns);
   return renderTable(rows, columns);
@@ -61,7 +64,7 @@ export function renderRows(rows: readonly Row[], columns: readonly ColumnDef[], 
 export function renderRecord(record: Row, format: OutputFormat, title?: string): string {
   if (format === 'json') return renderJson(record);
   const rows = Object.entries(record).map(([field, value]) => ({ field, value }));
-  if (format === 'csv') return renderCsv(rows as Row[], [{ key: 'field' }, { key: 'value' }]);
+  if (format === 'csv') return renderCsv(rows, [{ key: 'field' }, { key: 'value' }]);
   const table = new Table({ head: title ? [title, ''] : [], style: { head: [], border: [] } });
   for (const r of rows) table.push([r.field, human(r.value as Cell)]);
   return table.toString();
