@@ -191,7 +191,21 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
   }
 }
 
+const DEBUG = Boolean(process.env.DEBUG && /gpuhealth|\*/.test(process.env.DEBUG));
+
+/** Phase timings on stderr under DEBUG=gpuhealth (the benchmark's breakdown). */
+function phaseTimer(): (phase: string) => void {
+  let last = Date.now();
+  return (phase) => {
+    if (!DEBUG) return;
+    const now = Date.now();
+    process.stderr.write(`[ingest] ${phase} ${now - last} ms\n`);
+    last = now;
+  };
+}
+
 async function runIngest(db: Db, layout: LakeLayout, runId: string, stage: string, opts: IngestOptions, progress: ProgressFn): Promise<IngestSummary> {
+  const phase = phaseTimer();
   // 1. what to read
   const sources: SourceFile[] = [];
   for (const arg of opts.inputs) {
@@ -258,6 +272,7 @@ async function runIngest(db: Db, layout: LakeLayout, runId: string, stage: strin
     planned.push({ src, format, size: st.size, mtimeMs: st.mtimeMs, sha256: sha, defaultTimeMs, defaultTimeSource });
   }
 
+  phase('plan sources');
   // 2. parse: exposition text on workers, identity-bearing line formats, then the ones needing mapping
   const stats = new Map<Planned, FileStats & { truncated: boolean }>();
   let rejectsShown = 0;
@@ -323,6 +338,7 @@ async function runIngest(db: Db, layout: LakeLayout, runId: string, stage: strin
     fs.appendFileSync(rejectsFile, fs.readFileSync(path.join(stage, f)));
   }
 
+  phase('parse');
   // 3. outcomes per source
   let samples = 0;
   let rejected = 0;
@@ -403,6 +419,7 @@ async function runIngest(db: Db, layout: LakeLayout, runId: string, stage: strin
   summary.time_min = counts.time_min ? counts.time_min.toISOString() : null;
   summary.time_max = counts.time_max ? counts.time_max.toISOString() : null;
 
+  phase('merge');
   progress('writing Parquet');
   const adds: { from: string; to: string }[] = [];
   const deletes: string[] = [];
@@ -462,8 +479,10 @@ async function runIngest(db: Db, layout: LakeLayout, runId: string, stage: strin
     summary.rejects_file = to;
   }
 
+  phase('write Parquet');
   progress('committing');
   commit(layout, { run_id: runId, adds, deletes }, opts.commitHooks);
+  phase('commit');
   return summary;
 }
 
