@@ -25,13 +25,9 @@ export const MANIFEST_COLUMNS = [
   { name: 'time_max', type: 'TIMESTAMP' },
 ] as const;
 
+/** The GPU registry: a GPU's latest identity, and when it was first and last seen. */
 export const GPU_COLUMNS = [
-  { name: 'gpu_uuid', type: 'VARCHAR' },
-  { name: 'host', type: 'VARCHAR' },
-  { name: 'gpu_index', type: 'INTEGER' },
-  { name: 'model', type: 'VARCHAR' },
-  { name: 'pci_bus_id', type: 'VARCHAR' },
-  { name: 'driver_version', type: 'VARCHAR' },
+  ...ID_COLUMNS.slice(1),
   { name: 'first_seen', type: 'TIMESTAMP' },
   { name: 'last_seen', type: 'TIMESTAMP' },
 ] as const;
@@ -108,13 +104,13 @@ export const STAGED_OTHER_COLUMNS = [TIME_MS, ...OTHER_COLUMNS.slice(1)] as cons
 export const STAGED_XID_COLUMNS = [TIME_MS, ...XID_COLUMNS.slice(1)] as const;
 
 export const STAGED_WIDE_KEYED_COLUMNS = [
-  { name: 'time_ms', type: 'BIGINT' },
+  TIME_MS,
   { name: 'series', type: 'BIGINT' },
   ...VALUE_COLUMNS.map((c) => ({ name: c.name, type: 'DOUBLE' })),
 ] as const;
 
 export const STAGED_OTHER_KEYED_COLUMNS = [
-  { name: 'time_ms', type: 'BIGINT' },
+  TIME_MS,
   { name: 'series', type: 'BIGINT' },
   { name: 'metric', type: 'VARCHAR' },
   { name: 'value', type: 'DOUBLE' },
@@ -124,12 +120,7 @@ export const STAGED_OTHER_KEYED_COLUMNS = [
 
 export const STAGED_SERIES_COLUMNS = [
   { name: 'series', type: 'BIGINT' },
-  { name: 'gpu_uuid', type: 'VARCHAR' },
-  { name: 'host', type: 'VARCHAR' },
-  { name: 'gpu_index', type: 'INTEGER' },
-  { name: 'model', type: 'VARCHAR' },
-  { name: 'pci_bus_id', type: 'VARCHAR' },
-  { name: 'driver_version', type: 'VARCHAR' },
+  ...ID_COLUMNS.slice(1),
   { name: 'labels', type: 'VARCHAR' },
 ] as const;
 

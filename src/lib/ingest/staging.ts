@@ -9,7 +9,6 @@ import type { IngestSink } from './types.js';
 
 export const WIDE_STAGING_COLUMNS: readonly string[] = ['time_ms', ...ID_COLUMNS.slice(1).map((c) => c.name), ...VALUE_COLUMNS.map((c) => c.name)];
 export const OTHER_STAGING_COLUMNS = ['time_ms', 'gpu_uuid', 'host', 'metric', 'value', 'labels'] as const;
-export const XID_STAGING_COLUMNS = ['time_ms', 'gpu_uuid', 'host', 'pci_bus_id', 'xid', 'source', 'message'] as const;
 
 /** CSV text field: empty for null, quoted when needed. */
 export function csvText(v: string | null | undefined): string {
