@@ -7,6 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ID_COLUMNS, METRIC_COLUMNS, OTHER_COLUMNS, VALUE_COLUMNS, XID_COLUMNS } from '../schema.js';
 import type { LakeLayout, PartitionedTable } from '../lake/layout.js';
+import { ASSETS_SPEC } from '../registry/specs.js';
+import { ROLLUP_SQL } from '../sql/rollup.js';
 import { quotePath, type Db } from './duckdb.js';
 
 export const MANIFEST_COLUMNS = [
@@ -71,6 +73,26 @@ export async function createLakeViews(db: Db, layout: LakeLayout): Promise<void>
   await db.exec('view manifest', `CREATE OR REPLACE TEMP VIEW manifest AS ${manifest}`);
   const gpus = hasParquet(layout.gpusDir, 0) ? `SELECT * FROM read_parquet(${quotePath(layout.gpusGlob)})` : emptySelect(GPU_COLUMNS);
   await db.exec('view gpus', `CREATE OR REPLACE TEMP VIEW gpus AS ${gpus}`);
+  const assetCols = ASSETS_SPEC.fields.map((f) => ({ name: f.name, type: f.type }));
+  const assets = hasParquet(layout.assetsDir, 0)
+    ? `SELECT * FROM read_parquet(${quotePath(path.join(layout.assetsDir, '*.parquet'))}, union_by_name = true)`
+    : emptySelect(assetCols);
+  await db.exec('view assets', `CREATE OR REPLACE TEMP VIEW assets AS ${assets}`);
+  if (hasParquet(layout.rollupsDir, 1)) {
+    await db.exec(
+      'view rollups',
+      `CREATE OR REPLACE TEMP VIEW rollups AS SELECT * FROM read_parquet(${quotePath(layout.rollupsGlob)}, hive_partitioning = true, hive_types = {'date': DATE}, union_by_name = true)`,
+    );
+  } else {
+    // typed and empty: the rollup of no rows
+    await db.exec('view rollup_input', `CREATE OR REPLACE TEMP VIEW rollup_input AS ${emptySelect(METRIC_COLUMNS)}`);
+    await db.exec('view rollups', `CREATE OR REPLACE TEMP VIEW rollups AS SELECT *, CAST(NULL AS DATE) AS date FROM (${ROLLUP_SQL}) WHERE false`);
+  }
+}
+
+/** The view ROLLUP_SQL reads: the rows of the given metrics files (the lake's own, or a run's staged ones). */
+export function rollupInputViewSql(files: readonly string[]): string {
+  return `CREATE OR REPLACE TEMP VIEW rollup_input AS SELECT * FROM read_parquet([${files.map(quotePath).join(', ')}], union_by_name = true)`;
 }
 
 /** Files currently in the lake for one table (for compaction and journals). */

@@ -9,6 +9,7 @@ import { InputError } from '../cli/errors.js';
 import { NO_PROGRESS, type ProgressFn } from '../cli/progress.js';
 import { Db } from '../db/duckdb.js';
 import { createLakeViews, createStagingViews, stagingTarget } from '../db/lake-views.js';
+import { writeRollup } from '../features/rollups.js';
 import { acquireLock } from '../lake/lock.js';
 import { lakeLayout, newRunId, type LakeLayout, type PartitionedTable } from '../lake/layout.js';
 import { commit, recover, stagingDir, type CommitHooks } from '../lake/txn.js';
@@ -437,10 +438,18 @@ async function runIngest(db: Db, layout: LakeLayout, runId: string, stage: strin
     await db.exec(`write ${table}`, Q.copyPartitionedSql(tmp, stagingTarget(stage, path.join('out', table)), order));
     for (const dateDir of fs.readdirSync(out)) {
       const files = fs.readdirSync(path.join(out, dateDir)).sort();
-      files.forEach((f, k) => {
+      for (const [k, f] of files.entries()) {
         const name = files.length === 1 ? `part-${runId}.parquet` : `part-${runId}-${k}.parquet`;
-        adds.push({ from: path.join(out, dateDir, f), to: path.join(layout.table(table), dateDir, name) });
-      });
+        const from = path.join(out, dateDir, f);
+        const to = path.join(layout.table(table), dateDir, name);
+        adds.push({ from, to });
+        // the file's hourly rollup commits with it (src/lib/sql/rollup.ts)
+        if (table === 'metrics') {
+          const rollup = path.join(stage, 'out', 'rollups', dateDir, name);
+          await writeRollup((n, sql) => db.exec(n, sql), [from], rollup);
+          adds.push({ from: rollup, to: layout.rollupOf(to) });
+        }
+      }
     }
   }
   // GPU registry: rewritten whole (it is small), the old file replaced in the same commit.

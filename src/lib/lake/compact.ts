@@ -7,6 +7,7 @@ import path from 'node:path';
 import { NO_PROGRESS, type ProgressFn } from '../cli/progress.js';
 import { Db, quotePath } from '../db/duckdb.js';
 import { listParquet } from '../db/lake-views.js';
+import { writeRollup } from '../features/rollups.js';
 import { acquireLock } from './lock.js';
 import { lakeLayout, newRunId, PARTITIONED_TABLES, type PartitionedTable } from './layout.js';
 import { commit, recover, stagingDir } from './txn.js';
@@ -79,8 +80,16 @@ export async function compactLake(lake: string, opts: { progress?: ProgressFn; m
         if (table === 'metrics') summary.duplicates_dropped += before - after;
         summary.partitions_compacted++;
         summary.files_after++;
-        adds.push({ from, to: path.join(dir, part, `part-compact-${runId}.parquet`) });
+        const to = path.join(dir, part, `part-compact-${runId}.parquet`);
+        adds.push({ from, to });
         deletes.push(...files);
+        if (table === 'metrics') {
+          // the merged file's rollup replaces those of the files it merges
+          const rollup = path.join(stage, `rollup-${part}.parquet`);
+          await writeRollup((n, sql) => db.exec(n, sql), [from], rollup);
+          adds.push({ from: rollup, to: layout.rollupOf(to) });
+          deletes.push(...files.map((f) => layout.rollupOf(f)).filter((r) => fs.existsSync(r)));
+        }
       }
     }
     const manifests = listParquet(layout.manifestDir);

@@ -22,6 +22,14 @@ export interface LakeLayout {
   gpusDir: string;
   gpusGlob: string;
   lockFile: string;
+  /** Hourly rollups, one file per metrics file (same partition and name). */
+  rollupsDir: string;
+  rollupsGlob: string;
+  /** The rollup file that belongs to a metrics file. */
+  rollupOf(metricsFile: string): string;
+  assetsDir: string;
+  featuresDir: string;
+  scoresDir: string;
 }
 
 export function lakeLayout(root: string): LakeLayout {
@@ -41,6 +49,12 @@ export function lakeLayout(root: string): LakeLayout {
     gpusDir: path.join(abs, 'gpus'),
     gpusGlob: path.join(abs, 'gpus', '*.parquet'),
     lockFile: path.join(abs, '_ingest', 'lock'),
+    rollupsDir: path.join(abs, 'rollups', 'hour'),
+    rollupsGlob: path.join(abs, 'rollups', 'hour', '*', '*.parquet'),
+    rollupOf: (metricsFile) => path.join(abs, 'rollups', 'hour', path.basename(path.dirname(metricsFile)), path.basename(metricsFile)),
+    assetsDir: path.join(abs, 'assets'),
+    featuresDir: path.join(abs, 'features'),
+    scoresDir: path.join(abs, 'scores'),
   };
 }
 

@@ -16,6 +16,7 @@ import { Db, quotePath } from '../db/duckdb.js';
 import { createLakeViews, listParquet } from '../db/lake-views.js';
 import { isDcgmBlank } from '../ingest/dcgm-fields.js';
 import { acquireLock } from '../lake/lock.js';
+import { writeRollup } from '../features/rollups.js';
 import { lakeLayout, newRunId } from '../lake/layout.js';
 import { commit, recover, stagingDir } from '../lake/txn.js';
 import { VALUE_COLUMNS, normalizePciBusId, type ValueColumn } from '../schema.js';
@@ -139,10 +140,16 @@ export async function simulateToLake(opts: ToLakeOptions): Promise<ToLakeSummary
       appender.closeSync();
       if (pending) await pending;
       const t = tables[table]!;
-      const target = quotePath(path.join(stage, `hour-${hours}`));
+      const hourDir = path.join(stage, `hour-${hours}`);
       pending = (async () => {
-        await writer.run(hourCopySql(t, target));
+        await writer.run(hourCopySql(t, quotePath(hourDir)));
         await writer.run(`DELETE FROM ${t}`);
+        // each hour file's rollup, as ingest writes it (src/lib/sql/rollup.ts)
+        for (const dateDir of fs.readdirSync(hourDir)) {
+          for (const f of fs.readdirSync(path.join(hourDir, dateDir))) {
+            await writeRollup(async (_n, sql) => void (await writer.run(sql)), [path.join(hourDir, dateDir, f)], path.join(`${hourDir}-rollup`, dateDir, f));
+          }
+        }
       })();
       pending.catch(() => {}); // awaited (and so reported) before the next hour or at the end
       hours++;
@@ -193,7 +200,9 @@ export async function simulateToLake(opts: ToLakeOptions): Promise<ToLakeSummary
       if (!fs.existsSync(dir)) continue;
       for (const dateDir of fs.readdirSync(dir)) {
         for (const f of fs.readdirSync(path.join(dir, dateDir))) {
-          adds.push({ from: path.join(dir, dateDir, f), to: path.join(layout.table('metrics'), dateDir, `part-${runId}-h${String(i).padStart(4, '0')}-${f.replace(/^part-/, '')}`) });
+          const to = path.join(layout.table('metrics'), dateDir, `part-${runId}-h${String(i).padStart(4, '0')}-${f.replace(/^part-/, '')}`);
+          adds.push({ from: path.join(dir, dateDir, f), to });
+          adds.push({ from: path.join(`${dir}-rollup`, dateDir, f), to: layout.rollupOf(to) });
         }
       }
     }
@@ -219,7 +228,7 @@ export async function simulateToLake(opts: ToLakeOptions): Promise<ToLakeSummary
       hosts: plan.hosts.length,
       rows,
       hours,
-      files: adds.length,
+      files: adds.filter((a) => a.to.startsWith(layout.table('metrics') + path.sep)).length,
       failures: plan.failures.length,
       seconds: (Date.now() - t0) / 1000,
     };

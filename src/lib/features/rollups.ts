@@ -1,0 +1,79 @@
+/**
+ * Keeping the hourly rollups beside the metrics files they summarise (src/lib/sql/rollup.ts).
+ * Ingest, compact and `simulate --to-lake` write a metrics file's rollup in the same commit as the file;
+ * `ensureRollups` builds the ones a lake lacks (a lake written before rollups existed: the first
+ * `features` or `score` run pays for it once) and drops rollups whose metrics file is gone.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { NO_PROGRESS, type ProgressFn } from '../cli/progress.js';
+import { Db, quotePath } from '../db/duckdb.js';
+import { listParquet, rollupInputViewSql } from '../db/lake-views.js';
+import { acquireLock } from '../lake/lock.js';
+import { lakeLayout, newRunId, type LakeLayout } from '../lake/layout.js';
+import { commit, recover, stagingDir } from '../lake/txn.js';
+import { copyRollupSql } from '../sql/rollup.js';
+
+/** Runs SQL on some connection (a Db, or a second connection that writes beside the first). */
+export type RunSql = (name: string, sql: string) => Promise<void>;
+
+/** Writes the rollup of `metricsFiles` (one metrics file, or a staged file) to `target`. */
+export async function writeRollup(run: RunSql, metricsFiles: readonly string[], target: string): Promise<void> {
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  await run('view rollup_input', rollupInputViewSql(metricsFiles));
+  await run('write rollup', copyRollupSql(quotePath(target)));
+}
+
+export interface RollupState {
+  /** Metrics files without a rollup. */
+  missing: string[];
+  /** Rollup files whose metrics file is gone. */
+  orphans: string[];
+}
+
+export function rollupState(layout: LakeLayout): RollupState {
+  const metrics = listParquet(layout.table('metrics'));
+  const want = new Set(metrics.map((m) => layout.rollupOf(m)));
+  const have = new Set(listParquet(layout.rollupsDir));
+  return {
+    missing: metrics.filter((m) => !have.has(layout.rollupOf(m))),
+    orphans: [...have].filter((r) => !want.has(r)),
+  };
+}
+
+export interface EnsureRollupsSummary {
+  built: number;
+  removed: number;
+  seconds: number;
+}
+
+/** Builds missing rollups and removes orphaned ones, atomically, under the lake lock. */
+export async function ensureRollups(lake: string, opts: { progress?: ProgressFn } = {}): Promise<EnsureRollupsSummary> {
+  const t0 = Date.now();
+  const progress = opts.progress ?? NO_PROGRESS;
+  const layout = lakeLayout(lake);
+  const quick = rollupState(layout);
+  if (quick.missing.length === 0 && quick.orphans.length === 0) return { built: 0, removed: 0, seconds: 0 };
+  const lock = await acquireLock(layout.lockFile, { waitMs: 60_000 });
+  const runId = newRunId();
+  const db = await Db.open({ memoryLimit: process.env.GPUHEALTH_MEMORY_LIMIT ?? '4GB', tempDir: path.join(layout.tmpDir, runId, 'duckdb-tmp') });
+  try {
+    recover(layout);
+    const { missing, orphans } = rollupState(layout);
+    const stage = stagingDir(layout, runId);
+    const adds: { from: string; to: string }[] = [];
+    const run: RunSql = (name, sql) => db.exec(name, sql);
+    for (const [i, m] of missing.entries()) {
+      progress(`building hourly rollups ${i + 1}/${missing.length}`);
+      const from = path.join(stage, `rollup-${i}.parquet`);
+      await writeRollup(run, [m], from);
+      adds.push({ from, to: layout.rollupOf(m) });
+    }
+    if (adds.length || orphans.length) commit(layout, { run_id: runId, adds, deletes: orphans });
+    return { built: adds.length, removed: orphans.length, seconds: (Date.now() - t0) / 1000 };
+  } finally {
+    db.close();
+    fs.rmSync(path.join(layout.tmpDir, runId), { recursive: true, force: true });
+    lock.release();
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * Hourly rollups (DESIGN §2, `rollups/hour/`): per GPU, per hour, per metrics file, the aggregates
+ * every window feature is computed from, so `features` and `score` never re-read the raw samples.
+ * They play the part TimescaleDB's continuous aggregates played in the original design.
+ *
+ * One rollup file belongs to one metrics file (same partition, same name) and is written in the same
+ * commit: by ingest for the files it adds, by compact for the files it merges, and by `ensureRollups`
+ * for lakes written before rollups existed. A (GPU, hour) that several metrics files share has one
+ * row per file, a "segment"; the features query stitches segments in time order, so a counter that
+ * rises between two files is still counted (reset-aware at the seams as within a segment).
+ *
+ * Everything mergeable is kept as sums (count, sum, sum of squares, min, max); counters keep their first
+ * and last reading and the reset-aware increase between them; state gauges keep their last reading.
+ */
+import { CLOCK_EVENT_BITS, GAP_MIN_S, LOADED_MIN_ACTIVITY_PCT } from '../health/score.js';
+
+/** Gauges with full statistics: `<col>_n`, `_sum`, `_ssq`, `_min`, `_max`. */
+export const ROLLUP_STAT_COLUMNS = [
+  'gpu_temp',
+  'memory_temp',
+  'power_usage',
+  'sm_clock_mhz',
+  'gpu_util',
+  'sm_active',
+  'sm_occupancy',
+  'dram_active',
+] as const;
+
+/** Counters: `<col>_first`, `_last` (readings) and `_inc` (reset-aware increase within the segment). */
+export const ROLLUP_COUNTER_COLUMNS = [
+  'ecc_sbe_volatile',
+  'ecc_dbe_volatile',
+  'ecc_sbe_aggregate',
+  'ecc_dbe_aggregate',
+  'pcie_replay_count',
+  'nvlink_crc_errors',
+  'power_violation_us',
+  'thermal_violation_us',
+] as const;
+export type RollupCounter = (typeof ROLLUP_COUNTER_COLUMNS)[number];
+
+/** Cumulative state: `<col>_last`. */
+export const ROLLUP_STATE_COLUMNS = [
+  'retired_pages_sbe',
+  'retired_pages_dbe',
+  'retired_pages_pending',
+  'remapped_rows_correctable',
+  'remapped_rows_uncorrectable',
+  'row_remap_failure',
+  'row_remap_pending',
+] as const;
+
+/** Clock-event counts: samples with each bit (or combination) set. `tr_n` counts samples with a bitmask at all. */
+const B = CLOCK_EVENT_BITS;
+export const ROLLUP_CLOCK_EVENTS = {
+  idle: `(throttle_reasons & ${B.gpu_idle}) <> 0`,
+  power_cap: `(throttle_reasons & ${B.sw_power_cap}) <> 0`,
+  hw_slowdown: `(throttle_reasons & ${B.hw_slowdown}) <> 0`,
+  sw_thermal: `(throttle_reasons & ${B.sw_thermal}) <> 0`,
+  hw_thermal: `(throttle_reasons & ${B.hw_thermal}) <> 0`,
+  power_brake: `(throttle_reasons & ${B.hw_power_brake}) <> 0`,
+  thermal: `(throttle_reasons & ${B.sw_thermal | B.hw_thermal}) <> 0`,
+  slowdown_unattributed: `(throttle_reasons & ${B.hw_slowdown}) <> 0 AND (throttle_reasons & ${B.hw_thermal | B.hw_power_brake}) = 0`,
+} as const;
+
+/** Bits that pin the SM clock for reasons other than the hardware's health (idle, application clocks, sync boost, power cap). */
+export const CLOCK_PINNED_MASK = B.gpu_idle | B.clocks_setting | B.sync_boost | B.sw_power_cap;
+
+const statCols = ROLLUP_STAT_COLUMNS.map(
+  (c) => `count(${c}) AS ${c}_n, sum(${c}) AS ${c}_sum, sum(${c} * ${c}) AS ${c}_ssq, min(${c}) AS ${c}_min, max(${c}) AS ${c}_max`,
+).join(',\n       ');
+
+const counterCols = ROLLUP_COUNTER_COLUMNS.map(
+  (c) =>
+    `arg_min(${c}, time) FILTER (WHERE ${c} IS NOT NULL) AS ${c}_first, arg_max(${c}, time) FILTER (WHERE ${c} IS NOT NULL) AS ${c}_last, ` +
+    `coalesce(sum(CASE WHEN ${c} IS NULL OR prev_${c} IS NULL THEN 0 WHEN ${c} >= prev_${c} THEN ${c} - prev_${c} ELSE ${c} END), 0) AS ${c}_inc`,
+).join(',\n       ');
+
+const stateCols = ROLLUP_STATE_COLUMNS.map((c) => `arg_max(${c}, time) FILTER (WHERE ${c} IS NOT NULL) AS ${c}_last`).join(',\n       ');
+
+const eventCols = Object.entries(ROLLUP_CLOCK_EVENTS)
+  .map(([name, cond]) => `count(*) FILTER (WHERE ${cond}) AS tr_${name}`)
+  .join(',\n       ');
+
+const lags = [...ROLLUP_COUNTER_COLUMNS, 'xid_last']
+  .map((c) => `lag(${c} IGNORE NULLS) OVER seg AS prev_${c}`)
+  .join(',\n         ');
+
+/**
+ * Rolls up the rows of the view `rollup_input` (metrics rows of one file). No params.
+ * Output: one row per (gpu_uuid, hour) with the columns documented in docs/features.md. A metrics file
+ * lies in one date partition, so its rollup does too (the partition folder gives `date` on read).
+ */
+export const ROLLUP_SQL = `
+WITH s AS (
+  SELECT *,
+         date_trunc('hour', time) AS hour,
+         coalesce(sm_active, gpu_util) >= ${LOADED_MIN_ACTIVITY_PCT} AS loaded,
+         epoch(time) - epoch(lag(time) OVER seg) AS dt,
+         ${lags}
+  FROM rollup_input
+  WINDOW seg AS (PARTITION BY gpu_uuid, date_trunc('hour', time) ORDER BY time)
+)
+SELECT gpu_uuid, hour,
+       arg_max(host, time) FILTER (WHERE host IS NOT NULL) AS host,
+       arg_max(model, time) FILTER (WHERE model IS NOT NULL) AS model,
+       arg_max(power_limit, time) FILTER (WHERE power_limit IS NOT NULL) AS power_limit,
+       min(time) AS first_time, max(time) AS last_time, count(*) AS samples,
+       count(dt) AS dt_n, median(dt) AS dt_median,
+       coalesce(list(dt ORDER BY time) FILTER (WHERE dt > ${GAP_MIN_S}), []) AS long_gaps,
+       ${statCols},
+       count(*) FILTER (WHERE loaded) AS ld_samples,
+       count(gpu_temp) FILTER (WHERE loaded) AS ld_gpu_temp_n, sum(gpu_temp) FILTER (WHERE loaded) AS ld_gpu_temp_sum,
+       count(power_usage) FILTER (WHERE loaded) AS ld_power_usage_n, sum(power_usage) FILTER (WHERE loaded) AS ld_power_usage_sum,
+       sum(power_usage * power_usage) FILTER (WHERE loaded) AS ld_power_usage_ssq,
+       sum(coalesce(sm_active, gpu_util)) FILTER (WHERE loaded) AS ld_activity_sum,
+       count(dram_active) FILTER (WHERE loaded) AS ld_dram_active_n, sum(dram_active) FILTER (WHERE loaded) AS ld_dram_active_sum,
+       count(sm_clock_mhz) FILTER (WHERE loaded AND coalesce(throttle_reasons, 0) & ${CLOCK_PINNED_MASK} = 0) AS ldf_sm_clock_n,
+       sum(sm_clock_mhz) FILTER (WHERE loaded AND coalesce(throttle_reasons, 0) & ${CLOCK_PINNED_MASK} = 0) AS ldf_sm_clock_sum,
+       sum(sm_clock_mhz * sm_clock_mhz) FILTER (WHERE loaded AND coalesce(throttle_reasons, 0) & ${CLOCK_PINNED_MASK} = 0) AS ldf_sm_clock_ssq,
+       count(throttle_reasons) AS tr_n,
+       ${eventCols},
+       count(throttle_reasons) FILTER (WHERE loaded) AS ld_tr_n,
+       count(*) FILTER (WHERE loaded AND ${ROLLUP_CLOCK_EVENTS.thermal}) AS ld_tr_thermal,
+       count(*) FILTER (WHERE loaded AND ${ROLLUP_CLOCK_EVENTS.power_cap}) AS ld_tr_power_cap,
+       ${counterCols},
+       ${stateCols},
+       arg_min(xid_last, time) FILTER (WHERE xid_last IS NOT NULL) AS xid_gauge_first,
+       arg_max(xid_last, time) FILTER (WHERE xid_last IS NOT NULL) AS xid_gauge_last,
+       coalesce(list(xid_last ORDER BY time) FILTER (WHERE prev_xid_last IS NOT NULL AND xid_last <> prev_xid_last), []) AS xid_changes
+FROM s
+GROUP BY gpu_uuid, hour`;
+
+/** Writes ROLLUP_SQL's rows to one Parquet file, sorted like the metrics. */
+export function copyRollupSql(target: string): string {
+  return `COPY (${ROLLUP_SQL}
+ORDER BY gpu_uuid, hour)
+TO ${target} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`;
+}
