@@ -199,3 +199,9 @@ export async function createStagingViews(db: Db, stagingDir: string, opts: { rep
 export function stagingTarget(stagingDir: string, name: string): string {
   return quotePath(path.join(stagingDir, name));
 }
+
+/** Loads a newline-delimited JSON file (rows a stage computed in JS) into a temp table, typed by `columns`. */
+export async function loadJsonlTable(db: Db, table: string, file: string, columns: Readonly<Record<string, string>>): Promise<void> {
+  const cols = Object.entries(columns).map(([k, t]) => `'${k}': '${t}'`).join(', ');
+  await db.exec(`load ${table}`, `CREATE OR REPLACE TEMP TABLE ${table} AS SELECT * FROM read_json(${quotePath(file)}, format = 'newline_delimited', columns = {${cols}})`);
+}

@@ -1,0 +1,52 @@
+import { BaseCommand } from '../lib/cli/base-command.js';
+import { renderRows, type Cell, type ColumnDef } from '../lib/cli/output.js';
+import { windowFlags, windowOptions } from '../lib/cli/window-flags.js';
+import { computeFeatures } from '../lib/features/index.js';
+
+const short = (v: Cell): string => (v === null || v === undefined ? '–' : String(v).replace('NVIDIA ', ''));
+const fixed = (d: number) => (v: Cell): string => (typeof v === 'number' ? v.toFixed(d) : '–');
+
+/** The table view: what an operator scans first. CSV and JSON carry every feature. */
+const TABLE_COLUMNS: ColumnDef[] = [
+  { key: 'host' },
+  { key: 'gpu_uuid', header: 'gpu', format: (v) => String(v).slice(0, 13) },
+  { key: 'model', format: short },
+  { key: 'samples' },
+  { key: 'interval_s', header: 'every s', format: fixed(0) },
+  { key: 'gaps_over_5min', header: 'gaps' },
+  { key: 'temp_mean', header: 'temp °C', format: fixed(1) },
+  { key: 'temp_max', header: 'max °C', format: fixed(0) },
+  { key: 'temp_excess_at_power', header: '°C vs peers', format: fixed(1) },
+  { key: 'power_mean', header: 'power W', format: fixed(0) },
+  { key: 'share_thermal_throttled', header: 'thermal thr', format: (v) => (typeof v === 'number' ? `${(v * 100).toFixed(1)} %` : '–') },
+  { key: 'sbe_delta', header: 'SBE' },
+  { key: 'dbe_delta', header: 'DBE' },
+  { key: 'xid_events', header: 'Xids' },
+  { key: 'signals_absent', header: 'absent', format: (v) => (v ? String(v) : '') },
+];
+
+export default class Features extends BaseCommand<typeof Features> {
+  static override summary = 'Compute per-GPU features over a window (the input of score and predict).';
+  static override description =
+    'One pass over the hourly rollups computes, per GPU, rolling statistics (1 h, 6 h, 24 h, 7 d), reset-aware counter deltas and rates, trends, temperature at equal power, anomalies, clock-event shares, Xid counts by code, coverage, cohort z-scores and asset metadata (docs/features.md). The table is written to <lake>/features/date=<at>/features-<at>.parquet; stdout shows a summary table, or every feature with --csv / --json. Rollups missing from a lake written by an older version are built first, once.';
+  static override examples = [
+    '<%= config.bin %> features',
+    '<%= config.bin %> features --since 24h --json',
+    '<%= config.bin %> features --since 7d --at 2026-11-20T00:00:00Z --csv > features.csv',
+    '<%= config.bin %> features --host gpu-a-r01-n01',
+  ];
+  static override flags = {
+    ...windowFlags,
+  };
+
+  public async run(): Promise<void> {
+    const progress = this.makeProgress();
+    const r = await computeFeatures({ lake: this.lakeDir, ...windowOptions(this.flags), progress });
+    progress.done();
+    if (r.rollups_built > 0) this.note(`built hourly rollups for ${r.rollups_built} metrics files (once; ingest keeps them from now on)`);
+    if (this.outputFormat === 'table') this.out(renderRows(r.rows, TABLE_COLUMNS, 'table'));
+    else if (this.outputFormat === 'csv') this.out(renderRows(r.rows, Object.keys(r.rows[0] ?? {}).map((key) => ({ key })), 'csv'));
+    else this.out(renderRows(r.rows, [], 'json'));
+    this.note(`features for ${r.rows.length} of ${r.gpus_total} GPUs, ${r.window_start.slice(0, 16)} → ${r.window_end.slice(0, 16)} UTC, in ${r.seconds.toFixed(1)} s${r.file ? ` → ${r.file}` : ''}`);
+  }
+}

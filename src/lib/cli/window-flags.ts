@@ -1,0 +1,30 @@
+/** The flags every per-GPU window stage shares (DESIGN §5): --since, --at, --gpu, --host. */
+import { Flags } from '@oclif/core';
+import { parseDuration, parseInstant } from '../time.js';
+
+export const windowFlags = {
+  since: Flags.string({
+    summary: 'Window length, whole hours: 24h, 7d, 30d.',
+    description: 'The window ends at --at (rounded down to the hour) and reaches back this far.',
+    default: '7d',
+  }),
+  at: Flags.string({
+    summary: 'End of the window: ISO-8601 (UTC unless it has an offset), epoch seconds, or now.',
+    description: 'Rounded down to the hour: only complete hours count, so a past --at sees nothing later.',
+    default: 'now',
+  }),
+  gpu: Flags.string({ summary: 'Only this GPU (UUID); repeat for several.', multiple: true }),
+  host: Flags.string({ summary: 'Only GPUs on this host; repeat for several.', multiple: true }),
+};
+
+export interface WindowFlagValues {
+  since: string;
+  at: string;
+  gpu?: string[];
+  host?: string[];
+}
+
+/** The window flags as lib options. */
+export function windowOptions(f: WindowFlagValues): { sinceMs: number; atMs: number; gpus: string[]; hosts: string[] } {
+  return { sinceMs: parseDuration(f.since), atMs: parseInstant(f.at), gpus: f.gpu ?? [], hosts: f.host ?? [] };
+}

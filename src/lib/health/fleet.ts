@@ -1,0 +1,239 @@
+/**
+ * `gpuhealth score`: features for the window (src/lib/features), then `scoreGpu` per GPU, written to
+ * `lake/scores/date=<at>/scores-<at>.parquet` with `at` and the window in every row.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { InputError } from '../cli/errors.js';
+import { NO_PROGRESS } from '../cli/progress.js';
+import { loadJsonlTable } from '../db/lake-views.js';
+import {
+  computeFeatureTable,
+  featuresFile,
+  featureWindow,
+  openWindowStage,
+  readFeatureRows,
+  windowFile,
+  writeStageTables,
+  type FeatureRow,
+  type WindowOptions,
+} from '../features/index.js';
+import { DIMENSIONS, dimensionField, scoreGpu, type GpuFeatures, type HealthGrade, type HealthScore } from './score.js';
+import { XID_CLASSES, type XidTable } from './xid.js';
+
+export interface ScoreRow {
+  gpu_uuid: string;
+  host: string | null;
+  model: string | null;
+  overall_score: number | null;
+  health_grade: HealthGrade | null;
+  memory_health: number | null;
+  thermal_health: number | null;
+  performance_health: number | null;
+  power_health: number | null;
+  reliability_health: number | null;
+  degradation_factors: string[];
+  unknown_dimensions: string[];
+  rma_grade: boolean;
+  hardware_xids: number[];
+  /** Points each factor took from its dimension, most first: `memory:uncorrectable_ecc_errors:20`. */
+  factor_points: string[];
+  samples: number;
+  at: string;
+  window_start: string;
+  window_end: string;
+}
+
+export interface ScoreOptions extends WindowOptions {
+  /** Only the N lowest-scoring GPUs (after --gpu / --host). */
+  worst?: number;
+  /** The Xid classification (defaults merged with the config file's `xid`). */
+  xidClasses?: XidTable;
+}
+
+export interface ScoreResult {
+  at: string;
+  window_start: string;
+  window_end: string;
+  gpus_total: number;
+  /** Lowest overall score first; unknown (null) last. */
+  rows: ScoreRow[];
+  grades: Record<HealthGrade | 'unknown', number>;
+  file: string | null;
+  features_file: string | null;
+  rollups_built: number;
+  seconds: number;
+}
+
+const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+const int0 = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
+
+/** One row of the features table as the scoring rules read it. */
+export function toGpuFeatures(r: FeatureRow): GpuFeatures {
+  let xid: Record<number, number> = {};
+  if (typeof r['xid_counts'] === 'string' && r['xid_counts'] !== '') {
+    const parsed = JSON.parse(r['xid_counts']) as Record<string, number>;
+    xid = Object.fromEntries(Object.entries(parsed).map(([k, v]) => [Number(k), Number(v)]));
+  }
+  return {
+    model: r.model,
+    window_s: Number(r['window_s']),
+    span_s: int0(r['span_s']),
+    samples: int0(r['samples']),
+    interval_s: num(r['interval_s']),
+    expected_samples: num(r['expected_samples']),
+    gaps_over_5min: int0(r['gaps_over_5min']),
+    loaded_samples: int0(r['loaded_samples']),
+    throttle_samples: int0(r['throttle_samples']),
+    temp_mean: num(r['temp_mean']),
+    temp_max: num(r['temp_max']),
+    temp_std: num(r['temp_std']),
+    temp_excess_at_power: num(r['temp_excess_at_power']),
+    share_thermal_throttled: num(r['share_thermal_throttled']),
+    hw_thermal_slowdown_samples: int0(r['hw_thermal_slowdown_samples']),
+    sw_thermal_samples: int0(r['sw_thermal_samples']),
+    power_mean: num(r['power_mean']),
+    power_std: num(r['power_std']),
+    power_cv: num(r['power_cv']),
+    hw_power_brake_samples: int0(r['hw_power_brake_samples']),
+    hw_slowdown_samples: int0(r['hw_slowdown_samples']),
+    sw_power_cap_share: num(r['sw_power_cap_share']),
+    sm_clock_under_load_z: num(r['sm_clock_under_load_z']),
+    sm_clock_std_pct_under_load: num(r['sm_clock_std_pct_under_load']),
+    sm_active_mean: num(r['sm_active_mean']),
+    sm_occupancy_mean: num(r['sm_occupancy_mean']),
+    dram_activity_per_load_z: num(r['dram_activity_per_load_z']),
+    sbe_delta: num(r['sbe_delta']),
+    dbe_delta: num(r['dbe_delta']),
+    sbe_accel: num(r['sbe_accel']),
+    retired_pages_dbe: num(r['retired_pages_dbe']),
+    retired_pages_sbe: num(r['retired_pages_sbe']),
+    retired_pages_pending: num(r['retired_pages_pending']),
+    remapped_rows_correctable: num(r['remapped_rows_correctable']),
+    remapped_rows_uncorrectable: num(r['remapped_rows_uncorrectable']),
+    row_remap_failure: num(r['row_remap_failure']),
+    row_remap_pending: num(r['row_remap_pending']),
+    pcie_replay_delta: num(r['pcie_replay_delta']),
+    pcie_replay_peak_per_min: num(r['pcie_replay_peak_per_min']),
+    nvlink_crc_delta: num(r['nvlink_crc_delta']),
+    nvlink_crc_peak_per_s: num(r['nvlink_crc_peak_per_s']),
+    xid_counts: xid,
+  };
+}
+
+export function toScoreRow(r: FeatureRow, s: HealthScore): ScoreRow {
+  return {
+    gpu_uuid: r.gpu_uuid,
+    host: r.host,
+    model: r.model,
+    overall_score: s.overall_score,
+    health_grade: s.health_grade,
+    memory_health: s.memory_health,
+    thermal_health: s.thermal_health,
+    performance_health: s.performance_health,
+    power_health: s.power_health,
+    reliability_health: s.reliability_health,
+    degradation_factors: s.degradation_factors,
+    unknown_dimensions: s.unknown_dimensions,
+    rma_grade: s.rma_grade,
+    hardware_xids: s.hardware_xids,
+    factor_points: s.factor_details.map((d) => `${d.dimension}:${d.factor}:${d.points}`),
+    samples: Number(r['samples']),
+    at: String(r['at']),
+    window_start: String(r['window_start']),
+    window_end: String(r['window_end']),
+  };
+}
+
+/** Worst first: lowest overall score, unknown last, then by GPU. */
+export function byWorst(a: ScoreRow, b: ScoreRow): number {
+  const x = a.overall_score ?? Number.POSITIVE_INFINITY;
+  const y = b.overall_score ?? Number.POSITIVE_INFINITY;
+  return x - y || a.gpu_uuid.localeCompare(b.gpu_uuid);
+}
+
+/** The score table's Parquet columns (the JSON rows' fields, typed). */
+const SCORE_COLUMNS: Record<keyof ScoreRow, string> = {
+  gpu_uuid: 'VARCHAR',
+  host: 'VARCHAR',
+  model: 'VARCHAR',
+  overall_score: 'DOUBLE',
+  health_grade: 'VARCHAR',
+  memory_health: 'DOUBLE',
+  thermal_health: 'DOUBLE',
+  performance_health: 'DOUBLE',
+  power_health: 'DOUBLE',
+  reliability_health: 'DOUBLE',
+  degradation_factors: 'VARCHAR[]',
+  unknown_dimensions: 'VARCHAR[]',
+  rma_grade: 'BOOLEAN',
+  hardware_xids: 'INTEGER[]',
+  factor_points: 'VARCHAR[]',
+  samples: 'BIGINT',
+  at: 'TIMESTAMP',
+  window_start: 'TIMESTAMP',
+  window_end: 'TIMESTAMP',
+};
+
+export async function scoreFleet(opts: ScoreOptions): Promise<ScoreResult> {
+  const t0 = Date.now();
+  const progress = opts.progress ?? NO_PROGRESS;
+  const xidClasses = opts.xidClasses ?? XID_CLASSES;
+  const { startMs, endMs } = featureWindow(opts.sinceMs, opts.atMs ?? Date.now());
+  const { layout, db, rollupsBuilt } = await openWindowStage(opts.lake, progress);
+  try {
+    progress('computing features');
+    const total = await computeFeatureTable(db, startMs, endMs);
+    progress('scoring');
+    const all = (await readFeatureRows(db)).map((r) => toScoreRow(r, scoreGpu(toGpuFeatures(r), { xidClasses })));
+    let featuresPath: string | null = null;
+    let file: string | null = null;
+    if (opts.write !== false) {
+      featuresPath = featuresFile(layout, endMs);
+      file = windowFile(layout.scoresDir, 'scores', endMs);
+      // the rows go through a JSON file so DuckDB types them once, by SCORE_COLUMNS
+      const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpuhealth-scores-'));
+      try {
+        const tmp = path.join(tmpDir, 'scores.jsonl');
+        fs.writeFileSync(tmp, all.map((r) => JSON.stringify(r)).join('\n') + '\n');
+        await loadJsonlTable(db, 'scores', tmp, SCORE_COLUMNS);
+      } finally {
+        fs.rmSync(tmpDir, { recursive: true, force: true });
+      }
+      await writeStageTables(db, layout, [
+        { table: 'features', target: featuresPath },
+        { table: 'scores', target: file },
+      ]);
+    }
+    const gpuSet = new Set(opts.gpus ?? []);
+    const hostSet = new Set(opts.hosts ?? []);
+    let rows = all
+      .filter((r) => (gpuSet.size === 0 || gpuSet.has(r.gpu_uuid)) && (hostSet.size === 0 || (r.host !== null && hostSet.has(r.host))))
+      .sort(byWorst);
+    if ((opts.gpus?.length || opts.hosts?.length) && rows.length === 0) {
+      throw new InputError(`no GPU in the window matches ${[...(opts.gpus ?? []).map((g) => `--gpu ${g}`), ...(opts.hosts ?? []).map((h) => `--host ${h}`)].join(' ')}`, [
+        'gpuhealth score --json lists every GPU of the window',
+      ]);
+    }
+    if (opts.worst !== undefined) rows = rows.slice(0, opts.worst);
+    const grades = { excellent: 0, good: 0, fair: 0, degraded: 0, poor: 0, critical: 0, unknown: 0 } as Record<HealthGrade | 'unknown', number>;
+    for (const r of all) grades[r.health_grade ?? 'unknown']++;
+    return {
+      at: new Date(endMs).toISOString(),
+      window_start: new Date(startMs).toISOString(),
+      window_end: new Date(endMs).toISOString(),
+      gpus_total: total,
+      rows,
+      grades,
+      file,
+      features_file: featuresPath,
+      rollups_built: rollupsBuilt,
+      seconds: (Date.now() - t0) / 1000,
+    };
+  } finally {
+    db.close();
+  }
+}
+
+export const DIMENSION_FIELDS = DIMENSIONS.map(dimensionField);

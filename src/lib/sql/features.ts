@@ -1,0 +1,392 @@
+/**
+ * The feature vector per GPU over one window (docs/features.md), computed from the hourly rollups
+ * (src/lib/sql/rollup.ts), the Xid events, the GPU registry and the asset registry — never from the
+ * raw samples. The window is whole hours: [$start_us, $end_us), both on the hour.
+ *
+ * The query runs in stages, each a CTE:
+ *   seg      rollup segments in the window (one per GPU, hour and metrics file)
+ *   cseg     counters stitched across segments, reset-aware at each seam (a reading below the
+ *            previous segment's last started again from zero)
+ *   hr       one row per GPU and hour: segments merged (sums, min of mins, max of maxes)
+ *   win      per GPU: window statistics, rolling 1 h / 6 h / 24 h / 7 d windows, trends, counters
+ *   cohort   robust z-scores against GPUs of the same model and power limit at the same load
+ * Cohort features need the whole fleet, so filters (--gpu, --host) apply to the output, not here.
+ */
+import {
+  COHORT_MIN_GPUS,
+  GAP_MIN_INTERVALS,
+  GAP_MIN_S,
+  SBE_ACCEL_MIN_ERRORS,
+  XID_INCIDENT_GAP_S,
+} from '../health/score.js';
+import { ROLLUP_CLOCK_EVENTS, ROLLUP_COUNTER_COLUMNS, ROLLUP_STAT_COLUMNS, ROLLUP_STATE_COLUMNS } from './rollup.js';
+
+/** Rolling windows ending at the window end, each clipped to the window. */
+export const ROLLING_WINDOWS = [
+  { name: '1h', hours: 1 },
+  { name: '6h', hours: 6 },
+  { name: '24h', hours: 24 },
+  { name: '7d', hours: 168 },
+] as const;
+
+/** An hour counts as loaded for the like-with-like features when at least half its samples are. */
+export const LOADED_HOUR_MIN_SHARE = 0.5;
+/** Width (percentage points of SM activity) of the load bins cohort features compare within. */
+export const LOAD_BIN_PCT = 10;
+/**
+ * Floors of the cohort's robust σ, so a cohort of near-identical readings does not turn a trivial
+ * difference into a many-σ event: 0.5 % of the median SM clock (≈ 7 MHz), 1 point of DRAM activity,
+ * 1 °C of temperature excess, 1 % of the median activity per watt.
+ */
+export const COHORT_SIGMA_FLOOR = { clock_rel: 0.005, dram_pct: 1, temp_c: 1, per_watt_rel: 0.01 } as const;
+
+/** The window's bounds, bound as microseconds. */
+const START = 'make_timestamp($start_us)';
+const END = 'make_timestamp($end_us)';
+
+const sumOf = (cols: readonly string[]): string => cols.map((c) => `sum(${c}) AS ${c}`).join(', ');
+
+const STAT_MERGE = ROLLUP_STAT_COLUMNS.map(
+  (c) => `sum(${c}_n) AS ${c}_n, sum(${c}_sum) AS ${c}_sum, sum(${c}_ssq) AS ${c}_ssq, min(${c}_min) AS ${c}_min, max(${c}_max) AS ${c}_max`,
+).join(',\n         ');
+
+const LOADED_SUMS = [
+  'ld_samples',
+  'ld_gpu_temp_n',
+  'ld_gpu_temp_sum',
+  'ld_power_usage_n',
+  'ld_power_usage_sum',
+  'ld_power_usage_ssq',
+  'ld_activity_sum',
+  'ld_dram_active_n',
+  'ld_dram_active_sum',
+  'ldf_sm_clock_n',
+  'ldf_sm_clock_sum',
+  'ldf_sm_clock_ssq',
+  'tr_n',
+  ...Object.keys(ROLLUP_CLOCK_EVENTS).map((k) => `tr_${k}`),
+  'ld_tr_n',
+  'ld_tr_thermal',
+  'ld_tr_power_cap',
+];
+
+const COUNTER_LAGS = ROLLUP_COUNTER_COLUMNS.map(
+  (c) => `lag(${c}_last IGNORE NULLS) OVER g AS ${c}_prev`,
+).join(',\n           ');
+
+/** A counter's increase in one segment: within it, plus the seam from the previous segment's last reading. */
+const COUNTER_STITCH = ROLLUP_COUNTER_COLUMNS.map(
+  (c) =>
+    `CASE WHEN ${c}_first IS NULL THEN NULL ELSE ${c}_inc + CASE WHEN ${c}_prev IS NULL THEN 0 WHEN ${c}_first >= ${c}_prev THEN ${c}_first - ${c}_prev ELSE ${c}_first END END AS ${c}_d`,
+).join(',\n         ');
+
+const COUNTER_HOURLY = ROLLUP_COUNTER_COLUMNS.map((c) => `sum(${c}_d) AS ${c}_d`).join(', ');
+
+/** Per GPU and rolling window: temperature mean/std/min/max, power mean/std, memory temperature, utilisation, SM clock. */
+const ROLLING = ROLLING_WINDOWS.map(({ name, hours }) => {
+  const f = `FILTER (WHERE hour >= ${END} - INTERVAL ${hours} HOUR)`;
+  const mean = (c: string): string => `sum(${c}_sum) ${f} / nullif(sum(${c}_n) ${f}, 0)`;
+  const std = (c: string): string =>
+    `sqrt(greatest(0, (sum(${c}_ssq) ${f} - sum(${c}_sum) ${f} ^ 2 / nullif(sum(${c}_n) ${f}, 0)) / nullif(sum(${c}_n) ${f} - 1, 0)))`;
+  return [
+    `${mean('gpu_temp')} AS temp_mean_${name}`,
+    `${std('gpu_temp')} AS temp_std_${name}`,
+    `min(gpu_temp_min) ${f} AS temp_min_${name}`,
+    `max(gpu_temp_max) ${f} AS temp_max_${name}`,
+    `${mean('power_usage')} AS power_mean_${name}`,
+    `${std('power_usage')} AS power_std_${name}`,
+    `${mean('memory_temp')} AS memory_temp_mean_${name}`,
+    `max(memory_temp_max) ${f} AS memory_temp_max_${name}`,
+    `${mean('gpu_util')} AS gpu_util_mean_${name}`,
+    `${mean('sm_active')} AS sm_active_mean_${name}`,
+    `${mean('sm_clock_mhz')} AS sm_clock_mean_${name}`,
+  ].join(',\n         ');
+}).join(',\n         ');
+
+const wmean = (c: string): string => `sum(${c}_sum) / nullif(sum(${c}_n), 0)`;
+const wstd = (c: string): string => `sqrt(greatest(0, (sum(${c}_ssq) - sum(${c}_sum) ^ 2 / nullif(sum(${c}_n), 0)) / nullif(sum(${c}_n) - 1, 0)))`;
+
+/** A counter's window delta: null when the GPU never reported it. */
+const delta = (c: string): string => `sum(${c}_d)`;
+const deltaLast24 = (c: string): string => `sum(${c}_d) FILTER (WHERE hour >= ${END} - INTERVAL 24 HOUR)`;
+
+const STATE_LAST = ROLLUP_STATE_COLUMNS.map((c) => `arg_max(${c}_last, last_time) FILTER (WHERE ${c}_last IS NOT NULL) AS ${c}`).join(',\n         ');
+
+/**
+ * One row per GPU with every feature of docs/features.md.
+ * Params: $start_us, $end_us (µs since the epoch, on the hour). Output: the columns of FEATURE_COLUMNS, in that order.
+ */
+export const FEATURES_SQL = `
+WITH seg AS (
+  SELECT * FROM rollups
+  WHERE hour >= ${START} AND hour < ${END} AND date BETWEEN CAST(${START} AS DATE) AND CAST(${END} AS DATE)
+),
+cseg AS (
+  SELECT gpu_uuid, hour, first_time, last_time, samples, long_gaps, dt_median, xid_changes,
+         ${ROLLUP_STATE_COLUMNS.map((c) => `${c}_last`).join(', ')},
+         epoch(first_time) - epoch(lag(last_time) OVER g) AS seam_dt,
+         CASE WHEN lag(xid_gauge_last IGNORE NULLS) OVER g IS DISTINCT FROM xid_gauge_first
+               AND lag(xid_gauge_last IGNORE NULLS) OVER g IS NOT NULL THEN xid_gauge_first END AS xid_seam_change,
+         ${COUNTER_STITCH}
+  FROM (
+    SELECT *,
+           ${COUNTER_LAGS}
+    FROM seg WINDOW g AS (PARTITION BY gpu_uuid ORDER BY first_time)
+  ) WINDOW g AS (PARTITION BY gpu_uuid ORDER BY first_time)
+),
+hr AS (
+  SELECT gpu_uuid, hour,
+         arg_max(host, last_time) AS host, arg_max(model, last_time) FILTER (WHERE model IS NOT NULL) AS model,
+         arg_max(power_limit, last_time) FILTER (WHERE power_limit IS NOT NULL) AS power_limit,
+         sum(samples) AS samples,
+         ${STAT_MERGE},
+         ${sumOf(LOADED_SUMS)}
+  FROM seg GROUP BY gpu_uuid, hour
+),
+hc AS (
+  SELECT gpu_uuid, hour, ${COUNTER_HOURLY},
+         greatest(sum(ecc_sbe_volatile_d), sum(ecc_sbe_aggregate_d)) AS sbe_d
+  FROM cseg GROUP BY gpu_uuid, hour
+),
+h AS (
+  SELECT hr.*, hc.* EXCLUDE (gpu_uuid, hour),
+         epoch(hr.hour) / 86400.0 AS day,
+         gpu_temp_sum / nullif(gpu_temp_n, 0) AS temp_h,
+         power_usage_sum / nullif(power_usage_n, 0) AS power_h,
+         sm_clock_mhz_sum / nullif(sm_clock_mhz_n, 0) AS clock_h,
+         ld_samples >= ${LOADED_HOUR_MIN_SHARE} * hr.samples AND ld_samples > 0 AS loaded_hour,
+         ld_activity_sum / nullif(ld_samples, 0) AS ld_activity_h,
+         ld_gpu_temp_sum / nullif(ld_gpu_temp_n, 0) AS ld_temp_h,
+         ld_power_usage_sum / nullif(ld_power_usage_n, 0) AS ld_power_h,
+         ldf_sm_clock_sum / nullif(ldf_sm_clock_n, 0) AS ldf_clock_h,
+         ld_dram_active_sum / nullif(ld_dram_active_n, 0) AS ld_dram_h,
+         ld_activity_sum / nullif(ld_power_usage_sum, 0) AS ld_per_watt_h,
+         sum(sbe_d) OVER (PARTITION BY hr.gpu_uuid ORDER BY hr.hour) AS sbe_cum
+  FROM hr JOIN hc USING (gpu_uuid, hour)
+),
+temp_fit AS (
+  -- the fleet's temperature at a given power, per model: least squares over loaded hours
+  SELECT model, regr_intercept(ld_temp_h, ld_power_h) AS a, regr_slope(ld_temp_h, ld_power_h) AS b, regr_count(ld_temp_h, ld_power_h) AS n
+  FROM (SELECT gpu_uuid, arg_max(model, hour) OVER (PARTITION BY gpu_uuid) AS model, ld_temp_h, ld_power_h FROM h WHERE loaded_hour)
+  GROUP BY model
+),
+excess AS (
+  SELECT h.gpu_uuid, median(h.ld_temp_h - (f.a + f.b * h.ld_power_h)) AS temp_excess_at_power,
+         regr_slope(h.ld_temp_h - (f.a + f.b * h.ld_power_h), h.day) AS temp_excess_slope_per_day
+  FROM h JOIN (SELECT gpu_uuid, arg_max(model, hour) FILTER (WHERE model IS NOT NULL) AS model FROM h GROUP BY gpu_uuid) m USING (gpu_uuid)
+  JOIN temp_fit f ON f.model = m.model AND f.n >= 2 AND f.b IS NOT NULL
+  WHERE h.loaded_hour AND h.ld_temp_h IS NOT NULL AND h.ld_power_h IS NOT NULL
+  GROUP BY h.gpu_uuid
+),
+gapcount AS (
+  SELECT gpu_uuid, median(dt_median) AS interval_s,
+         min(first_time) AS first_time, max(last_time) AS last_time,
+         list(seam_dt) FILTER (WHERE seam_dt > ${GAP_MIN_S}) AS seam_gaps,
+         flatten(list(long_gaps)) AS inner_gaps
+  FROM cseg GROUP BY gpu_uuid
+),
+gaps AS (
+  SELECT gpu_uuid, interval_s, first_time, last_time,
+         greatest(${GAP_MIN_S}, ${GAP_MIN_INTERVALS} * coalesce(interval_s, 0)) AS gap_threshold_s,
+         len(list_filter(coalesce(inner_gaps, []) || coalesce(seam_gaps, []), x -> x > greatest(${GAP_MIN_S}, ${GAP_MIN_INTERVALS} * coalesce(interval_s, 0))))
+           + CASE WHEN epoch(${END}) - epoch(last_time) > greatest(${GAP_MIN_S}, ${GAP_MIN_INTERVALS} * coalesce(interval_s, 0)) THEN 1 ELSE 0 END AS gaps_over_5min,
+         greatest(coalesce(list_max(coalesce(inner_gaps, []) || coalesce(seam_gaps, [])), 0), epoch(${END}) - epoch(last_time)) AS longest_gap_s
+  FROM gapcount
+),
+states AS (
+  SELECT gpu_uuid, ${STATE_LAST} FROM cseg GROUP BY gpu_uuid
+),
+xid_log AS (
+  SELECT gpu_uuid, xid, count(*) AS n FROM (
+    SELECT gpu_uuid, xid, time, lag(time) OVER (PARTITION BY gpu_uuid, xid ORDER BY time) AS prev
+    FROM xid_events WHERE time >= ${START} AND time < ${END} AND gpu_uuid IS NOT NULL AND xid > 0
+  ) WHERE prev IS NULL OR epoch(time) - epoch(prev) > ${XID_INCIDENT_GAP_S}
+  GROUP BY gpu_uuid, xid
+),
+xid_gauge AS (
+  SELECT gpu_uuid, xid, count(*) AS n FROM (
+    SELECT gpu_uuid, unnest(xid_changes || CASE WHEN xid_seam_change IS NULL THEN [] ELSE [xid_seam_change] END) AS xid FROM cseg
+  ) WHERE xid > 0 GROUP BY gpu_uuid, xid
+),
+xids AS (
+  -- the kernel log and the last-Xid gauge see the same incidents: per code the larger count, not the sum
+  SELECT gpu_uuid, sum(n) AS xid_events,
+         '{' || string_agg('"' || xid || '":' || n, ',' ORDER BY xid) || '}' AS xid_counts
+  FROM (
+    SELECT gpu_uuid, xid, max(n) AS n FROM (SELECT * FROM xid_log UNION ALL SELECT * FROM xid_gauge) GROUP BY gpu_uuid, xid
+  ) GROUP BY gpu_uuid
+),
+win AS (
+  SELECT gpu_uuid,
+         arg_max(host, hour) AS host,
+         arg_max(model, hour) FILTER (WHERE model IS NOT NULL) AS model,
+         arg_max(power_limit, hour) FILTER (WHERE power_limit IS NOT NULL) AS power_limit_w,
+         sum(samples) AS samples,
+         sum(ld_samples) AS loaded_samples,
+         ${wmean('gpu_temp')} AS temp_mean, ${wstd('gpu_temp')} AS temp_std, min(gpu_temp_min) AS temp_min, max(gpu_temp_max) AS temp_max,
+         ${wmean('memory_temp')} AS memory_temp_mean, max(memory_temp_max) AS memory_temp_max,
+         ${wmean('power_usage')} AS power_mean, ${wstd('power_usage')} AS power_std, max(power_usage_max) AS power_max,
+         ${wmean('gpu_util')} AS gpu_util_mean,
+         ${wmean('sm_active')} AS sm_active_mean, ${wmean('sm_occupancy')} AS sm_occupancy_mean, ${wmean('dram_active')} AS dram_active_mean,
+         ${wmean('sm_clock_mhz')} AS sm_clock_mean, ${wstd('sm_clock_mhz')} AS sm_clock_std,
+         ${ROLLING},
+         -- like-with-like variability: within-hour spread of loaded power, pooled, over mean loaded power
+         sqrt(sum(ld_power_usage_ssq - ld_power_usage_sum ^ 2 / ld_power_usage_n) FILTER (WHERE ld_power_usage_n >= 2)
+              / nullif(sum(ld_power_usage_n - 1) FILTER (WHERE ld_power_usage_n >= 2), 0))
+           / nullif(sum(ld_power_usage_sum) / nullif(sum(ld_power_usage_n), 0), 0) AS power_cv,
+         100 * sqrt(greatest(0, (sum(ldf_sm_clock_ssq) - sum(ldf_sm_clock_sum) ^ 2 / nullif(sum(ldf_sm_clock_n), 0)) / nullif(sum(ldf_sm_clock_n) - 1, 0)))
+           / nullif(sum(ldf_sm_clock_sum) / nullif(sum(ldf_sm_clock_n), 0), 0) AS sm_clock_std_pct_under_load,
+         regr_slope(temp_h, day) AS temp_slope_per_day,
+         regr_slope(power_h, day) AS power_slope_per_day,
+         regr_slope(clock_h, day) AS sm_clock_slope_per_day,
+         regr_slope(sbe_cum, day) FILTER (WHERE sbe_cum IS NOT NULL) AS sbe_slope_per_day,
+         sum(tr_n) AS throttle_samples,
+         sum(tr_idle) AS idle_event_samples,
+         sum(tr_power_cap) AS sw_power_cap_samples,
+         sum(tr_sw_thermal) AS sw_thermal_samples,
+         sum(tr_hw_thermal) AS hw_thermal_slowdown_samples,
+         sum(tr_power_brake) AS hw_power_brake_samples,
+         sum(tr_slowdown_unattributed) AS hw_slowdown_samples,
+         sum(ld_tr_thermal) / nullif(sum(ld_tr_n), 0) AS share_thermal_throttled,
+         sum(ld_tr_power_cap) / nullif(sum(ld_tr_n), 0) AS sw_power_cap_share,
+         sum(tr_power_brake) / nullif(sum(tr_n), 0) AS power_brake_share,
+         greatest(${delta('ecc_sbe_volatile')}, ${delta('ecc_sbe_aggregate')}) AS sbe_delta,
+         greatest(${delta('ecc_dbe_volatile')}, ${delta('ecc_dbe_aggregate')}) AS dbe_delta,
+         sum(sbe_d) FILTER (WHERE hour >= ${END} - INTERVAL 24 HOUR) AS sbe_last_24h,
+         greatest(${deltaLast24('ecc_dbe_volatile')}, ${deltaLast24('ecc_dbe_aggregate')}) AS dbe_last_24h,
+         ${delta('pcie_replay_count')} AS pcie_replay_delta,
+         ${deltaLast24('pcie_replay_count')} AS pcie_replay_last_24h,
+         max(pcie_replay_count_d) / 60.0 AS pcie_replay_peak_per_min,
+         ${delta('nvlink_crc_errors')} AS nvlink_crc_delta,
+         ${deltaLast24('nvlink_crc_errors')} AS nvlink_crc_last_24h,
+         max(nvlink_crc_errors_d) / 3600.0 AS nvlink_crc_peak_per_s,
+         ${delta('power_violation_us')} / 1e6 AS power_violation_s,
+         ${delta('thermal_violation_us')} / 1e6 AS thermal_violation_s
+  FROM h GROUP BY gpu_uuid
+),
+anomalies AS (
+  SELECT h.gpu_uuid,
+         count(*) FILTER (WHERE h.gpu_temp_max > w.temp_mean + 2 * w.temp_std) AS temp_spike_hours,
+         count(*) FILTER (WHERE h.power_usage_max > w.power_mean + 2 * w.power_std OR h.power_usage_min < w.power_mean - 2 * w.power_std) AS power_outlier_hours
+  FROM h JOIN win w USING (gpu_uuid) GROUP BY h.gpu_uuid
+),
+gpu_cohort AS (
+  SELECT w.gpu_uuid, coalesce(w.model, a.model) AS model, round(w.power_limit_w) AS power_limit_w FROM win w LEFT JOIN assets a USING (gpu_uuid)
+),
+binned AS (
+  -- loaded hours binned by SM activity, one value per GPU and bin
+  SELECT h.gpu_uuid, c.model, c.power_limit_w, floor(h.ld_activity_h / ${LOAD_BIN_PCT}) AS bin, count(*) AS hours,
+         median(h.ldf_clock_h) AS clock, median(h.ld_dram_h) AS dram, median(h.ld_per_watt_h) AS per_watt
+  FROM h JOIN gpu_cohort c USING (gpu_uuid)
+  WHERE h.loaded_hour
+  GROUP BY ALL
+),
+bin_med AS (
+  SELECT model, power_limit_w, bin,
+         median(clock) AS clock_med, count(clock) AS clock_n,
+         median(dram) AS dram_med, count(dram) AS dram_n,
+         median(per_watt) AS per_watt_med, count(per_watt) AS per_watt_n
+  FROM binned GROUP BY ALL
+),
+bin_mad AS (
+  SELECT b.model, b.power_limit_w, b.bin, m.clock_med, m.clock_n, m.dram_med, m.dram_n, m.per_watt_med, m.per_watt_n,
+         median(abs(b.clock - m.clock_med)) AS clock_mad, median(abs(b.dram - m.dram_med)) AS dram_mad, median(abs(b.per_watt - m.per_watt_med)) AS per_watt_mad
+  FROM binned b JOIN bin_med m USING (model, power_limit_w, bin) GROUP BY ALL
+),
+bin_z AS (
+  SELECT b.gpu_uuid, b.hours,
+         CASE WHEN m.clock_n >= ${COHORT_MIN_GPUS} THEN (b.clock - m.clock_med) / greatest(1.4826 * m.clock_mad, ${COHORT_SIGMA_FLOOR.clock_rel} * abs(m.clock_med)) END AS clock_z,
+         CASE WHEN m.dram_n >= ${COHORT_MIN_GPUS} THEN (b.dram - m.dram_med) / greatest(1.4826 * m.dram_mad, ${COHORT_SIGMA_FLOOR.dram_pct}) END AS dram_z,
+         CASE WHEN m.per_watt_n >= ${COHORT_MIN_GPUS} THEN (b.per_watt - m.per_watt_med) / greatest(1.4826 * m.per_watt_mad, ${COHORT_SIGMA_FLOOR.per_watt_rel} * abs(m.per_watt_med)) END AS per_watt_z
+  FROM binned b JOIN bin_mad m USING (model, power_limit_w, bin)
+),
+load_z AS (
+  SELECT gpu_uuid,
+         sum(clock_z * hours) / nullif(sum(hours) FILTER (WHERE clock_z IS NOT NULL), 0) AS sm_clock_under_load_z,
+         sum(dram_z * hours) / nullif(sum(hours) FILTER (WHERE dram_z IS NOT NULL), 0) AS dram_activity_per_load_z,
+         sum(per_watt_z * hours) / nullif(sum(hours) FILTER (WHERE per_watt_z IS NOT NULL), 0) AS activity_per_watt_z
+  FROM bin_z GROUP BY gpu_uuid
+),
+excess_z AS (
+  SELECT e.gpu_uuid,
+         CASE WHEN count(*) OVER c >= ${COHORT_MIN_GPUS} THEN
+           (e.temp_excess_at_power - median(e.temp_excess_at_power) OVER c)
+             / greatest(1.4826 * median(abs(e.temp_excess_at_power - m.med)) OVER c, ${COHORT_SIGMA_FLOOR.temp_c}) END AS temp_at_power_z
+  FROM excess e JOIN gpu_cohort g USING (gpu_uuid)
+  JOIN (SELECT g2.model, g2.power_limit_w, median(e2.temp_excess_at_power) AS med FROM excess e2 JOIN gpu_cohort g2 USING (gpu_uuid) GROUP BY ALL) m
+    ON m.model IS NOT DISTINCT FROM g.model AND m.power_limit_w IS NOT DISTINCT FROM g.power_limit_w
+  WINDOW c AS (PARTITION BY g.model, g.power_limit_w)
+)
+SELECT w.gpu_uuid, w.host, coalesce(w.model, a.model) AS model, w.power_limit_w,
+       ${END} AS at, ${START} AS window_start, ${END} AS window_end,
+       epoch(${END}) - epoch(${START}) AS window_s,
+       -- coverage
+       epoch(gp.last_time) - epoch(gp.first_time) AS span_s,
+       gp.first_time AS first_sample, gp.last_time AS last_sample,
+       w.samples, gp.interval_s,
+       CASE WHEN gp.interval_s > 0 THEN round((epoch(${END}) - epoch(greatest(${START}, least(coalesce(r.first_seen, gp.first_time), gp.first_time)))) / gp.interval_s) END AS expected_samples,
+       gp.gaps_over_5min, gp.longest_gap_s,
+       concat_ws(',',
+         CASE WHEN w.temp_mean IS NULL THEN 'temperature' END,
+         CASE WHEN w.power_mean IS NULL THEN 'power' END,
+         CASE WHEN w.sm_clock_mean IS NULL THEN 'sm_clock' END,
+         CASE WHEN w.sm_active_mean IS NULL THEN 'profiling' END,
+         CASE WHEN w.throttle_samples = 0 THEN 'clock_events' END,
+         CASE WHEN w.sbe_delta IS NULL AND w.dbe_delta IS NULL THEN 'ecc' END,
+         CASE WHEN st.remapped_rows_correctable IS NULL AND st.remapped_rows_uncorrectable IS NULL AND st.row_remap_failure IS NULL
+                   AND st.retired_pages_sbe IS NULL AND st.retired_pages_dbe IS NULL THEN 'memory_repair' END,
+         CASE WHEN w.pcie_replay_delta IS NULL THEN 'pcie' END,
+         CASE WHEN w.nvlink_crc_delta IS NULL THEN 'nvlink' END) AS signals_absent,
+       w.loaded_samples, w.throttle_samples,
+       -- thermal
+       w.temp_mean, w.temp_std, w.temp_min, w.temp_max,
+       w.temp_mean_1h, w.temp_std_1h, w.temp_min_1h, w.temp_max_1h,
+       w.temp_mean_6h, w.temp_std_6h, w.temp_min_6h, w.temp_max_6h,
+       w.temp_mean_24h, w.temp_std_24h, w.temp_min_24h, w.temp_max_24h,
+       w.temp_mean_7d, w.temp_std_7d, w.temp_min_7d, w.temp_max_7d,
+       w.memory_temp_mean, w.memory_temp_max, w.memory_temp_mean_24h, w.memory_temp_max_24h,
+       e.temp_excess_at_power, e.temp_excess_slope_per_day, ez.temp_at_power_z,
+       w.temp_slope_per_day, an.temp_spike_hours,
+       w.share_thermal_throttled, w.sw_thermal_samples, w.hw_thermal_slowdown_samples, w.thermal_violation_s,
+       -- power
+       w.power_mean, w.power_std, w.power_max,
+       w.power_mean_1h, w.power_std_1h, w.power_mean_24h, w.power_std_24h,
+       w.power_cv, w.power_slope_per_day, an.power_outlier_hours,
+       w.hw_power_brake_samples, w.power_brake_share, w.hw_slowdown_samples, w.sw_power_cap_samples, w.sw_power_cap_share, w.power_violation_s,
+       -- performance and utilisation
+       w.gpu_util_mean, w.gpu_util_mean_24h, w.sm_active_mean, w.sm_active_mean_24h, w.sm_occupancy_mean, w.dram_active_mean,
+       w.sm_clock_mean, w.sm_clock_std, w.sm_clock_mean_24h, w.sm_clock_slope_per_day,
+       w.sm_clock_std_pct_under_load, lz.sm_clock_under_load_z, lz.activity_per_watt_z, w.idle_event_samples,
+       -- memory
+       lz.dram_activity_per_load_z,
+       w.sbe_delta, w.dbe_delta,
+       w.sbe_delta / ((epoch(${END}) - epoch(${START})) / 86400.0) AS sbe_per_day,
+       w.dbe_delta / ((epoch(${END}) - epoch(${START})) / 86400.0) AS dbe_per_day,
+       w.sbe_last_24h, w.dbe_last_24h,
+       CASE WHEN w.sbe_delta >= ${SBE_ACCEL_MIN_ERRORS} AND epoch(${END}) - epoch(${START}) >= 2 * 86400 THEN
+         w.sbe_last_24h / ((CASE WHEN w.sbe_delta - w.sbe_last_24h > 0 THEN w.sbe_delta - w.sbe_last_24h ELSE 1 END) / ((epoch(${END}) - epoch(${START})) / 86400.0 - 1)) END AS sbe_accel,
+       w.sbe_slope_per_day,
+       st.retired_pages_sbe, st.retired_pages_dbe, st.retired_pages_pending,
+       st.remapped_rows_correctable, st.remapped_rows_uncorrectable, st.row_remap_failure, st.row_remap_pending,
+       -- links
+       w.pcie_replay_delta, w.pcie_replay_delta / ((epoch(${END}) - epoch(${START})) / 86400.0) AS pcie_replay_per_day, w.pcie_replay_last_24h, w.pcie_replay_peak_per_min,
+       w.nvlink_crc_delta, w.nvlink_crc_delta / ((epoch(${END}) - epoch(${START})) / 86400.0) AS nvlink_crc_per_day, w.nvlink_crc_last_24h, w.nvlink_crc_peak_per_s,
+       -- Xid
+       coalesce(x.xid_events, 0) AS xid_events, coalesce(x.xid_counts, '{}') AS xid_counts,
+       -- assets
+       a.serial, date_diff('day', a.deployed_date, CAST(${END} AS DATE)) AS age_days,
+       date_diff('day', CAST(${END} AS DATE), a.warranty_expiry) AS warranty_days_left
+FROM win w
+JOIN gaps gp USING (gpu_uuid)
+LEFT JOIN states st USING (gpu_uuid)
+LEFT JOIN excess e USING (gpu_uuid)
+LEFT JOIN excess_z ez USING (gpu_uuid)
+LEFT JOIN load_z lz USING (gpu_uuid)
+LEFT JOIN anomalies an USING (gpu_uuid)
+LEFT JOIN xids x USING (gpu_uuid)
+LEFT JOIN assets a USING (gpu_uuid)
+LEFT JOIN gpus r USING (gpu_uuid)
+ORDER BY w.gpu_uuid`;
+
+/** Newest hour with rolled-up data, and the oldest. Output: newest, oldest (TIMESTAMP or null). */
+export const ROLLUP_RANGE_SQL = `SELECT max(last_time) AS newest, min(first_time) AS oldest FROM rollups`;
