@@ -170,13 +170,18 @@ temp_fit AS (
   FROM (SELECT gpu_uuid, arg_max(model, hour) OVER (PARTITION BY gpu_uuid) AS model, ld_temp_h, ld_power_h FROM h WHERE loaded_hour)
   GROUP BY model
 ),
-excess AS (
-  SELECT h.gpu_uuid, median(h.ld_temp_h - (f.a + f.b * h.ld_power_h)) AS temp_excess_at_power,
+excess_raw AS (
+  SELECT h.gpu_uuid, m.model, median(h.ld_temp_h - (f.a + f.b * h.ld_power_h)) AS resid,
          regr_slope(h.ld_temp_h - (f.a + f.b * h.ld_power_h), h.day) AS temp_excess_slope_per_day
   FROM h JOIN (SELECT gpu_uuid, arg_max(model, hour) FILTER (WHERE model IS NOT NULL) AS model FROM h GROUP BY gpu_uuid) m USING (gpu_uuid)
   JOIN temp_fit f ON f.model = m.model AND f.n >= 2 AND f.b IS NOT NULL
   WHERE h.loaded_hour AND h.ld_temp_h IS NOT NULL AND h.ld_power_h IS NOT NULL
-  GROUP BY h.gpu_uuid
+  GROUP BY h.gpu_uuid, m.model
+),
+excess AS (
+  -- measured from the model's median GPU, so the hot GPUs that pull the least-squares line up do not hide themselves
+  SELECT gpu_uuid, resid - median(resid) OVER (PARTITION BY model) AS temp_excess_at_power, temp_excess_slope_per_day
+  FROM excess_raw
 ),
 gapcount AS (
   SELECT gpu_uuid, median(dt_median) AS interval_s,
