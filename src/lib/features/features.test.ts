@@ -1,0 +1,187 @@
+/**
+ * The features stage against small lakes built by the real ingest: hourly rollups stitched across
+ * files and seams, reset-aware counters, gaps at the GPU's own interval, rolling windows, Xid
+ * incidents, and rollups kept, rebuilt and replaced by ingest, `ensureRollups` and compact.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { plantedFleet, uuidOf } from '../../../test/helpers/planted-fleet.js';
+import { ingest } from '../ingest/pipeline.js';
+import { compactLake } from '../lake/compact.js';
+import { lakeLayout } from '../lake/layout.js';
+import { computeFeatures, featureWindow, type FeatureRow } from './index.js';
+import { ensureRollups, rollupState } from './rollups.js';
+
+const roots: string[] = [];
+const tmp = (): string => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'gpuhealth-features-'));
+  roots.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of roots) fs.rmSync(d, { recursive: true, force: true });
+});
+
+const AT = Date.UTC(2026, 10, 20);
+const DAY = 86_400_000;
+
+async function lakeFrom(files: Record<string, string>): Promise<string> {
+  const dir = tmp();
+  const lake = path.join(dir, 'lake');
+  for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
+  for (const name of Object.keys(files)) await ingest({ lake, inputs: [path.join(dir, name)] });
+  return lake;
+}
+
+const features = async (lake: string, sinceMs = 2 * DAY, atMs = AT): Promise<FeatureRow[]> =>
+  (await computeFeatures({ lake, sinceMs, atMs, write: false })).rows;
+
+/** One GPU's rows as a lake-columns CSV: `values(i)` gives the extra columns of sample i. */
+function oneGpuCsv(cols: string[], times: number[], values: (i: number) => (string | number)[]): string {
+  const lines = [['time', 'gpu_uuid', 'host', 'model', ...cols].join(',')];
+  times.forEach((t, i) => lines.push([new Date(t).toISOString(), uuidOf(0), 'node-a', 'NVIDIA H100 80GB HBM3', ...values(i)].join(',')));
+  return lines.join('\n') + '\n';
+}
+
+/** Features equal up to floating-point summation order (DuckDB sums in parallel). */
+function expectSameFeatures(actual: readonly FeatureRow[], expected: readonly FeatureRow[]): void {
+  expect(actual.map((r) => r.gpu_uuid)).toEqual(expected.map((r) => r.gpu_uuid));
+  actual.forEach((row, i) => {
+    for (const [k, v] of Object.entries(expected[i]!)) {
+      if (typeof v === 'number') expect(row[k], k).toBeCloseTo(v, 6);
+      else expect(row[k], k).toEqual(v);
+    }
+  });
+}
+
+const every = (startMs: number, endMs: number, stepMs: number, skip: (t: number) => boolean = () => false): number[] => {
+  const out: number[] = [];
+  for (let t = startMs; t < endMs; t += stepMs) if (!skip(t)) out.push(t);
+  return out;
+};
+
+describe('the window', () => {
+  it('is whole hours ending at --at rounded down', () => {
+    expect(featureWindow(7 * DAY, AT + 1_234_567)).toEqual({ startMs: AT - 7 * DAY, endMs: AT });
+    expect(() => featureWindow(90 * 60_000, AT)).toThrow(/whole number of hours/);
+  });
+});
+
+describe('rollups stitched across files', () => {
+  const fleet = plantedFleet();
+  const lines = fleet.csv.trimEnd().split('\n');
+  const header = lines[0]!;
+  // three files cut at rows that fall inside hours, so hours and counters span file seams
+  const cuts = [0, 5_003, 11_777, lines.length - 1];
+  const parts = Object.fromEntries(cuts.slice(1).map((end, k) => [`part-${k}.csv`, [header, ...lines.slice(1 + cuts[k]!, 1 + end)].join('\n') + '\n']));
+
+  it('gives the same features from one file, from three, and after compaction', async () => {
+    const one = await features(await lakeFrom({ 'fleet.csv': fleet.csv }));
+    const threeLake = await lakeFrom(parts);
+    expect(fs.readdirSync(path.join(threeLake, 'metrics', 'date=2026-11-18')).length).toBeGreaterThan(1);
+    const three = await features(threeLake);
+    await compactLake(threeLake);
+    expect(rollupState(lakeLayout(threeLake))).toEqual({ missing: [], orphans: [] });
+    const compacted = await features(threeLake);
+    expect(three).toHaveLength(12);
+    expectSameFeatures(three, one);
+    expectSameFeatures(compacted, one);
+  });
+});
+
+describe('counters', () => {
+  it('count a reset (a reading below the last) as a restart from zero, inside a file and at a seam', async () => {
+    const times = every(AT - DAY, AT, 60_000);
+    const half = times.length / 2;
+    // sbe: 0..99 by 1 per 14 samples, reset to 0 at half, then climbing again; dbe: 0 → 2, reset, → 1
+    const sbe = (i: number): number => (i < half ? Math.floor(i / 14) : Math.floor((i - half) / 14));
+    const dbe = (i: number): number => (i < 100 ? 0 : i < half ? 2 : i < half + 50 ? 0 : 1);
+    const csv = (from: number, to: number): string =>
+      oneGpuCsv(['ecc_sbe_volatile', 'ecc_dbe_volatile'], times.slice(from, to), (i) => [sbe(i + from), dbe(i + from)]);
+    const expected = { sbe_delta: 2 * Math.floor((half - 1) / 14), dbe_delta: 3 };
+    const [single] = await features(await lakeFrom({ 'a.csv': csv(0, times.length) }), DAY);
+    expect(single).toMatchObject(expected);
+    // the reset falls exactly on the seam between two files
+    const [split] = await features(await lakeFrom({ 'a.csv': csv(0, half), 'b.csv': csv(half, times.length) }), DAY);
+    expect(split).toMatchObject(expected);
+    expect(split!['dbe_last_24h']).toBe(3);
+  });
+
+  it('are null, not zero, when the source never reports them', async () => {
+    const times = every(AT - DAY, AT, 60_000);
+    const [f] = await features(await lakeFrom({ 'a.csv': oneGpuCsv(['gpu_temp'], times, () => [50]) }), DAY);
+    expect(f).toMatchObject({ sbe_delta: null, dbe_delta: null, pcie_replay_delta: null, remapped_rows_correctable: null, temp_mean: 50 });
+    expect(String(f!['signals_absent'])).toMatch(/ecc.*memory_repair.*pcie.*nvlink/);
+  });
+});
+
+describe('coverage at the GPU own interval', () => {
+  it('infers a 5-minute interval and counts no gaps in a complete series', async () => {
+    const times = every(AT - DAY, AT, 300_000);
+    const [f] = await features(await lakeFrom({ 'a.csv': oneGpuCsv(['gpu_temp'], times, () => [50]) }), DAY);
+    expect(f).toMatchObject({ interval_s: 300, samples: 288, expected_samples: 288, gaps_over_5min: 0 });
+  });
+
+  it('counts silences longer than max(5 min, 3 intervals), the tail included', async () => {
+    const hole = (t: number): boolean => (t >= AT - 20 * 3_600_000 && t < AT - 19 * 3_600_000) || t >= AT - 30 * 60_000;
+    const times = every(AT - DAY, AT, 10_000, hole);
+    const [f] = await features(await lakeFrom({ 'a.csv': oneGpuCsv(['gpu_temp'], times, () => [50]) }), DAY);
+    expect(f).toMatchObject({ interval_s: 10, expected_samples: 8640, gaps_over_5min: 2 });
+    expect(f!['samples']).toBe(8640 - 360 - 180);
+    expect(f!['longest_gap_s']).toBe(3610);
+  });
+
+  it('does not count the time before a GPU first reported as missing', async () => {
+    const times = every(AT - 6 * 3_600_000, AT, 60_000);
+    const [f] = await features(await lakeFrom({ 'a.csv': oneGpuCsv(['gpu_temp'], times, () => [50]) }), DAY);
+    expect(f).toMatchObject({ samples: 360, expected_samples: 360, gaps_over_5min: 0 });
+  });
+});
+
+describe('rolling windows and trends', () => {
+  it('computes each rolling window over its last hours', async () => {
+    const times = every(AT - DAY, AT, 60_000);
+    // 40 °C, except 80 °C in the last hour; power rises 10 W per hour
+    const lake = await lakeFrom({
+      'a.csv': oneGpuCsv(['gpu_temp', 'power_usage'], times, (i) => [times[i]! >= AT - 3_600_000 ? 80 : 40, 100 + 10 * Math.floor((times[i]! - (AT - DAY)) / 3_600_000)]),
+    });
+    const [f] = await features(lake, DAY);
+    expect(f).toMatchObject({ temp_mean_1h: 80, temp_std_1h: 0, temp_max_6h: 80, temp_min_6h: 40, temp_max: 80 });
+    expect(f!['temp_mean_6h']).toBeCloseTo((5 * 40 + 80) / 6, 9);
+    expect(f!['temp_mean_24h']).toBeCloseTo((23 * 40 + 80) / 24, 9);
+    expect(f!['power_mean_1h']).toBeCloseTo(330, 9);
+    expect(f!['power_slope_per_day']).toBeCloseTo(240, 6);
+  });
+});
+
+describe('Xid events', () => {
+  it('counts repeated log lines of one incident once, and the last-Xid gauge and the log once between them', async () => {
+    const fleet = plantedFleet();
+    const lake = await lakeFrom({ 'fleet.csv': fleet.csv, 'kern.log': fleet.kernelLog });
+    const f = (await features(lake)).find((r) => r.gpu_uuid === uuidOf(7))!;
+    expect(f['xid_counts']).toBe('{"13":1,"79":1}');
+    expect(f['xid_events']).toBe(2);
+  });
+});
+
+describe('keeping rollups', () => {
+  it('ingest writes one rollup per metrics file; ensureRollups rebuilds a lake without them and drops orphans', async () => {
+    const fleet = plantedFleet();
+    const lake = await lakeFrom({ 'fleet.csv': fleet.csv });
+    const layout = lakeLayout(lake);
+    expect(rollupState(layout)).toEqual({ missing: [], orphans: [] });
+    const before = await features(lake);
+    fs.rmSync(layout.rollupsDir, { recursive: true });
+    const orphan = path.join(layout.rollupsDir, 'date=2026-11-18', 'part-gone.parquet');
+    fs.mkdirSync(path.dirname(orphan), { recursive: true });
+    fs.copyFileSync(fs.readdirSync(path.join(lake, 'metrics', 'date=2026-11-18')).map((f) => path.join(lake, 'metrics', 'date=2026-11-18', f))[0]!, orphan);
+    expect(rollupState(layout).missing.length).toBeGreaterThan(0);
+    const summary = await ensureRollups(lake);
+    expect(summary.removed).toBe(1);
+    expect(summary.built).toBe(fs.readdirSync(path.join(lake, 'metrics')).reduce((n, d) => n + fs.readdirSync(path.join(lake, 'metrics', d)).length, 0));
+    expect(rollupState(layout)).toEqual({ missing: [], orphans: [] });
+    expectSameFeatures(await features(lake), before);
+  });
+});
