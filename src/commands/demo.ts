@@ -1,14 +1,16 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../lib/cli/base-command.js';
 import { InputError } from '../lib/cli/errors.js';
-import { renderJson, renderRows, type Cell } from '../lib/cli/output.js';
+import { renderJson, renderRows } from '../lib/cli/output.js';
+import { SCORE_CSV_COLUMNS, SCORE_TABLE_COLUMNS } from '../lib/cli/score-columns.js';
+import { GRADES } from '../lib/health/score.js';
 import { runDemo } from '../lib/demo.js';
 import { parseDuration, parseInstant } from '../lib/time.js';
 
 export default class Demo extends BaseCommand<typeof Demo> {
   static override summary = 'Run the whole product on a simulated fleet (the README\'s main job).';
   static override description =
-    'Simulates a mixed A100/H100 fleet (dcgm-exporter scrapes, assets.csv, failures.csv) into --out, ingests it into <out>/lake, imports the asset registry and failure history, and prints the lake summary and the GPUs that need attention over the last 7 days. Starts from scratch each time; the same --seed gives the same fleet.';
+    'Simulates a mixed A100/H100 fleet (dcgm-exporter scrapes, assets.csv, failures.csv) into --out, ingests it into <out>/lake, imports the asset registry and failure history, scores every GPU over the last 7 days, and prints the lake summary, the grade counts and the worst GPUs with the factors behind their scores. Starts from scratch each time; the same --seed gives the same fleet.';
   static override examples = ['<%= config.bin %> demo', '<%= config.bin %> demo --out /tmp/fleet --gpus 200 --days 30 --json'];
   static override flags = {
     out: Flags.string({ summary: 'Folder for the simulated fleet and its lake.', default: 'demo-fleet' }),
@@ -28,28 +30,24 @@ export default class Demo extends BaseCommand<typeof Demo> {
     const r = await runDemo({ out: f.out, gpus: f.gpus, days: f.days, intervalMs, seed: f.seed, endMs: parseInstant(f.end), progress });
     progress.done();
     if (this.outputFormat === 'json') {
-      this.out(renderJson({ lake: r.lake, seconds: r.seconds, simulate: r.simulate, ingest: r.ingest, assets: r.assets, failures: r.failures, info: r.info, snapshot: r.snapshot }));
+      this.out(renderJson({ lake: r.lake, seconds: r.seconds, simulate: r.simulate, ingest: r.ingest, assets: r.assets, failures: r.failures, info: r.info, score: r.score }));
       return;
     }
-    const top = r.snapshot.gpus.slice(0, f.top);
-    const columns = [
-      { key: 'host' }, { key: 'gpu_uuid', header: 'gpu', format: (v: Cell) => String(v).slice(0, 13) }, { key: 'model', format: (v: Cell) => String(v ?? '').replace('NVIDIA ', '') },
-      { key: 'temp_mean', header: 'temp °C' }, { key: 'temp_max', header: 'max °C' }, { key: 'thermal_throttle_pct', header: 'thermal thr %' },
-      { key: 'sbe_errors', header: 'SBE' }, { key: 'dbe_errors', header: 'DBE' }, { key: 'remapped_rows', header: 'remapped' },
-      { key: 'hw_xid_events', header: 'HW Xids' }, { key: 'xid_events', header: 'Xids' }, { key: 'last_xid', header: 'last Xid' }, { key: 'last_seen', header: 'last seen', format: (v: Cell) => String(v).slice(0, 16) },
-    ];
     if (this.outputFormat === 'csv') {
-      this.out(renderRows(r.snapshot.gpus, columns.map((c) => ({ key: c.key })), 'csv'));
+      this.out(renderRows(r.score.rows, SCORE_CSV_COLUMNS, 'csv'));
       return;
     }
     const i = r.info;
+    const s = r.score;
     this.out(`gpuhealth demo — ${r.simulate.gpus} simulated GPUs on ${r.simulate.hosts} hosts, ${f.days} days at ${f.interval} (seed ${f.seed})`);
     this.out(`  scrapes:   ${r.simulate.files - 2} files, ${r.simulate.samples.toLocaleString('en-US')} samples → ${r.lake}`);
     this.out(`  ingested:  ${r.ingest.rows.toLocaleString('en-US')} rows for ${r.ingest.gpus} GPUs in ${r.ingest.elapsed_s.toFixed(1)} s, ${r.ingest.rejected} rejected`);
     this.out(`  registry:  ${r.assets.total} assets, ${r.failures.total} recorded failures`);
     this.out(`  lake:      ${i.first?.slice(0, 16)} → ${i.last?.slice(0, 16)} UTC, ${i.gpus} GPUs, ${i.hosts} hosts, missing signals: ${i.missing_signals.join(', ') || 'none'}`);
-    this.out(`\nGPUs needing attention, ${r.snapshot.window_start.slice(0, 16)} → ${r.snapshot.window_end.slice(0, 16)} UTC (worst first):`);
-    this.out(renderRows(top, columns, 'table'));
-    this.out(`\nDone in ${r.seconds.toFixed(1)} s. Explore: gpuhealth lake info --lake ${r.lake}`);
+    const grades = [...GRADES, 'unknown' as const].filter((g) => s.grades[g] > 0).map((g) => `${s.grades[g]} ${g}`).join(', ');
+    this.out(`  health:    ${grades}`);
+    this.out(`\nWorst ${Math.min(f.top, s.rows.length)} GPUs by health score, ${s.window_start.slice(0, 16)} → ${s.window_end.slice(0, 16)} UTC:`);
+    this.out(renderRows(s.rows.slice(0, f.top), SCORE_TABLE_COLUMNS, 'table'));
+    this.out(`\nDone in ${r.seconds.toFixed(1)} s. Explore: gpuhealth score --lake ${r.lake} --since 7d --at ${s.window_end}`);
   }
 }

@@ -1,32 +1,11 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../lib/cli/base-command.js';
-import { renderRows, type Cell, type ColumnDef } from '../lib/cli/output.js';
+import { renderRows } from '../lib/cli/output.js';
+import { SCORE_CSV_COLUMNS, SCORE_TABLE_COLUMNS } from '../lib/cli/score-columns.js';
 import { windowFlags, windowOptions } from '../lib/cli/window-flags.js';
 import { configPath, loadConfig } from '../lib/config.js';
 import { scoreFleet } from '../lib/health/fleet.js';
 import { GRADES } from '../lib/health/score.js';
-
-const dim = (v: Cell): string => (typeof v === 'number' ? v.toFixed(0) : '–');
-
-const TABLE_COLUMNS: ColumnDef[] = [
-  { key: 'host' },
-  { key: 'gpu_uuid', header: 'gpu', format: (v) => String(v).slice(0, 13) },
-  { key: 'model', format: (v) => (v === null || v === undefined ? '–' : String(v).replace('NVIDIA ', '')) },
-  { key: 'overall_score', header: 'score', format: (v) => (typeof v === 'number' ? v.toFixed(1) : '–') },
-  { key: 'health_grade', header: 'grade' },
-  { key: 'memory_health', header: 'mem', format: dim },
-  { key: 'thermal_health', header: 'therm', format: dim },
-  { key: 'performance_health', header: 'perf', format: dim },
-  { key: 'power_health', header: 'power', format: dim },
-  { key: 'reliability_health', header: 'rel', format: dim },
-  { key: 'degradation_factors', header: 'factors', format: (v) => (Array.isArray(v) ? v.join(', ') : '') },
-];
-
-/** CSV: the JSON fields, lists joined with ';'. */
-const CSV_COLUMNS: ColumnDef[] = [
-  'gpu_uuid', 'host', 'model', 'overall_score', 'health_grade', 'memory_health', 'thermal_health', 'performance_health', 'power_health',
-  'reliability_health', 'degradation_factors', 'unknown_dimensions', 'rma_grade', 'hardware_xids', 'factor_points', 'samples', 'at', 'window_start', 'window_end',
-].map((key) => ({ key }));
 
 export default class Score extends BaseCommand<typeof Score> {
   static override summary = 'Health scores and grades per GPU over a window, worst first.';
@@ -55,7 +34,7 @@ export default class Score extends BaseCommand<typeof Score> {
     const r = await scoreFleet({ lake: this.lakeDir, ...windowOptions(f), worst: f.worst, xidClasses: config.xid, progress });
     progress.done();
     if (r.rollups_built > 0) this.note(`built hourly rollups for ${r.rollups_built} metrics files (once; ingest keeps them from now on)`);
-    this.out(renderRows(r.rows, this.outputFormat === 'csv' ? CSV_COLUMNS : TABLE_COLUMNS, this.outputFormat));
+    this.out(renderRows(r.rows, this.outputFormat === 'csv' ? SCORE_CSV_COLUMNS : SCORE_TABLE_COLUMNS, this.outputFormat));
     const grades = [...GRADES, 'unknown' as const].filter((g) => r.grades[g] > 0).map((g) => `${r.grades[g]} ${g}`).join(', ');
     this.note(`scored ${r.gpus_total} GPUs, ${r.window_start.slice(0, 16)} → ${r.window_end.slice(0, 16)} UTC: ${grades}; ${r.seconds.toFixed(1)} s${r.file ? ` → ${r.file}` : ''}`);
   }

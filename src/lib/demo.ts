@@ -5,11 +5,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { NO_PROGRESS, type ProgressFn } from './cli/progress.js';
+import { scoreFleet, type ScoreResult } from './health/fleet.js';
 import { ingest, type IngestSummary } from './ingest/pipeline.js';
 import { lakeInfo, type LakeInfo } from './lake/info.js';
 import { importTable, type ImportSummary } from './registry/import.js';
 import { ASSETS_SPEC, FAILURES_SPEC } from './registry/specs.js';
-import { fleetSnapshot, type Snapshot } from './report/snapshot.js';
 import { simulateFleet, type SimulateSummary } from './simulate/index.js';
 
 export interface DemoOptions {
@@ -29,7 +29,8 @@ export interface DemoResult {
   assets: ImportSummary;
   failures: ImportSummary;
   info: LakeInfo;
-  snapshot: Snapshot;
+  /** Health scores over the last 7 days, worst first. */
+  score: ScoreResult;
   seconds: number;
 }
 
@@ -54,6 +55,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const assets = await importTable(lake, path.join(opts.out, 'assets.csv'), ASSETS_SPEC);
   const failures = await importTable(lake, path.join(opts.out, 'failures.csv'), FAILURES_SPEC);
   const info = await lakeInfo(lake);
-  const snapshot = await fleetSnapshot(lake, 7 * 86_400_000);
-  return { lake, simulate, ingest: ing, assets, failures, info, snapshot, seconds: (Date.now() - t0) / 1000 };
+  progress('scoring');
+  const score = await scoreFleet({ lake, sinceMs: Math.min(opts.days, 7) * 86_400_000, atMs: opts.endMs, progress });
+  return { lake, simulate, ingest: ing, assets, failures, info, score, seconds: (Date.now() - t0) / 1000 };
 }

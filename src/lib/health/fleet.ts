@@ -40,6 +40,8 @@ export interface ScoreRow {
   /** Points each factor took from its dimension, most first: `memory:uncorrectable_ecc_errors:20`. */
   factor_points: string[];
   samples: number;
+  /** The GPU's newest sample in the window. */
+  last_sample: string | null;
   at: string;
   window_start: string;
   window_end: string;
@@ -84,6 +86,7 @@ export function toGpuFeatures(r: FeatureRow): GpuFeatures {
     interval_s: num(r['interval_s']),
     expected_samples: num(r['expected_samples']),
     gaps_over_5min: int0(r['gaps_over_5min']),
+    silent_before_end_s: int0(r['silent_before_end_s']),
     loaded_samples: int0(r['loaded_samples']),
     throttle_samples: int0(r['throttle_samples']),
     temp_mean: num(r['temp_mean']),
@@ -140,6 +143,7 @@ export function toScoreRow(r: FeatureRow, s: HealthScore): ScoreRow {
     hardware_xids: s.hardware_xids,
     factor_points: s.factor_details.map((d) => `${d.dimension}:${d.factor}:${d.points}`),
     samples: Number(r['samples']),
+    last_sample: r['last_sample'] === null || r['last_sample'] === undefined ? null : String(r['last_sample']),
     at: String(r['at']),
     window_start: String(r['window_start']),
     window_end: String(r['window_end']),
@@ -171,6 +175,7 @@ const SCORE_COLUMNS: Record<keyof ScoreRow, string> = {
   hardware_xids: 'INTEGER[]',
   factor_points: 'VARCHAR[]',
   samples: 'BIGINT',
+  last_sample: 'TIMESTAMP',
   at: 'TIMESTAMP',
   window_start: 'TIMESTAMP',
   window_end: 'TIMESTAMP',

@@ -29,6 +29,7 @@ const healthy = (over: Partial<GpuFeatures> = {}): GpuFeatures => ({
   interval_s: 10,
   expected_samples: 60_480,
   gaps_over_5min: 0,
+  silent_before_end_s: 0,
   loaded_samples: 40_000,
   throttle_samples: 60_480,
   temp_mean: 62,
@@ -373,6 +374,15 @@ describe('reliability', () => {
   it('takes 5 per gap, at most 30, with gaps measured against the GPU’s interval', () => {
     expect(scoreGpu(healthy({ gaps_over_5min: 2 }))).toMatchObject({ reliability_health: 90, degradation_factors: ['data_gaps'] });
     expect(scoreGpu(healthy({ gaps_over_5min: 10 })).reliability_health).toBe(70);
+  });
+
+  it('caps a GPU that stopped reporting before the window end at poor, whatever its older samples say', () => {
+    const silent = scoreGpu(healthy({ silent_before_end_s: 2 * 3600, gaps_over_5min: 1 }));
+    expect(silent).toMatchObject({ reliability_health: 0, overall_score: 59.9, health_grade: 'poor' });
+    expect(silent.degradation_factors).toContain('not_reporting');
+    // an hour of silence at a 10 s interval is not yet "not reporting"; a 30-min exporter needs 3 intervals
+    expect(scoreGpu(healthy({ silent_before_end_s: 3000 })).degradation_factors).not.toContain('not_reporting');
+    expect(scoreGpu(healthy({ silent_before_end_s: 4000, interval_s: 1800, expected_samples: 336, samples: 336 })).degradation_factors).not.toContain('not_reporting');
     expect(gapThresholdS(10)).toBe(300);
     expect(gapThresholdS(300)).toBe(900);
     expect(gapThresholdS(null)).toBe(300);

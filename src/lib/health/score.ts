@@ -87,6 +87,8 @@ export interface GpuFeatures {
   expected_samples: number | null;
   /** Silent stretches longer than `gapThresholdS(interval_s)` inside that span, the tail up to the window end included. */
   gaps_over_5min: number;
+  /** Seconds from the GPU's last sample to the window end (0 when it reported in the last interval). */
+  silent_before_end_s: number;
   /** Loaded samples (see above). */
   loaded_samples: number;
   /** Samples with a clock-event (throttle) bitmask; 0 when the source does not export it (dcgm-exporter's default does not). */
@@ -400,6 +402,13 @@ export const XID_WATCH_MAX = 20;
 export const SUMMARY_FACTOR_BELOW = 70;
 /** An RMA-grade fault caps the overall score at 40 — critical whatever the other dimensions say. */
 export const RMA_OVERALL_CAP = 40;
+/**
+ * A GPU silent for the last hour of the window (and 3 of its intervals) is not reporting: whatever its
+ * older samples said, nobody can call it healthy now (it died, was pulled, or its exporter is down).
+ * Reliability goes to 0 and the overall score is capped at 59.9 (poor) until it reports again.
+ */
+export const NOT_REPORTING_AFTER_S = 3600;
+export const NOT_REPORTING_OVERALL_CAP = 59.9;
 
 export const SUMMARY_FACTORS = {
   memory: 'memory_degradation',
@@ -636,6 +645,11 @@ export function scoreGpu(f: GpuFeatures, opts: ScoreOptions = {}): HealthScore {
     }
   }
   led.add('reliability', 'data_gaps', Math.min(GAP_MAX, GAP_PENALTY * f.gaps_over_5min));
+  const notReporting = f.silent_before_end_s > Math.max(NOT_REPORTING_AFTER_S, GAP_MIN_INTERVALS * (f.interval_s ?? 0));
+  if (notReporting) {
+    led.known.add('reliability');
+    led.add('reliability', 'not_reporting', 100);
+  }
   if (f.pcie_replay_peak_per_min !== null && f.pcie_replay_peak_per_min > PCIE_REPLAY_LIMIT_PER_MIN) {
     led.known.add('reliability');
     led.add('reliability', 'pcie_replay_errors', PCIE_REPLAY_PENALTY);
@@ -660,6 +674,7 @@ export function scoreGpu(f: GpuFeatures, opts: ScoreOptions = {}): HealthScore {
   let overall = overallScore(dims);
   if (overall !== null) {
     if (rma) overall = Math.min(overall, RMA_OVERALL_CAP);
+    if (notReporting) overall = Math.min(overall, NOT_REPORTING_OVERALL_CAP);
     overall = round1(overall);
   }
 

@@ -58,6 +58,10 @@ const LOADED_SUMS = [
   'ld_power_usage_sum',
   'ld_power_usage_ssq',
   'ld_activity_sum',
+  'ld_pa_n',
+  'ld_pa_a_sum',
+  'ld_pa_a_ssq',
+  'ld_pa_ap_sum',
   'ld_dram_active_n',
   'ld_dram_active_sum',
   'ldf_sm_clock_n',
@@ -161,6 +165,12 @@ h AS (
          ldf_sm_clock_sum / nullif(ldf_sm_clock_n, 0) AS ldf_clock_h,
          ld_dram_active_sum / nullif(ld_dram_active_n, 0) AS ld_dram_h,
          ld_activity_sum / nullif(ld_power_usage_sum, 0) AS ld_per_watt_h,
+         -- residual sum of squares of loaded power after a linear fit on activity within the hour
+         CASE WHEN ld_pa_n >= 3 THEN greatest(0,
+           (ld_power_usage_ssq - ld_power_usage_sum ^ 2 / ld_pa_n)
+           - CASE WHEN ld_pa_a_ssq - ld_pa_a_sum ^ 2 / ld_pa_n > 1e-9
+                  THEN (ld_pa_ap_sum - ld_pa_a_sum * ld_power_usage_sum / ld_pa_n) ^ 2 / (ld_pa_a_ssq - ld_pa_a_sum ^ 2 / ld_pa_n)
+                  ELSE 0 END) END AS power_resid_ss,
          sum(sbe_d) OVER (PARTITION BY hr.gpu_uuid ORDER BY hr.hour) AS sbe_cum
   FROM hr JOIN hc USING (gpu_uuid, hour)
 ),
@@ -235,9 +245,9 @@ win AS (
          ${wmean('sm_active')} AS sm_active_mean, ${wmean('sm_occupancy')} AS sm_occupancy_mean, ${wmean('dram_active')} AS dram_active_mean,
          ${wmean('sm_clock_mhz')} AS sm_clock_mean, ${wstd('sm_clock_mhz')} AS sm_clock_std,
          ${ROLLING},
-         -- like-with-like variability: within-hour spread of loaded power, pooled, over mean loaded power
-         sqrt(sum(ld_power_usage_ssq - ld_power_usage_sum ^ 2 / ld_power_usage_n) FILTER (WHERE ld_power_usage_n >= 2)
-              / nullif(sum(ld_power_usage_n - 1) FILTER (WHERE ld_power_usage_n >= 2), 0))
+         -- like-with-like variability: the spread of loaded power around its within-hour linear fit on
+         -- activity, pooled over hours, over mean loaded power (variation the workload explains cancels)
+         sqrt(sum(power_resid_ss) FILTER (WHERE ld_pa_n >= 3) / nullif(sum(ld_pa_n - 2) FILTER (WHERE ld_pa_n >= 3), 0))
            / nullif(sum(ld_power_usage_sum) / nullif(sum(ld_power_usage_n), 0), 0) AS power_cv,
          100 * sqrt(greatest(0, (sum(ldf_sm_clock_ssq) - sum(ldf_sm_clock_sum) ^ 2 / nullif(sum(ldf_sm_clock_n), 0)) / nullif(sum(ldf_sm_clock_n) - 1, 0)))
            / nullif(sum(ldf_sm_clock_sum) / nullif(sum(ldf_sm_clock_n), 0), 0) AS sm_clock_std_pct_under_load,
@@ -328,6 +338,7 @@ SELECT w.gpu_uuid, w.host, coalesce(w.model, a.model) AS model, w.power_limit_w,
        -- coverage
        epoch(gp.last_time) - epoch(gp.first_time) AS span_s,
        gp.first_time AS first_sample, gp.last_time AS last_sample,
+       greatest(0, epoch(${END}) - epoch(gp.last_time) - coalesce(gp.interval_s, 0)) AS silent_before_end_s,
        w.samples, gp.interval_s,
        CASE WHEN gp.interval_s > 0 THEN round((epoch(${END}) - epoch(greatest(${START}, least(coalesce(r.first_seen, gp.first_time), gp.first_time)))) / gp.interval_s) END AS expected_samples,
        gp.gaps_over_5min, gp.longest_gap_s,
