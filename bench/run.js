@@ -21,6 +21,13 @@ function du(dir) {
 }
 
 console.log(`gpuhealth bench — ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), node ${process.version}`);
+// BENCH_PART=ingest|score|all (default all); BENCH_SCORE_GPUS=1000,10000 (default 1000: the 10,000-GPU
+// lake takes ~30 min to simulate the first time; it is kept in bench/out for later runs).
+const part = process.env.BENCH_PART ?? 'all';
+if (part === 'all' || part === 'ingest') benchIngest();
+if (part === 'all' || part === 'score') benchScore();
+
+function benchIngest() {
 if (!fs.existsSync(corpus) || du(corpus) < targetBytes * 0.95) {
   fs.rmSync(corpus, { recursive: true, force: true });
   const t = Date.now();
@@ -45,3 +52,29 @@ for (const threads of [undefined, 1]) {
   run(threads === 1 ? 'ingest, 1 parser thread' : 'ingest, default threads', lake, threads);
 }
 run('re-ingest (all sources known)', path.join(out, 'lake'));
+}
+
+function benchScore() {
+  const END = '2026-11-20T00:00:00Z';
+  const fleets = (process.env.BENCH_SCORE_GPUS ?? '1000').split(',').map(Number);
+  const bin = path.join(here, '..', 'bin', 'run.js');
+  console.log(`\nscore --since 7d on simulated fleets (7 days × 10 s, window ending ${END})`);
+  for (const gpus of fleets) {
+    const lake = path.join(out, `score-${gpus}g`);
+    if (!fs.existsSync(path.join(lake, 'metrics'))) {
+      fs.rmSync(lake, { recursive: true, force: true });
+      const t = Date.now();
+      execFileSync(process.execPath, [bin, 'simulate', '--to-lake', '--lake', lake, '--gpus', String(gpus), '--days', '7', '--interval', '10s', '--seed', '1', '--end', END, '-q'], { stdio: 'inherit' });
+      console.log(`  ${gpus} GPUs: simulated into ${lake} in ${((Date.now() - t) / 1000).toFixed(0)} s`);
+    }
+    const rows = Number(JSON.parse(execFileSync(process.execPath, [bin, 'lake', 'info', '--lake', lake, '--json'], { encoding: 'utf8' })).rows);
+    const score = (label) => {
+      const r = JSON.parse(execFileSync(process.execPath, [path.join(here, 'score-child.js'), lake, END], { encoding: 'utf8' }).trim().split('\n').pop());
+      console.log(`  ${String(gpus).padStart(6)} GPUs, ${(rows / 1e6).toFixed(1)} M rows, ${label.padEnd(36)} ${r.seconds.toFixed(2).padStart(7)} s  peak RSS ${r.peak_rss_mib} MiB  (${r.rollups_built} rollup files built)`);
+    };
+    // first run: a lake whose rollups were never built (one ingested by an older version) pays for them once
+    fs.rmSync(path.join(lake, 'rollups'), { recursive: true, force: true });
+    score('first run (builds rollups from raw)');
+    score('nightly run (rollups kept by ingest)');
+  }
+}

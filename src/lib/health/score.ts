@@ -72,13 +72,13 @@ export interface GpuFeatures {
   model: string | null;
 
   // Coverage
-  /** Length of the scoring window (s): `--since`, ending at `--at` or at the newest sample in the lake if earlier. */
+  /** Length of the scoring window (s): `--since`, ending at `--at` rounded down to the hour. */
   window_s: number;
   /** Seconds from this GPU's first to last sample in the window: the span its counter deltas cover. */
   span_s: number;
   /** Rows (samples) of this GPU in the window. */
   samples: number;
-  /** This GPU's own sampling interval (s): the median gap between consecutive samples; null with fewer than 2 samples. */
+  /** This GPU's own sampling interval (s): the median of each rollup segment's median gap between samples (for a GPU sampled hourly or less, the median gap between segments); null with fewer than 2 samples. */
   interval_s: number | null;
   /**
    * Samples the GPU should have sent: `expectedSamples(s, interval_s)` where s runs from the later of
@@ -102,8 +102,10 @@ export interface GpuFeatures {
   /** Standard deviation of GPU temperature (°C). Not scored: it measures how the load changes (see docs). */
   temp_std: number | null;
   /**
-   * How much hotter (°C) this GPU runs than its model does at equal power draw: the median over loaded
-   * samples of (temperature − fleet fit of temperature on power for the model). Null without a fit.
+   * How much hotter (°C) this GPU runs than its model does at equal power draw: the median over its
+   * loaded hours of (hourly loaded temperature − the model's fleet least-squares line of temperature on
+   * power), less the same figure of the model's median GPU (so hot GPUs pulling the line up do not hide
+   * themselves). Null without a fit.
    */
   temp_excess_at_power: number | null;
   /** Share (0–1) of loaded samples with a thermal clock-event bit (SW_THERMAL 0x20 or HW_THERMAL 0x40); null without loaded samples with bits. */
@@ -119,9 +121,9 @@ export interface GpuFeatures {
   /** Standard deviation of power draw (W), all samples. Not scored. */
   power_std: number | null;
   /**
-   * Like-with-like power variability: pooled within-load-bin standard deviation of power draw ÷ mean
-   * power, over loaded samples (bins of 10 points of SM activity). Variation that follows the workload's
-   * activity cancels out. Null without loaded power samples.
+   * Like-with-like power variability: the standard deviation of loaded power around its within-hour
+   * linear fit on activity, pooled over hours, ÷ mean loaded power. Variation that follows the
+   * workload's activity cancels out. Null without 3+ loaded power samples in some hour.
    */
   power_cv: number | null;
   /** Samples with HW_POWER_BRAKE (0x80). */
@@ -133,12 +135,13 @@ export interface GpuFeatures {
 
   // Performance
   /**
-   * Robust z of this GPU's median SM clock over loaded samples against its cohort at the same load bin
-   * (10 points of SM activity); negative = slower than its peers doing comparable work.
+   * Robust z of this GPU's SM clock under load (hourly means over loaded samples whose clocks are free to
+   * boost) against its cohort in the same load bin (10 points of SM activity), averaged over bins
+   * weighted by hours; negative = slower than its peers doing comparable work.
    */
   sm_clock_under_load_z: number | null;
   /**
-   * Standard deviation of SM clock as % of its median, over loaded samples whose clocks are free to
+   * Standard deviation of SM clock as % of its mean, over loaded samples whose clocks are free to
    * boost (no SW_POWER_CAP, CLOCKS_SETTING, SYNC_BOOST or GPU_IDLE bit). Null without such samples.
    */
   sm_clock_std_pct_under_load: number | null;
@@ -186,10 +189,11 @@ export interface GpuFeatures {
 
   // Xid
   /**
-   * Xid incidents in the window per code: events from the kernel log (`xid_events`) plus each change of
-   * dcgm-exporter's last-Xid gauge within the window (it never resets, so its value at window start is
-   * not an event); events of one code within XID_INCIDENT_GAP_S of the previous count once. Classified
-   * at scoring time, so a config override needs no new features.
+   * Xid incidents in the window per code: per code the larger of the kernel-log incidents
+   * (`xid_events`; lines of one code within XID_INCIDENT_GAP_S of the previous count once) and the
+   * changes of dcgm-exporter's last-Xid gauge within the window (it never resets, so its value at
+   * window start is not an event) — both see the same incidents. Classified at scoring time, so a
+   * config override needs no new features.
    */
   xid_counts: Readonly<Record<number, number>>;
 }

@@ -118,7 +118,7 @@ const STATE_LAST = ROLLUP_STATE_COLUMNS.map((c) => `arg_max(${c}_last, last_time
 
 /**
  * One row per GPU with every feature of docs/features.md.
- * Params: $start_us, $end_us (µs since the epoch, on the hour). Output: the columns of FEATURE_COLUMNS, in that order.
+ * Params: $start_us, $end_us (µs since the epoch, on the hour). Output: the columns of docs/features.md, in that order.
  */
 export const FEATURES_SQL = `
 WITH seg AS (
@@ -194,7 +194,8 @@ excess AS (
   FROM excess_raw
 ),
 gapcount AS (
-  SELECT gpu_uuid, median(dt_median) AS interval_s,
+  -- the interval: median of the segments' own medians; a GPU sampled hourly or less has none, so its seams
+  SELECT gpu_uuid, coalesce(median(dt_median), median(seam_dt)) AS interval_s,
          min(first_time) AS first_time, max(last_time) AS last_time,
          list(seam_dt) FILTER (WHERE seam_dt > ${GAP_MIN_S}) AS seam_gaps,
          flatten(list(long_gaps)) AS inner_gaps
@@ -267,7 +268,7 @@ win AS (
          sum(tr_power_brake) / nullif(sum(tr_n), 0) AS power_brake_share,
          greatest(${delta('ecc_sbe_volatile')}, ${delta('ecc_sbe_aggregate')}) AS sbe_delta,
          greatest(${delta('ecc_dbe_volatile')}, ${delta('ecc_dbe_aggregate')}) AS dbe_delta,
-         sum(sbe_d) FILTER (WHERE hour >= ${END} - INTERVAL 24 HOUR) AS sbe_last_24h,
+         greatest(${deltaLast24('ecc_sbe_volatile')}, ${deltaLast24('ecc_sbe_aggregate')}) AS sbe_last_24h,
          greatest(${deltaLast24('ecc_dbe_volatile')}, ${deltaLast24('ecc_dbe_aggregate')}) AS dbe_last_24h,
          ${delta('pcie_replay_count')} AS pcie_replay_delta,
          ${deltaLast24('pcie_replay_count')} AS pcie_replay_last_24h,
