@@ -50,6 +50,17 @@ describe('gpuhealth simulate', () => {
     // the registry and failure history come along
     const assets = await queryLake(direct, `SELECT count(*) AS n FROM read_parquet('${direct}/assets/*.parquet')`);
     expect(Number(assets[0]!.n)).toBeGreaterThanOrEqual(16);
+    // both keep hourly rollups, and score the fleet alike (the ingested lake also imports the registry)
+    for (const [cmd, file] of [['assets', 'assets.csv'], ['failures', 'failures.csv']] as const) {
+      expect((await runCli([cmd, 'import', path.join(out, file), '--lake', viaText, '--quiet'])).code).toBe(0);
+    }
+    const score = async (lake: string): Promise<unknown> => {
+      const res = await runCli(['score', '--lake', lake, '--since', '1d', '--at', END, '--json']);
+      expect(res.code, res.stderr).toBe(0);
+      expect(res.stderr).not.toMatch(/built hourly rollups/);
+      return parseJson(res.stdout);
+    };
+    expect(await score(direct)).toEqual(await score(viaText));
   });
 
   it('refuses --to-lake into a lake that already holds telemetry, and needs --out or --to-lake', async () => {
@@ -61,4 +72,23 @@ describe('gpuhealth simulate', () => {
     const neither = await runCli(['simulate', ...FLEET]);
     expect(neither.code).toBe(2);
   });
+});
+
+describe('gpuhealth demo', () => {
+  it('simulates, ingests, imports and scores a fleet, worst first', async () => {
+    const out = tempLake();
+    const r = await runCli(['demo', '--out', out, '--gpus', '16', '--days', '2', '--interval', '10m', '--end', END, '--json'], { timeoutMs: 120_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const d = parseJson<{ ingest: { rejected: number }; score: { gpus_total: number; window_end: string; rows: { overall_score: number | null; health_grade: string }[] } }>(r.stdout);
+    expect(d.ingest.rejected).toBe(0);
+    expect(d.score.window_end).toBe('2026-11-20T00:00:00.000Z');
+    expect(d.score.rows.length).toBe(d.score.gpus_total);
+    expect(d.score.gpus_total).toBeGreaterThanOrEqual(16);
+    const overall = d.score.rows.map((x) => x.overall_score ?? Infinity);
+    expect(overall).toEqual([...overall].sort((a, b) => a - b));
+    const table = await runCli(['demo', '--out', out, '--gpus', '16', '--days', '2', '--interval', '10m', '--end', END, '--top', '3'], { timeoutMs: 120_000 });
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(/Worst 3 GPUs by health score/);
+    expect(table.stdout).toMatch(/health: {4}\d+ excellent/);
+  }, 180_000);
 });
