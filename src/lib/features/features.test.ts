@@ -12,6 +12,7 @@ import { ingest } from '../ingest/pipeline.js';
 import { compactLake } from '../lake/compact.js';
 import { lakeLayout } from '../lake/layout.js';
 import { computeFeatures, featureWindow, type FeatureRow } from './index.js';
+import { ROLLUP_VERSION } from '../sql/rollup.js';
 import { ensureRollups, rollupState } from './rollups.js';
 
 const roots: string[] = [];
@@ -182,6 +183,20 @@ describe('keeping rollups', () => {
     expect(summary.removed).toBe(1);
     expect(summary.built).toBe(fs.readdirSync(path.join(lake, 'metrics')).reduce((n, d) => n + fs.readdirSync(path.join(lake, 'metrics', d)).length, 0));
     expect(rollupState(layout)).toEqual({ missing: [], orphans: [] });
+    expectSameFeatures(await features(lake), before);
+  });
+
+  it('rebuilds every rollup written in another format version', async () => {
+    const lake = await lakeFrom({ 'fleet.csv': plantedFleet().csv });
+    const layout = lakeLayout(lake);
+    expect(fs.readFileSync(layout.rollupsVersionFile, 'utf8').trim()).toBe(String(ROLLUP_VERSION));
+    const before = await features(lake);
+    fs.writeFileSync(layout.rollupsVersionFile, '1\n');
+    const metrics = fs.readdirSync(path.join(lake, 'metrics')).length;
+    expect(rollupState(layout).missing.length).toBeGreaterThanOrEqual(metrics);
+    const summary = await ensureRollups(lake);
+    expect(summary.built).toBeGreaterThanOrEqual(metrics);
+    expect(fs.readFileSync(layout.rollupsVersionFile, 'utf8').trim()).toBe(String(ROLLUP_VERSION));
     expectSameFeatures(await features(lake), before);
   });
 });

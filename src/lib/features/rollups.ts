@@ -12,7 +12,7 @@ import { listParquet, rollupInputViewSql } from '../db/lake-views.js';
 import { acquireLock } from '../lake/lock.js';
 import { lakeLayout, newRunId, type LakeLayout } from '../lake/layout.js';
 import { commit, recover, stagingDir } from '../lake/txn.js';
-import { copyRollupSql } from '../sql/rollup.js';
+import { copyRollupSql, ROLLUP_VERSION } from '../sql/rollup.js';
 
 /** Runs SQL on some connection (a Db, or a second connection that writes beside the first). */
 export type RunSql = (name: string, sql: string) => Promise<void>;
@@ -31,13 +31,35 @@ export interface RollupState {
   orphans: string[];
 }
 
+/** The rollup format of the lake's rollups; 0 when unknown (none yet, or written before versions). */
+export function rollupVersion(layout: LakeLayout): number {
+  try {
+    return Number(fs.readFileSync(layout.rollupsVersionFile, 'utf8').trim()) || 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * The version marker to add to a commit that writes rollups, when the lake has none yet (a lake that
+ * holds rollups of another version keeps its marker, so the next ensureRollups rebuilds them all).
+ */
+export function rollupVersionAdd(layout: LakeLayout, stage: string): { from: string; to: string } | null {
+  if (listParquet(layout.rollupsDir).length > 0) return null;
+  const from = path.join(stage, 'rollup-version');
+  fs.writeFileSync(from, `${ROLLUP_VERSION}\n`);
+  return { from, to: layout.rollupsVersionFile };
+}
+
 export function rollupState(layout: LakeLayout): RollupState {
   const metrics = listParquet(layout.table('metrics'));
   const want = new Set(metrics.map((m) => layout.rollupOf(m)));
-  const have = new Set(listParquet(layout.rollupsDir));
+  const have = listParquet(layout.rollupsDir);
+  // rollups of another format are rebuilt, every one
+  const current = rollupVersion(layout) === ROLLUP_VERSION ? new Set(have) : new Set<string>();
   return {
-    missing: metrics.filter((m) => !have.has(layout.rollupOf(m))),
-    orphans: [...have].filter((r) => !want.has(r)),
+    missing: metrics.filter((m) => !current.has(layout.rollupOf(m))),
+    orphans: have.filter((r) => !want.has(r)),
   };
 }
 
@@ -69,8 +91,13 @@ export async function ensureRollups(lake: string, opts: { progress?: ProgressFn 
       await writeRollup(run, [m], from);
       adds.push({ from, to: layout.rollupOf(m) });
     }
+    if (rollupVersion(layout) !== ROLLUP_VERSION) {
+      const from = path.join(stage, 'rollup-version');
+      fs.writeFileSync(from, `${ROLLUP_VERSION}\n`);
+      adds.push({ from, to: layout.rollupsVersionFile });
+    }
     if (adds.length || orphans.length) commit(layout, { run_id: runId, adds, deletes: orphans });
-    return { built: adds.length, removed: orphans.length, seconds: (Date.now() - t0) / 1000 };
+    return { built: missing.length, removed: orphans.length, seconds: (Date.now() - t0) / 1000 };
   } finally {
     db.close();
     fs.rmSync(path.join(layout.tmpDir, runId), { recursive: true, force: true });

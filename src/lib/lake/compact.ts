@@ -7,7 +7,7 @@ import path from 'node:path';
 import { NO_PROGRESS, type ProgressFn } from '../cli/progress.js';
 import { Db, quotePath } from '../db/duckdb.js';
 import { listParquet } from '../db/lake-views.js';
-import { writeRollup } from '../features/rollups.js';
+import { rollupVersionAdd, writeRollup } from '../features/rollups.js';
 import { acquireLock } from './lock.js';
 import { lakeLayout, newRunId, PARTITIONED_TABLES, type PartitionedTable } from './layout.js';
 import { commit, recover, stagingDir } from './txn.js';
@@ -98,6 +98,10 @@ export async function compactLake(lake: string, opts: { progress?: ProgressFn; m
       await db.exec('compact manifest', `COPY (SELECT * FROM read_parquet([${manifests.map(quotePath).join(', ')}], union_by_name = true) ORDER BY ingested_at, path) TO ${quotePath(from)} (FORMAT parquet, COMPRESSION zstd)`);
       adds.push({ from, to: path.join(layout.manifestDir, `part-compact-${runId}.parquet`) });
       deletes.push(...manifests);
+    }
+    {
+      const v = adds.some((a) => a.to.startsWith(layout.rollupsDir + path.sep)) ? rollupVersionAdd(layout, stage) : null;
+      if (v) adds.push(v);
     }
     if (adds.length) commit(layout, { run_id: runId, adds, deletes });
     return summary;

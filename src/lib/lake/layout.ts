@@ -25,6 +25,8 @@ export interface LakeLayout {
   /** Hourly rollups, one file per metrics file (same partition and name). */
   rollupsDir: string;
   rollupsGlob: string;
+  /** Holds the rollup format version the lake's rollups were written with. */
+  rollupsVersionFile: string;
   /** The rollup file that belongs to a metrics file. */
   rollupOf(metricsFile: string): string;
   assetsDir: string;
@@ -51,6 +53,7 @@ export function lakeLayout(root: string): LakeLayout {
     lockFile: path.join(abs, '_ingest', 'lock'),
     rollupsDir: path.join(abs, 'rollups', 'hour'),
     rollupsGlob: path.join(abs, 'rollups', 'hour', '*', '*.parquet'),
+    rollupsVersionFile: path.join(abs, 'rollups', 'hour', '_version'),
     rollupOf: (metricsFile) => path.join(abs, 'rollups', 'hour', path.basename(path.dirname(metricsFile)), path.basename(metricsFile)),
     assetsDir: path.join(abs, 'assets'),
     featuresDir: path.join(abs, 'features'),

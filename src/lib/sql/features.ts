@@ -19,6 +19,7 @@ import {
   SBE_ACCEL_MIN_ERRORS,
   XID_INCIDENT_GAP_S,
 } from '../health/score.js';
+import { UNCLASSIFIED_XID, XID_CLASS_NAMES, XID_CLASSES } from '../health/xid.js';
 import { ROLLUP_CLOCK_EVENTS, ROLLUP_COUNTER_COLUMNS, ROLLUP_STAT_COLUMNS, ROLLUP_STATE_COLUMNS } from './rollup.js';
 
 /** Rolling windows ending at the window end, each clipped to the window. */
@@ -43,6 +44,12 @@ export const COHORT_SIGMA_FLOOR = { clock_rel: 0.005, dram_pct: 1, temp_c: 1, pe
 /** The window's bounds, bound as microseconds. */
 const START = 'make_timestamp($start_us)';
 const END = 'make_timestamp($end_us)';
+
+/** The built-in Xid classification as rows (code, class); score applies the config file's overrides to `xid_counts`. */
+const XID_CLASS_VALUES = Object.entries(XID_CLASSES)
+  .map(([code, info]) => `(${Number(code)}, '${info.class}')`)
+  .join(', ');
+const XID_CLASS_COLUMNS = XID_CLASS_NAMES.map((c) => `coalesce(sum(n) FILTER (WHERE cls = '${c}'), 0) AS xid_${c}_events`).join(',\n         ');
 
 const sumOf = (cols: readonly string[]): string => cols.map((c) => `sum(${c}) AS ${c}`).join(', ');
 
@@ -113,6 +120,14 @@ const wstd = (c: string): string => `sqrt(greatest(0, (sum(${c}_ssq) - sum(${c}_
 /** A counter's window delta: null when the GPU never reported it. */
 const delta = (c: string): string => `sum(${c}_d)`;
 const deltaLast24 = (c: string): string => `sum(${c}_d) FILTER (WHERE hour >= ${END} - INTERVAL 24 HOUR)`;
+
+/**
+ * Acceleration of a counter: its rate over the last 24 h ÷ its rate over the rest of the window (the rest
+ * counted as 1 when it is 0). Null under SBE_ACCEL_MIN_ERRORS events or in a window under 2 days.
+ */
+const accel = (total: string, last24: string): string =>
+  `CASE WHEN ${total} >= ${SBE_ACCEL_MIN_ERRORS} AND epoch(${END}) - epoch(${START}) >= 2 * 86400 THEN
+         ${last24} / (greatest(${total} - ${last24}, 1) / ((epoch(${END}) - epoch(${START})) / 86400.0 - 1)) END`;
 
 const STATE_LAST = ROLLUP_STATE_COLUMNS.map((c) => `arg_max(${c}_last, last_time) FILTER (WHERE ${c}_last IS NOT NULL) AS ${c}`).join(',\n         ');
 
@@ -227,9 +242,12 @@ xid_gauge AS (
 xids AS (
   -- the kernel log and the last-Xid gauge see the same incidents: per code the larger count, not the sum
   SELECT gpu_uuid, sum(n) AS xid_events,
-         '{' || string_agg('"' || xid || '":' || n, ',' ORDER BY xid) || '}' AS xid_counts
+         '{' || string_agg('"' || xid || '":' || n, ',' ORDER BY xid) || '}' AS xid_counts,
+         ${XID_CLASS_COLUMNS}
   FROM (
-    SELECT gpu_uuid, xid, max(n) AS n FROM (SELECT * FROM xid_log UNION ALL SELECT * FROM xid_gauge) GROUP BY gpu_uuid, xid
+    SELECT c.gpu_uuid, c.xid, c.n, coalesce(k.cls, '${UNCLASSIFIED_XID.class}') AS cls
+    FROM (SELECT gpu_uuid, xid, max(n) AS n FROM (SELECT * FROM xid_log UNION ALL SELECT * FROM xid_gauge) GROUP BY gpu_uuid, xid) c
+    LEFT JOIN (VALUES ${XID_CLASS_VALUES}) k(code, cls) ON k.code = c.xid
   ) GROUP BY gpu_uuid
 ),
 win AS (
@@ -365,11 +383,13 @@ SELECT w.gpu_uuid, w.host, coalesce(w.model, a.model) AS model, w.power_limit_w,
        e.temp_excess_at_power, e.temp_excess_slope_per_day, ez.temp_at_power_z,
        w.temp_slope_per_day, an.temp_spike_hours,
        w.share_thermal_throttled, w.sw_thermal_samples, w.hw_thermal_slowdown_samples, w.thermal_violation_s,
+       w.thermal_violation_s / (epoch(${END}) - epoch(${START})) AS thermal_violation_share,
        -- power
        w.power_mean, w.power_std, w.power_max,
        w.power_mean_1h, w.power_std_1h, w.power_mean_24h, w.power_std_24h,
        w.power_cv, w.power_slope_per_day, an.power_outlier_hours,
        w.hw_power_brake_samples, w.power_brake_share, w.hw_slowdown_samples, w.sw_power_cap_samples, w.sw_power_cap_share, w.power_violation_s,
+       w.power_violation_s / (epoch(${END}) - epoch(${START})) AS power_violation_share,
        -- performance and utilisation
        w.gpu_util_mean, w.gpu_util_mean_24h, w.sm_active_mean, w.sm_active_mean_24h, w.sm_occupancy_mean, w.dram_active_mean,
        w.sm_clock_mean, w.sm_clock_std, w.sm_clock_mean_24h, w.sm_clock_slope_per_day,
@@ -380,16 +400,16 @@ SELECT w.gpu_uuid, w.host, coalesce(w.model, a.model) AS model, w.power_limit_w,
        w.sbe_delta / ((epoch(${END}) - epoch(${START})) / 86400.0) AS sbe_per_day,
        w.dbe_delta / ((epoch(${END}) - epoch(${START})) / 86400.0) AS dbe_per_day,
        w.sbe_last_24h, w.dbe_last_24h,
-       CASE WHEN w.sbe_delta >= ${SBE_ACCEL_MIN_ERRORS} AND epoch(${END}) - epoch(${START}) >= 2 * 86400 THEN
-         w.sbe_last_24h / ((CASE WHEN w.sbe_delta - w.sbe_last_24h > 0 THEN w.sbe_delta - w.sbe_last_24h ELSE 1 END) / ((epoch(${END}) - epoch(${START})) / 86400.0 - 1)) END AS sbe_accel,
+       ${accel('w.sbe_delta', 'w.sbe_last_24h')} AS sbe_accel,
        w.sbe_slope_per_day,
        st.retired_pages_sbe, st.retired_pages_dbe, st.retired_pages_pending,
        st.remapped_rows_correctable, st.remapped_rows_uncorrectable, st.row_remap_failure, st.row_remap_pending,
        -- links
-       w.pcie_replay_delta, w.pcie_replay_delta / ((epoch(${END}) - epoch(${START})) / 86400.0) AS pcie_replay_per_day, w.pcie_replay_last_24h, w.pcie_replay_peak_per_min,
-       w.nvlink_crc_delta, w.nvlink_crc_delta / ((epoch(${END}) - epoch(${START})) / 86400.0) AS nvlink_crc_per_day, w.nvlink_crc_last_24h, w.nvlink_crc_peak_per_s,
+       w.pcie_replay_delta, w.pcie_replay_delta / ((epoch(${END}) - epoch(${START})) / 86400.0) AS pcie_replay_per_day, w.pcie_replay_last_24h, ${accel('w.pcie_replay_delta', 'w.pcie_replay_last_24h')} AS pcie_replay_accel, w.pcie_replay_peak_per_min,
+       w.nvlink_crc_delta, w.nvlink_crc_delta / ((epoch(${END}) - epoch(${START})) / 86400.0) AS nvlink_crc_per_day, w.nvlink_crc_last_24h, ${accel('w.nvlink_crc_delta', 'w.nvlink_crc_last_24h')} AS nvlink_crc_accel, w.nvlink_crc_peak_per_s,
        -- Xid
        coalesce(x.xid_events, 0) AS xid_events, coalesce(x.xid_counts, '{}') AS xid_counts,
+       ${XID_CLASS_NAMES.map((c) => `coalesce(x.xid_${c}_events, 0) AS xid_${c}_events`).join(', ')},
        -- assets
        a.serial, date_diff('day', a.deployed_date, CAST(${END} AS DATE)) AS age_days,
        date_diff('day', CAST(${END} AS DATE), a.warranty_expiry) AS warranty_days_left

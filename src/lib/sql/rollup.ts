@@ -14,6 +14,12 @@
  */
 import { CLOCK_EVENT_BITS, GAP_MIN_S, LOADED_MIN_ACTIVITY_PCT } from '../health/score.js';
 
+/**
+ * The rollup format. Bump it whenever a column is added or its meaning changes: rollups of another
+ * version are rebuilt from the raw samples by the next `features` / `score` run (ensureRollups).
+ */
+export const ROLLUP_VERSION = 2;
+
 /** Gauges with full statistics: `<col>_n`, `_sum`, `_ssq`, `_min`, `_max`. */
 export const ROLLUP_STAT_COLUMNS = [
   'gpu_temp',
