@@ -129,7 +129,7 @@ const accel = (total: string, last24: string): string =>
   `CASE WHEN ${total} >= ${SBE_ACCEL_MIN_ERRORS} AND epoch(${END}) - epoch(${START}) >= 2 * 86400 THEN
          ${last24} / (greatest(${total} - ${last24}, 1) / ((epoch(${END}) - epoch(${START})) / 86400.0 - 1)) END`;
 
-const STATE_LAST = ROLLUP_STATE_COLUMNS.map((c) => `arg_max(${c}_last, last_time) FILTER (WHERE ${c}_last IS NOT NULL) AS ${c}`).join(',\n         ');
+const STATE_LAST = ROLLUP_STATE_COLUMNS.map((c) => `arg_max(${c}_last, last_time) AS ${c}`).join(',\n         ');
 
 /**
  * One row per GPU with every feature of docs/features.md.
@@ -155,8 +155,8 @@ cseg AS (
 ),
 hr AS (
   SELECT gpu_uuid, hour,
-         arg_max(host, last_time) AS host, arg_max(model, last_time) FILTER (WHERE model IS NOT NULL) AS model,
-         arg_max(power_limit, last_time) FILTER (WHERE power_limit IS NOT NULL) AS power_limit,
+         arg_max(host, last_time) AS host, arg_max(model, last_time) AS model,
+         arg_max(power_limit, last_time) AS power_limit,
          sum(samples) AS samples,
          ${STAT_MERGE},
          ${sumOf(LOADED_SUMS)}
@@ -198,7 +198,7 @@ temp_fit AS (
 excess_raw AS (
   SELECT h.gpu_uuid, m.model, median(h.ld_temp_h - (f.a + f.b * h.ld_power_h)) AS resid,
          regr_slope(h.ld_temp_h - (f.a + f.b * h.ld_power_h), h.day) AS temp_excess_slope_per_day
-  FROM h JOIN (SELECT gpu_uuid, arg_max(model, hour) FILTER (WHERE model IS NOT NULL) AS model FROM h GROUP BY gpu_uuid) m USING (gpu_uuid)
+  FROM h JOIN (SELECT gpu_uuid, arg_max(model, hour) AS model FROM h GROUP BY gpu_uuid) m USING (gpu_uuid)
   JOIN temp_fit f ON f.model = m.model AND f.n >= 2 AND f.b IS NOT NULL
   WHERE h.loaded_hour AND h.ld_temp_h IS NOT NULL AND h.ld_power_h IS NOT NULL
   GROUP BY h.gpu_uuid, m.model
@@ -253,8 +253,8 @@ xids AS (
 win AS (
   SELECT gpu_uuid,
          arg_max(host, hour) AS host,
-         arg_max(model, hour) FILTER (WHERE model IS NOT NULL) AS model,
-         arg_max(power_limit, hour) FILTER (WHERE power_limit IS NOT NULL) AS power_limit_w,
+         arg_max(model, hour) AS model,
+         arg_max(power_limit, hour) AS power_limit_w,
          sum(samples) AS samples,
          sum(ld_samples) AS loaded_samples,
          ${wmean('gpu_temp')} AS temp_mean, ${wstd('gpu_temp')} AS temp_std, min(gpu_temp_min) AS temp_min, max(gpu_temp_max) AS temp_max,

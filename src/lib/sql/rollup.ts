@@ -78,11 +78,11 @@ const statCols = ROLLUP_STAT_COLUMNS.map(
 
 const counterCols = ROLLUP_COUNTER_COLUMNS.map(
   (c) =>
-    `arg_min(${c}, time) FILTER (WHERE ${c} IS NOT NULL) AS ${c}_first, arg_max(${c}, time) FILTER (WHERE ${c} IS NOT NULL) AS ${c}_last, ` +
+    `arg_min(${c}, time) AS ${c}_first, arg_max(${c}, time) AS ${c}_last, ` +
     `coalesce(sum(CASE WHEN ${c} IS NULL OR prev_${c} IS NULL THEN 0 WHEN ${c} >= prev_${c} THEN ${c} - prev_${c} ELSE ${c} END), 0) AS ${c}_inc`,
 ).join(',\n       ');
 
-const stateCols = ROLLUP_STATE_COLUMNS.map((c) => `arg_max(${c}, time) FILTER (WHERE ${c} IS NOT NULL) AS ${c}_last`).join(',\n       ');
+const stateCols = ROLLUP_STATE_COLUMNS.map((c) => `arg_max(${c}, time) AS ${c}_last`).join(',\n       ');
 
 const eventCols = Object.entries(ROLLUP_CLOCK_EVENTS)
   .map(([name, cond]) => `count(*) FILTER (WHERE ${cond}) AS tr_${name}`)
@@ -108,9 +108,9 @@ WITH s AS (
   WINDOW seg AS (PARTITION BY gpu_uuid, date_trunc('hour', time) ORDER BY time)
 )
 SELECT gpu_uuid, hour,
-       arg_max(host, time) FILTER (WHERE host IS NOT NULL) AS host,
-       arg_max(model, time) FILTER (WHERE model IS NOT NULL) AS model,
-       arg_max(power_limit, time) FILTER (WHERE power_limit IS NOT NULL) AS power_limit,
+       arg_max(host, time) AS host,
+       arg_max(model, time) AS model,
+       arg_max(power_limit, time) AS power_limit,
        min(time) AS first_time, max(time) AS last_time, count(*) AS samples,
        count(dt) AS dt_n, median(dt) AS dt_median,
        coalesce(list(dt ORDER BY time) FILTER (WHERE dt > ${GAP_MIN_S}), []) AS long_gaps,
@@ -136,8 +136,8 @@ SELECT gpu_uuid, hour,
        count(*) FILTER (WHERE loaded AND ${ROLLUP_CLOCK_EVENTS.power_cap}) AS ld_tr_power_cap,
        ${counterCols},
        ${stateCols},
-       arg_min(xid_last, time) FILTER (WHERE xid_last IS NOT NULL) AS xid_gauge_first,
-       arg_max(xid_last, time) FILTER (WHERE xid_last IS NOT NULL) AS xid_gauge_last,
+       arg_min(xid_last, time) AS xid_gauge_first,
+       arg_max(xid_last, time) AS xid_gauge_last,
        coalesce(list(xid_last ORDER BY time) FILTER (WHERE prev_xid_last IS NOT NULL AND xid_last <> prev_xid_last), []) AS xid_changes
 FROM s
 GROUP BY gpu_uuid, hour`;
