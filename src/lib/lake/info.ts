@@ -3,6 +3,7 @@
  * come from Parquet statistics, so this stays instant on a lake of hundreds of millions of rows.
  */
 import fs from 'node:fs';
+import { rollupState } from '../features/rollups.js';
 import { InputError } from '../cli/errors.js';
 import { withDb } from '../db/duckdb.js';
 import { createLakeViews } from '../db/lake-views.js';
@@ -96,6 +97,8 @@ export interface LakeInfo {
   xid_events: number;
   coverage: SignalCoverage[];
   missing_signals: string[];
+  /** Metrics files whose hourly rollup is missing or of an older format (the next features/score run builds them). */
+  rollups_pending: number;
 }
 
 export async function lakeInfo(lake: string): Promise<LakeInfo> {
@@ -133,6 +136,7 @@ export async function lakeInfo(lake: string): Promise<LakeInfo> {
       xid_events: Number(t.xid_events),
       coverage,
       missing_signals: coverage.filter((c) => c.status === 'missing').map((c) => c.signal),
+      rollups_pending: rollupState(layout).missing.length,
     };
   });
 }
