@@ -1,7 +1,10 @@
+import { Flags } from '@oclif/core';
 import { BaseCommand } from '../lib/cli/base-command.js';
 import { renderRows, type Cell, type ColumnDef } from '../lib/cli/output.js';
-import { windowFlags, windowOptions } from '../lib/cli/window-flags.js';
+import { configFlag, windowFlags, windowOptions } from '../lib/cli/window-flags.js';
+import { configPath, loadConfig } from '../lib/config.js';
 import { computeFeatures } from '../lib/features/index.js';
+import { worstFeatureRows } from '../lib/health/fleet.js';
 
 const short = (v: Cell): string => (v === null || v === undefined ? '–' : String(v).replace('NVIDIA ', ''));
 const fixed = (d: number) => (v: Cell): string => (typeof v === 'number' ? v.toFixed(d) : '–');
@@ -34,15 +37,20 @@ export default class Features extends BaseCommand<typeof Features> {
     '<%= config.bin %> features --since 24h --json',
     '<%= config.bin %> features --since 7d --at 2026-11-20T00:00:00Z --csv > features.csv',
     '<%= config.bin %> features --host gpu-a-r01-n01',
+    '<%= config.bin %> features --worst 10 --json',
   ];
   static override flags = {
     ...windowFlags,
+    worst: Flags.integer({ summary: 'Only the N lowest-scoring GPUs (scored as `score` would), worst first.', min: 1 }),
+    config: configFlag,
   };
 
   public async run(): Promise<void> {
     const progress = this.makeProgress();
+    const config = loadConfig(configPath(this.flags.config, this.lakeDir));
     const r = await computeFeatures({ lake: this.lakeDir, ...windowOptions(this.flags), progress });
     progress.done();
+    if (this.flags.worst !== undefined) r.rows = worstFeatureRows(r.rows, this.flags.worst, config.xid);
     if (r.rollups_built > 0) this.note(`built hourly rollups for ${r.rollups_built} metrics files (once; ingest keeps them from now on)`);
     if (this.outputFormat === 'table') this.out(renderRows(r.rows, TABLE_COLUMNS, 'table'));
     else if (this.outputFormat === 'csv') this.out(renderRows(r.rows, Object.keys(r.rows[0] ?? {}).map((key) => ({ key })), 'csv'));

@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../lib/cli/base-command.js';
 import { renderRows } from '../lib/cli/output.js';
 import { SCORE_CSV_COLUMNS, SCORE_TABLE_COLUMNS } from '../lib/cli/score-columns.js';
-import { windowFlags, windowOptions } from '../lib/cli/window-flags.js';
+import { configFlag, windowFlags, windowOptions } from '../lib/cli/window-flags.js';
 import { configPath, loadConfig } from '../lib/config.js';
 import { scoreFleet } from '../lib/health/fleet.js';
 import { GRADES } from '../lib/health/score.js';
@@ -21,10 +21,7 @@ export default class Score extends BaseCommand<typeof Score> {
   static override flags = {
     ...windowFlags,
     worst: Flags.integer({ summary: 'Show only the N lowest-scoring GPUs.', min: 1 }),
-    config: Flags.string({
-      summary: 'Config file (JSON) with Xid classification overrides.',
-      description: 'Default: $GPUHEALTH_CONFIG, else gpuhealth.json in the lake folder when present. See docs/scoring.md, "Xid codes".',
-    }),
+    config: configFlag,
   };
 
   public async run(): Promise<void> {

@@ -155,6 +155,12 @@ describe('features and score write the lake', () => {
     expect(rows[0]).toMatchObject({ gpu_uuid: uuidOf(2), dbe_delta: 2, interval_s: 120, samples: 1440 });
   });
 
+  it('features --worst N gives the feature rows of the N lowest-scoring GPUs, worst first', async () => {
+    const r = await runCli(['features', '--lake', lake, '--since', '2d', '--at', AT, '--json', '--worst', '2']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(parseJson<{ gpu_uuid: string }[]>(r.stdout).map((x) => x.gpu_uuid)).toEqual(scores.slice(0, 2).map((s) => s.gpu_uuid));
+  });
+
   it('--worst, --host filter the output', async () => {
     const worst = await runCli(['score', '--lake', lake, '--since', '2d', '--at', AT, '--json', '--worst', '3']);
     expect(parseJson<ScoreJson[]>(worst.stdout).map((s) => s.gpu_uuid)).toEqual(scores.slice(0, 3).map((s) => s.gpu_uuid));

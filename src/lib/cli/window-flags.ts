@@ -28,3 +28,9 @@ export interface WindowFlagValues {
 export function windowOptions(f: WindowFlagValues): { sinceMs: number; atMs: number; gpus: string[]; hosts: string[] } {
   return { sinceMs: parseDuration(f.since), atMs: parseInstant(f.at), gpus: f.gpu ?? [], hosts: f.host ?? [] };
 }
+
+/** The config file flag (src/lib/config.ts). */
+export const configFlag = Flags.string({
+  summary: 'Config file (JSON) with Xid classification overrides.',
+  description: 'Default: $GPUHEALTH_CONFIG, else gpuhealth.json in the lake folder when present. See docs/scoring.md, "Xid codes".',
+});

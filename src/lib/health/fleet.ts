@@ -150,6 +150,12 @@ export function toScoreRow(r: FeatureRow, s: HealthScore): ScoreRow {
   };
 }
 
+/** The feature rows of the N lowest-scoring GPUs, worst first (`features --worst N`). */
+export function worstFeatureRows(rows: readonly FeatureRow[], n: number, xidClasses: XidTable = XID_CLASSES): FeatureRow[] {
+  const scored = rows.map((r) => ({ r, s: toScoreRow(r, scoreGpu(toGpuFeatures(r), { xidClasses })) }));
+  return scored.sort((a, b) => byWorst(a.s, b.s)).slice(0, n).map((x) => x.r);
+}
+
 /** Worst first: lowest overall score, unknown last, then by GPU. */
 export function byWorst(a: ScoreRow, b: ScoreRow): number {
   const x = a.overall_score ?? Number.POSITIVE_INFINITY;
