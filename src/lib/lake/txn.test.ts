@@ -38,6 +38,33 @@ function stage(runId: string, names: string[]): { from: string; to: string }[] {
 }
 
 describe('commit', () => {
+  it('puts back a file it was replacing when killed at any step before the commit point', () => {
+    for (const [k, killAt] of ['journal', 'rename', 'rename-2'].entries()) {
+      const run = `rep${k}`;
+      const target = path.join(root, 'scores/date=2026-01-01/scores-x.parquet');
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      fs.writeFileSync(target, 'old');
+      const adds = stage(run, ['scores/date=2026-01-01/scores-x.parquet', 'features/date=2026-01-01/features-x.parquet']);
+      let renames = 0;
+      expect(() =>
+        commit(layout, { run_id: run, adds, deletes: [] }, {
+          afterStep: (s) => {
+            if (s === 'rename') renames++;
+            if (s === killAt || (killAt === 'rename-2' && s === 'rename' && renames === 2)) throw new Error('killed');
+          },
+        }),
+      ).toThrow('killed');
+      recover(layout);
+      expect(fs.readFileSync(target, 'utf8')).toBe('old');
+      expect(fs.existsSync(path.join(root, 'features/date=2026-01-01/features-x.parquet'))).toBe(false);
+    }
+    // and a completed commit replaces it
+    const adds = stage('rep9', ['scores/date=2026-01-01/scores-x.parquet']);
+    commit(layout, { run_id: 'rep9', adds, deletes: [] });
+    expect(fs.readFileSync(path.join(root, 'scores/date=2026-01-01/scores-x.parquet'), 'utf8')).toBe('scores/date=2026-01-01/scores-x.parquet');
+    expect(files().filter((f) => f.startsWith('_tmp'))).toEqual([]);
+  });
+
   it('moves every added file into place and removes the replaced ones', () => {
     fs.mkdirSync(path.join(root, 'gpus'), { recursive: true });
     fs.writeFileSync(path.join(root, 'gpus/gpus-old.parquet'), 'old');

@@ -6,6 +6,11 @@
  *   3. rewrite the journal with committed: true (temp + rename) — the commit point;
  *   4. delete the files the run replaces (compaction), then the journal and the temp folder.
  *
+ * An add may land on a name that already exists (a re-run of `score` for the same window, rollups
+ * rebuilt in a new format): the journal lists those adds in `replaced`, and before the new file is
+ * renamed over the old one, the old one is hard-linked into the run's temp folder, so a rollback puts
+ * it back.
+ *
  * Recovery (run under the lake lock before anything reads or writes): an uncommitted journal is
  * rolled back (its added files removed), a committed one rolled forward (its deletes finished).
  * So a run killed at any point leaves the lake as it was, or — past the commit point — as the run
@@ -22,6 +27,13 @@ export interface Journal {
   adds: { from: string; to: string }[];
   deletes: string[];
   committed: boolean;
+  /** Indexes of the adds whose target existed before the commit (its old file is kept at `backupOf`). */
+  replaced?: number[];
+}
+
+/** Where the old file of a replaced add is kept until the commit point. */
+function backupOf(layout: LakeLayout, runId: string, index: number): string {
+  return path.join(layout.tmpDir, runId, 'replaced', String(index));
 }
 
 function fsyncFile(file: string): void {
@@ -74,13 +86,21 @@ export interface CommitHooks {
 
 export function commit(layout: LakeLayout, journal: Omit<Journal, 'committed'>, hooks: CommitHooks = {}): void {
   const jfile = journalPath(layout, journal.run_id);
-  const j: Journal = { ...journal, committed: false };
+  const replaced = journal.adds.flatMap((a, i) => (fs.existsSync(a.to) ? [i] : []));
+  const j: Journal = { ...journal, committed: false, ...(replaced.length ? { replaced } : {}) };
   for (const a of j.adds) fsyncFile(a.from);
   writeFileAtomic(jfile, JSON.stringify(j));
   hooks.afterStep?.('journal');
   const dirs = new Set<string>();
-  for (const a of j.adds) {
+  const keep = new Set(replaced);
+  for (const [i, a] of j.adds.entries()) {
     fs.mkdirSync(path.dirname(a.to), { recursive: true });
+    if (keep.has(i)) {
+      const backup = backupOf(layout, j.run_id, i);
+      fs.mkdirSync(path.dirname(backup), { recursive: true });
+      fs.rmSync(backup, { force: true });
+      fs.linkSync(a.to, backup);
+    }
     fs.renameSync(a.from, a.to);
     dirs.add(path.dirname(a.to));
     hooks.afterStep?.('rename');
@@ -136,7 +156,13 @@ export function recover(layout: LakeLayout, activeRunIds: ReadonlySet<string> = 
         finishDeletes(j.deletes);
         report.rolledForward.push(j.run_id);
       } else {
-        finishDeletes(j.adds.map((a) => a.to));
+        const replaced = new Set(j.replaced ?? []);
+        finishDeletes(j.adds.filter((_, i) => !replaced.has(i)).map((a) => a.to));
+        // a replaced file whose old version was kept gets it back; one not yet replaced still holds it
+        for (const i of replaced) {
+          const backup = backupOf(layout, j.run_id, i);
+          if (fs.existsSync(backup)) fs.renameSync(backup, j.adds[i]!.to);
+        }
         report.rolledBack.push(j.run_id);
       }
       fs.rmSync(file, { force: true });
