@@ -47,10 +47,11 @@ export default class Features extends BaseCommand<typeof Features> {
 
   public async run(): Promise<void> {
     const progress = this.makeProgress();
-    const config = loadConfig(configPath(this.flags.config, this.lakeDir));
+    // the config matters only for scoring the rows --worst picks
+    const config = this.flags.worst !== undefined ? loadConfig(configPath(this.flags.config, this.lakeDir)) : null;
     const r = await computeFeatures({ lake: this.lakeDir, ...windowOptions(this.flags), progress });
     progress.done();
-    if (this.flags.worst !== undefined) r.rows = worstFeatureRows(r.rows, this.flags.worst, config.xid);
+    if (this.flags.worst !== undefined) r.rows = worstFeatureRows(r.rows, this.flags.worst, config?.xid);
     if (r.rollups_built > 0) this.note(`built hourly rollups for ${r.rollups_built} metrics files (once; ingest keeps them from now on)`);
     if (this.outputFormat === 'table') this.out(renderRows(r.rows, TABLE_COLUMNS, 'table'));
     else if (this.outputFormat === 'csv') this.out(renderRows(r.rows, Object.keys(r.rows[0] ?? {}).map((key) => ({ key })), 'csv'));

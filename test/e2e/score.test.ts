@@ -173,7 +173,7 @@ describe('features and score write the lake', () => {
     const r = await runCli(['score', '--lake', lake, '--since', '7d', '--at', '2025-01-01T00:00:00Z']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/no telemetry in the window .* the lake's samples run from 2026-11-18/);
-    expect(r.stderr).toMatch(/--at 2026-11-19T23:00:00Z/);
+    expect(r.stderr).toMatch(/--at 2026-11-20T00:00:00Z/);
   });
 
   it('rejects a malformed config with the key named', async () => {

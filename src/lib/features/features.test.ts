@@ -118,6 +118,47 @@ describe('counters', () => {
   });
 });
 
+describe('sources that overlap in time', () => {
+  it('count a counter rise once when two files interleave samples of one GPU-hour', async () => {
+    // one GPU every 15 s, the aggregate SBE counter rising from 1000 by 11 over the day; samples
+    // alternate between two files (two sources on different scrape offsets)
+    const times = every(AT - DAY, AT, 15_000);
+    const sbe = (i: number): number => 1000 + Math.floor((11 * i) / times.length);
+    const pick = (odd: number): string =>
+      oneGpuCsv(['gpu_temp', 'ecc_sbe_aggregate'], times.filter((_, i) => i % 2 === odd), (k) => [50, sbe(2 * k + odd)]);
+    const [single] = await features(await lakeFrom({ 'a.csv': oneGpuCsv(['gpu_temp', 'ecc_sbe_aggregate'], times, (i) => [50, sbe(i)]) }), DAY);
+    const [split] = await features(await lakeFrom({ 'even.csv': pick(0), 'odd.csv': pick(1) }), DAY);
+    expect(single).toMatchObject({ sbe_delta: 10, gaps_over_5min: 0, samples: times.length });
+    expect(split).toMatchObject({ sbe_delta: 10, gaps_over_5min: 0, samples: times.length });
+  });
+
+  it('do not turn a late file inside a covered hour into a gap or a reset', async () => {
+    const times = every(AT - DAY, AT, 60_000);
+    const late = new Set([100, 101, 102]); // three samples of one hour arrive in a later file
+    const csv = (keep: (i: number) => boolean): string =>
+      oneGpuCsv(['gpu_temp', 'ecc_dbe_aggregate'], times.filter((_, i) => keep(i)), () => [50, 7]);
+    const [f] = await features(await lakeFrom({ 'a.csv': csv((i) => !late.has(i)), 'b.csv': csv((i) => late.has(i)) }), DAY);
+    expect(f).toMatchObject({ dbe_delta: 0, gaps_over_5min: 0, samples: times.length });
+  });
+});
+
+describe('cohorts', () => {
+  it('form by model when the exporter leaves the power limit out', async () => {
+    // ten GPUs under the same load; GPU 3 holds 1500 MHz where its peers hold 1980
+    const times = every(AT - DAY, AT, 300_000);
+    const lines = ['time,gpu_uuid,host,model,sm_active,power_usage,gpu_temp,sm_clock_mhz,throttle_reasons'];
+    for (const t of times) {
+      const act = 40 + 10 * (Math.floor((t - AT) / 3_600_000) % 5);
+      for (let g = 0; g < 10; g++) lines.push([new Date(t).toISOString(), uuidOf(g), 'n', 'NVIDIA H100 80GB HBM3', act + (g % 3), 200 + 5 * act, 60, g === 3 ? 1500 : 1980 - (g % 4), 0].join(','));
+    }
+    const rows = await features(await lakeFrom({ 'a.csv': lines.join('\n') + '\n' }), DAY);
+    const slow = rows.find((r) => r.gpu_uuid === uuidOf(3))!;
+    expect(slow['power_limit_w']).toBeNull();
+    expect(Number(slow['sm_clock_under_load_z'])).toBeLessThan(-10);
+    expect(Math.abs(Number(rows.find((r) => r.gpu_uuid === uuidOf(0))!['sm_clock_under_load_z']))).toBeLessThan(3);
+  });
+});
+
 describe('coverage at the GPU own interval', () => {
   it('infers a 5-minute interval and counts no gaps in a complete series', async () => {
     const times = every(AT - DAY, AT, 300_000);

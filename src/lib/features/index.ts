@@ -13,9 +13,11 @@ import { acquireLock } from '../lake/lock.js';
 import { lakeLayout, newRunId, type LakeLayout } from '../lake/layout.js';
 import { commit, recover, stagingDir } from '../lake/txn.js';
 import { FEATURES_SQL, ROLLUP_RANGE_SQL } from '../sql/features.js';
-import { ensureRollups } from './rollups.js';
+import { ensureRollupsLocked } from './rollups.js';
 
 export const HOUR_MS = 3_600_000;
+/** The longest window a stage accepts (ten years). */
+export const MAX_SINCE_MS = 10 * 365 * 86_400_000;
 
 export interface WindowOptions {
   lake: string;
@@ -54,6 +56,7 @@ export function featureWindow(sinceMs: number, atMs: number): { startMs: number;
   if (!(sinceMs >= HOUR_MS) || sinceMs % HOUR_MS !== 0) {
     throw new InputError(`--since must be a whole number of hours (1h or more); got ${sinceMs / 1000} s`, ['--since 7d']);
   }
+  if (sinceMs > MAX_SINCE_MS) throw new InputError(`--since is longer than ${MAX_SINCE_MS / 86_400_000 / 365} years`, ['--since 7d']);
   const endMs = Math.floor(atMs / HOUR_MS) * HOUR_MS;
   return { startMs: endMs - sinceMs, endMs };
 }
@@ -63,13 +66,22 @@ export function atStamp(endMs: number): string {
   return new Date(endMs).toISOString().replace(/[-:]/g, '').replace(/\d\d\.\d+Z$/, 'Z');
 }
 
-/** Where a window stage writes its table: `<dir>/date=<end date>/<prefix>-<end stamp>.parquet`. */
-export function windowFile(dir: string, prefix: string, endMs: number): string {
-  return path.join(dir, `date=${new Date(endMs).toISOString().slice(0, 10)}`, `${prefix}-${atStamp(endMs)}.parquet`);
+/** A window length as file names show it: `7d`, `36h`. */
+export function sinceLabel(sinceMs: number): string {
+  const h = Math.round(sinceMs / HOUR_MS);
+  return h % 24 === 0 ? `${h / 24}d` : `${h}h`;
 }
 
-export function featuresFile(layout: LakeLayout, endMs: number): string {
-  return windowFile(layout.featuresDir, 'features', endMs);
+/**
+ * Where a window stage writes its table: `<dir>/date=<end date>/<prefix>-<end stamp>-<length>.parquet`,
+ * so windows of different lengths ending at the same hour keep their own files.
+ */
+export function windowFile(dir: string, prefix: string, startMs: number, endMs: number): string {
+  return path.join(dir, `date=${new Date(endMs).toISOString().slice(0, 10)}`, `${prefix}-${atStamp(endMs)}-${sinceLabel(endMs - startMs)}.parquet`);
+}
+
+export function featuresFile(layout: LakeLayout, startMs: number, endMs: number): string {
+  return windowFile(layout.featuresDir, 'features', startMs, endMs);
 }
 
 const iso = (v: unknown): string | null => (v instanceof Date ? v.toISOString() : v === null || v === undefined ? null : String(v));
@@ -87,11 +99,22 @@ export async function computeFeatureTable(db: Db, startMs: number, endMs: number
     const window = `${new Date(startMs).toISOString()} – ${new Date(endMs).toISOString()}`;
     if (!range?.newest) throw new InputError(`the lake holds no telemetry`, ['gpuhealth ingest PATH first']);
     const newest = range.newest.toISOString();
+    // the window ends on the hour before --at, so the hour after the newest sample takes it in
+    const suggest = new Date(Math.floor(range.newest.getTime() / HOUR_MS) * HOUR_MS + HOUR_MS).toISOString().replace('.000Z', 'Z');
     throw new InputError(`no telemetry in the window ${window}; the lake's samples run from ${iso(range.oldest)} to ${newest}`, [
-      `--at ${newest.slice(0, 13)}:00:00Z (the window ends at --at, default now)`,
+      `--at ${suggest} (the window ends at --at rounded down to the hour; default now)`,
     ]);
   }
   return n;
+}
+
+/** A --gpu / --host filter that matches nothing is a usage error, not an empty result. */
+export function checkFilterMatched(matched: number, gpus: readonly string[] = [], hosts: readonly string[] = []): void {
+  if ((gpus.length || hosts.length) && matched === 0) {
+    throw new InputError(`no GPU in the window matches ${[...gpus.map((g) => `--gpu ${g}`), ...hosts.map((h) => `--host ${h}`)].join(' ')}`, [
+      'gpuhealth score --json lists every GPU of the window',
+    ]);
+  }
 }
 
 /** Reads `features` rows, filtered by GPU / host (the filters are plain JS: the table is one row per GPU). */
@@ -108,31 +131,62 @@ export async function readFeatureRows(db: Db, gpus: readonly string[] = [], host
     });
 }
 
-/** Opens the lake for a window stage: recovers, brings rollups up to date, opens DuckDB with the views. */
-export async function openWindowStage(lake: string, progress: ProgressFn): Promise<{ layout: LakeLayout; db: Db; rollupsBuilt: number }> {
-  const layout = lakeLayout(lake);
-  if (!fs.existsSync(layout.root)) throw new InputError(`no lake at ${layout.root}`, ['pass --lake DIR or set GPUHEALTH_LAKE', 'gpuhealth ingest PATH creates one']);
-  if (listParquet(layout.table('metrics')).length === 0) throw new InputError(`the lake at ${layout.root} holds no telemetry`, ['gpuhealth ingest PATH first']);
-  const built = await ensureRollups(lake, { progress });
-  const db = await Db.open({ memoryLimit: process.env.GPUHEALTH_MEMORY_LIMIT ?? '4GB' });
-  try {
-    await createLakeViews(db, layout);
-  } catch (e) {
-    db.close();
-    throw e;
-  }
-  return { layout, db, rollupsBuilt: built.built };
+/** How long a window stage waits for another run (an ingest of a backlog, a compaction) to finish. */
+export const WINDOW_STAGE_LOCK_WAIT_MS = 10 * 60_000;
+
+export interface WindowStage {
+  layout: LakeLayout;
+  db: Db;
+  rollupsBuilt: number;
+  /** Closes DuckDB and releases the lake lock. */
+  close(): void;
 }
 
 /**
- * Writes temp tables to Parquet files in the lake in one atomic commit, under the lock. The same
- * window end writes the same file names, so a re-run replaces its earlier result.
+ * Opens the lake for a window stage: takes the lake lock for the whole run (so no ingest or compact
+ * changes files under the query, and the results commit against the data they were computed from),
+ * finishes or undoes what a killed run left, brings the rollups up to date, and opens DuckDB with the
+ * lake's views.
  */
-export async function writeStageTables(db: Db, layout: LakeLayout, tables: readonly { table: string; target: string }[]): Promise<void> {
-  const lock = await acquireLock(layout.lockFile, { waitMs: 60_000 });
-  const runId = newRunId();
+export async function openWindowStage(lake: string, progress: ProgressFn): Promise<WindowStage> {
+  const layout = lakeLayout(lake);
+  if (!fs.existsSync(layout.root)) throw new InputError(`no lake at ${layout.root}`, ['pass --lake DIR or set GPUHEALTH_LAKE', 'gpuhealth ingest PATH creates one']);
+  const lock = await acquireLock(layout.lockFile, { waitMs: WINDOW_STAGE_LOCK_WAIT_MS });
+  let db: Db | null = null;
   try {
     recover(layout);
+    if (listParquet(layout.table('metrics')).length === 0) throw new InputError(`the lake at ${layout.root} holds no telemetry`, ['gpuhealth ingest PATH first']);
+    const built = await ensureRollupsLocked(layout, progress);
+    db = await Db.open({ memoryLimit: process.env.GPUHEALTH_MEMORY_LIMIT ?? '4GB' });
+    await createLakeViews(db, layout);
+    const open = db;
+    return {
+      layout,
+      db: open,
+      rollupsBuilt: built.built,
+      close: () => {
+        try {
+          open.close();
+        } finally {
+          lock.release();
+        }
+      },
+    };
+  } catch (e) {
+    db?.close();
+    lock.release();
+    throw e;
+  }
+}
+
+/**
+ * Writes temp tables to Parquet files in the lake in one atomic commit; the caller holds the lock
+ * (openWindowStage). The same window writes the same file names, so a re-run replaces its earlier
+ * result (and a killed re-run leaves the earlier one in place).
+ */
+export async function writeStageTables(db: Db, layout: LakeLayout, tables: readonly { table: string; target: string }[]): Promise<void> {
+  const runId = newRunId();
+  try {
     const stage = stagingDir(layout, runId);
     const adds: { from: string; to: string }[] = [];
     for (const [i, { table, target }] of tables.entries()) {
@@ -143,7 +197,6 @@ export async function writeStageTables(db: Db, layout: LakeLayout, tables: reado
     commit(layout, { run_id: runId, adds, deletes: [] });
   } finally {
     fs.rmSync(path.join(layout.tmpDir, runId), { recursive: true, force: true });
-    lock.release();
   }
 }
 
@@ -151,16 +204,18 @@ export async function computeFeatures(opts: WindowOptions): Promise<FeaturesResu
   const t0 = Date.now();
   const progress = opts.progress ?? NO_PROGRESS;
   const { startMs, endMs } = featureWindow(opts.sinceMs, opts.atMs ?? Date.now());
-  const { layout, db, rollupsBuilt } = await openWindowStage(opts.lake, progress);
+  const stage = await openWindowStage(opts.lake, progress);
+  const { layout, db } = stage;
   try {
     progress('computing features');
     const total = await computeFeatureTable(db, startMs, endMs);
     let file: string | null = null;
     if (opts.write !== false) {
-      file = featuresFile(layout, endMs);
+      file = featuresFile(layout, startMs, endMs);
       await writeStageTables(db, layout, [{ table: 'features', target: file }]);
     }
     const rows = await readFeatureRows(db, opts.gpus, opts.hosts);
+    checkFilterMatched(rows.length, opts.gpus, opts.hosts);
     return {
       at: new Date(endMs).toISOString(),
       window_start: new Date(startMs).toISOString(),
@@ -168,10 +223,10 @@ export async function computeFeatures(opts: WindowOptions): Promise<FeaturesResu
       gpus_total: total,
       rows,
       file,
-      rollups_built: rollupsBuilt,
+      rollups_built: stage.rollupsBuilt,
       seconds: (Date.now() - t0) / 1000,
     };
   } finally {
-    db.close();
+    stage.close();
   }
 }

@@ -71,17 +71,26 @@ export interface EnsureRollupsSummary {
 
 /** Builds missing rollups and removes orphaned ones, atomically, under the lake lock. */
 export async function ensureRollups(lake: string, opts: { progress?: ProgressFn } = {}): Promise<EnsureRollupsSummary> {
-  const t0 = Date.now();
-  const progress = opts.progress ?? NO_PROGRESS;
   const layout = lakeLayout(lake);
   const quick = rollupState(layout);
   if (quick.missing.length === 0 && quick.orphans.length === 0) return { built: 0, removed: 0, seconds: 0 };
   const lock = await acquireLock(layout.lockFile, { waitMs: 60_000 });
+  try {
+    recover(layout);
+    return await ensureRollupsLocked(layout, opts.progress ?? NO_PROGRESS);
+  } finally {
+    lock.release();
+  }
+}
+
+/** ensureRollups for a caller that holds the lake lock and has recovered the lake. */
+export async function ensureRollupsLocked(layout: LakeLayout, progress: ProgressFn): Promise<EnsureRollupsSummary> {
+  const t0 = Date.now();
+  const { missing, orphans } = rollupState(layout);
+  if (missing.length === 0 && orphans.length === 0) return { built: 0, removed: 0, seconds: 0 };
   const runId = newRunId();
   const db = await Db.open({ memoryLimit: process.env.GPUHEALTH_MEMORY_LIMIT ?? '4GB', tempDir: path.join(layout.tmpDir, runId, 'duckdb-tmp') });
   try {
-    recover(layout);
-    const { missing, orphans } = rollupState(layout);
     const stage = stagingDir(layout, runId);
     const adds: { from: string; to: string }[] = [];
     const run: RunSql = (name, sql) => db.exec(name, sql);
@@ -96,11 +105,10 @@ export async function ensureRollups(lake: string, opts: { progress?: ProgressFn 
       fs.writeFileSync(from, `${ROLLUP_VERSION}\n`);
       adds.push({ from, to: layout.rollupsVersionFile });
     }
-    if (adds.length || orphans.length) commit(layout, { run_id: runId, adds, deletes: orphans });
+    commit(layout, { run_id: runId, adds, deletes: orphans });
     return { built: missing.length, removed: orphans.length, seconds: (Date.now() - t0) / 1000 };
   } finally {
     db.close();
     fs.rmSync(path.join(layout.tmpDir, runId), { recursive: true, force: true });
-    lock.release();
   }
 }

@@ -5,10 +5,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { InputError } from '../cli/errors.js';
 import { NO_PROGRESS } from '../cli/progress.js';
 import { loadJsonlTable } from '../db/lake-views.js';
 import {
+  checkFilterMatched,
   computeFeatureTable,
   featuresFile,
   featureWindow,
@@ -192,7 +192,8 @@ export async function scoreFleet(opts: ScoreOptions): Promise<ScoreResult> {
   const progress = opts.progress ?? NO_PROGRESS;
   const xidClasses = opts.xidClasses ?? XID_CLASSES;
   const { startMs, endMs } = featureWindow(opts.sinceMs, opts.atMs ?? Date.now());
-  const { layout, db, rollupsBuilt } = await openWindowStage(opts.lake, progress);
+  const stage = await openWindowStage(opts.lake, progress);
+  const { layout, db } = stage;
   try {
     progress('computing features');
     const total = await computeFeatureTable(db, startMs, endMs);
@@ -201,8 +202,8 @@ export async function scoreFleet(opts: ScoreOptions): Promise<ScoreResult> {
     let featuresPath: string | null = null;
     let file: string | null = null;
     if (opts.write !== false) {
-      featuresPath = featuresFile(layout, endMs);
-      file = windowFile(layout.scoresDir, 'scores', endMs);
+      featuresPath = featuresFile(layout, startMs, endMs);
+      file = windowFile(layout.scoresDir, 'scores', startMs, endMs);
       // the rows go through a JSON file so DuckDB types them once, by SCORE_COLUMNS
       const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpuhealth-scores-'));
       try {
@@ -222,11 +223,7 @@ export async function scoreFleet(opts: ScoreOptions): Promise<ScoreResult> {
     let rows = all
       .filter((r) => (gpuSet.size === 0 || gpuSet.has(r.gpu_uuid)) && (hostSet.size === 0 || (r.host !== null && hostSet.has(r.host))))
       .sort(byWorst);
-    if ((opts.gpus?.length || opts.hosts?.length) && rows.length === 0) {
-      throw new InputError(`no GPU in the window matches ${[...(opts.gpus ?? []).map((g) => `--gpu ${g}`), ...(opts.hosts ?? []).map((h) => `--host ${h}`)].join(' ')}`, [
-        'gpuhealth score --json lists every GPU of the window',
-      ]);
-    }
+    checkFilterMatched(rows.length, opts.gpus, opts.hosts);
     if (opts.worst !== undefined) rows = rows.slice(0, opts.worst);
     const grades = { excellent: 0, good: 0, fair: 0, degraded: 0, poor: 0, critical: 0, unknown: 0 } as Record<HealthGrade | 'unknown', number>;
     for (const r of all) grades[r.health_grade ?? 'unknown']++;
@@ -239,11 +236,11 @@ export async function scoreFleet(opts: ScoreOptions): Promise<ScoreResult> {
       grades,
       file,
       features_file: featuresPath,
-      rollups_built: rollupsBuilt,
+      rollups_built: stage.rollupsBuilt,
       seconds: (Date.now() - t0) / 1000,
     };
   } finally {
-    db.close();
+    stage.close();
   }
 }
 

@@ -81,14 +81,27 @@ const LOADED_SUMS = [
   'ld_tr_power_cap',
 ];
 
-const COUNTER_LAGS = ROLLUP_COUNTER_COLUMNS.map(
-  (c) => `lag(${c}_last IGNORE NULLS) OVER g AS ${c}_prev`,
+/**
+ * Per counter, from the segments before this one (in first-sample order): the latest reading (of the
+ * segment that ended last) and the highest last reading.
+ */
+const COUNTER_PREV = ROLLUP_COUNTER_COLUMNS.map(
+  (c) => `arg_max(${c}_last, last_time) OVER earlier_segs AS ${c}_prev, max(${c}_last) OVER earlier_segs AS ${c}_prev_max`,
 ).join(',\n           ');
 
-/** A counter's increase in one segment: within it, plus the seam from the previous segment's last reading. */
+/**
+ * A counter's increase in one segment. A segment that starts after every earlier one ended adds its
+ * own reset-aware increase plus the seam from the latest earlier reading (a drop at the seam is a
+ * restart from zero). A segment that overlaps an earlier one in time (two sources for one GPU, a late
+ * file) adds only how far it raises the highest reading so far: adding both segments' increases, or
+ * reading its first value against the other's last as a reset, would count the same errors twice or a
+ * counter's lifetime total as new.
+ */
 const COUNTER_STITCH = ROLLUP_COUNTER_COLUMNS.map(
   (c) =>
-    `CASE WHEN ${c}_first IS NULL THEN NULL ELSE ${c}_inc + CASE WHEN ${c}_prev IS NULL THEN 0 WHEN ${c}_first >= ${c}_prev THEN ${c}_first - ${c}_prev ELSE ${c}_first END END AS ${c}_d`,
+    `CASE WHEN ${c}_first IS NULL THEN NULL
+              WHEN is_overlap THEN greatest(${c}_last - coalesce(${c}_prev_max, ${c}_last), 0)
+              ELSE ${c}_inc + CASE WHEN ${c}_prev IS NULL THEN 0 WHEN ${c}_first >= ${c}_prev THEN ${c}_first - ${c}_prev ELSE ${c}_first END END AS ${c}_d`,
 ).join(',\n         ');
 
 const COUNTER_HOURLY = ROLLUP_COUNTER_COLUMNS.map((c) => `sum(${c}_d) AS ${c}_d`).join(', ');
@@ -141,17 +154,20 @@ WITH seg AS (
   WHERE hour >= ${START} AND hour < ${END} AND date BETWEEN CAST(${START} AS DATE) AND CAST(${END} AS DATE)
 ),
 cseg AS (
-  SELECT gpu_uuid, hour, first_time, last_time, samples, long_gaps, dt_median, xid_changes,
+  SELECT gpu_uuid, hour, first_time, last_time, samples, long_gaps, dt_median, xid_changes, is_overlap,
          ${ROLLUP_STATE_COLUMNS.map((c) => `${c}_last`).join(', ')},
-         epoch(first_time) - epoch(lag(last_time) OVER g) AS seam_dt,
-         CASE WHEN lag(xid_gauge_last IGNORE NULLS) OVER g IS DISTINCT FROM xid_gauge_first
-               AND lag(xid_gauge_last IGNORE NULLS) OVER g IS NOT NULL THEN xid_gauge_first END AS xid_seam_change,
+         epoch(first_time) - epoch(prev_end) AS seam_dt,
+         CASE WHEN NOT is_overlap AND xid_prev IS NOT NULL AND xid_prev IS DISTINCT FROM xid_gauge_first THEN xid_gauge_first END AS xid_seam_change,
          ${COUNTER_STITCH}
   FROM (
-    SELECT *,
-           ${COUNTER_LAGS}
-    FROM seg WINDOW g AS (PARTITION BY gpu_uuid ORDER BY first_time)
-  ) WINDOW g AS (PARTITION BY gpu_uuid ORDER BY first_time)
+    SELECT *, coalesce(first_time <= prev_end, false) AS is_overlap FROM (
+      SELECT *,
+             max(last_time) OVER earlier_segs AS prev_end,
+             arg_max(xid_gauge_last, last_time) OVER earlier_segs AS xid_prev,
+             ${COUNTER_PREV}
+      FROM seg WINDOW earlier_segs AS (PARTITION BY gpu_uuid ORDER BY first_time ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+    )
+  )
 ),
 hr AS (
   SELECT gpu_uuid, hour,
@@ -179,7 +195,7 @@ h AS (
          ld_power_usage_sum / nullif(ld_power_usage_n, 0) AS ld_power_h,
          ldf_sm_clock_sum / nullif(ldf_sm_clock_n, 0) AS ldf_clock_h,
          ld_dram_active_sum / nullif(ld_dram_active_n, 0) AS ld_dram_h,
-         ld_activity_sum / nullif(ld_power_usage_sum, 0) AS ld_per_watt_h,
+         ld_pa_a_sum / nullif(ld_power_usage_sum, 0) AS ld_per_watt_h,
          -- residual sum of squares of loaded power after a linear fit on activity within the hour
          CASE WHEN ld_pa_n >= 3 THEN greatest(0,
            (ld_power_usage_ssq - ld_power_usage_sum ^ 2 / ld_pa_n)
@@ -210,7 +226,7 @@ excess AS (
 ),
 gapcount AS (
   -- the interval: median of the segments' own medians; a GPU sampled hourly or less has none, so its seams
-  SELECT gpu_uuid, coalesce(median(dt_median), median(seam_dt)) AS interval_s,
+  SELECT gpu_uuid, coalesce(median(dt_median), median(seam_dt) FILTER (WHERE seam_dt > 0)) AS interval_s,
          min(first_time) AS first_time, max(last_time) AS last_time,
          list(seam_dt) FILTER (WHERE seam_dt > ${GAP_MIN_S}) AS seam_gaps,
          flatten(list(long_gaps)) AS inner_gaps
@@ -235,8 +251,9 @@ xid_log AS (
   GROUP BY gpu_uuid, xid
 ),
 xid_gauge AS (
-  SELECT gpu_uuid, xid, count(*) AS n FROM (
-    SELECT gpu_uuid, unnest(xid_changes || CASE WHEN xid_seam_change IS NULL THEN [] ELSE [xid_seam_change] END) AS xid FROM cseg
+  -- one change per GPU, hour and code: overlapping segments of one hour see the same change
+  SELECT gpu_uuid, xid, count(DISTINCT hour) AS n FROM (
+    SELECT gpu_uuid, hour, unnest(xid_changes || CASE WHEN xid_seam_change IS NULL THEN [] ELSE [xid_seam_change] END) AS xid FROM cseg
   ) WHERE xid > 0 GROUP BY gpu_uuid, xid
 ),
 xids AS (
@@ -305,7 +322,8 @@ anomalies AS (
   FROM h JOIN win w USING (gpu_uuid) GROUP BY h.gpu_uuid
 ),
 gpu_cohort AS (
-  SELECT w.gpu_uuid, coalesce(w.model, a.model) AS model, round(w.power_limit_w) AS power_limit_w FROM win w LEFT JOIN assets a USING (gpu_uuid)
+  -- a fleet whose exporter leaves the power limit out (dcgm-exporter's default) forms cohorts by model alone
+  SELECT w.gpu_uuid, coalesce(w.model, a.model, '') AS model, coalesce(round(w.power_limit_w), -1) AS power_limit_w FROM win w LEFT JOIN assets a USING (gpu_uuid)
 ),
 binned AS (
   -- loaded hours binned by SM activity, one value per GPU and bin
