@@ -3,7 +3,7 @@ import { BaseCommand } from '../lib/cli/base-command.js';
 import { renderRows, type Cell, type ColumnDef } from '../lib/cli/output.js';
 import { configFlag, windowFlags, windowOptions } from '../lib/cli/window-flags.js';
 import { configPath, loadConfig } from '../lib/config.js';
-import { computeFeatures } from '../lib/features/index.js';
+import { computeFeatures, staleNote } from '../lib/features/index.js';
 import { worstFeatureRows } from '../lib/health/fleet.js';
 
 const short = (v: Cell): string => (v === null || v === undefined ? '–' : String(v).replace('NVIDIA ', ''));
@@ -31,7 +31,7 @@ const TABLE_COLUMNS: ColumnDef[] = [
 export default class Features extends BaseCommand<typeof Features> {
   static override summary = 'Compute per-GPU features over a window (the input of score and predict).';
   static override description =
-    'One pass over the hourly rollups computes, per GPU, rolling statistics (1 h, 6 h, 24 h, 7 d), reset-aware counter deltas and rates, trends, temperature at equal power, anomalies, clock-event shares, Xid counts by code, coverage, cohort z-scores and asset metadata (docs/features.md). The table is written to <lake>/features/date=<at>/features-<at>.parquet; stdout shows a summary table, or every feature with --csv / --json. Rollups missing from a lake written by an older version are built first, once.';
+    'One pass over the hourly rollups computes, per GPU, rolling statistics (1 h, 6 h, 24 h, 7 d), reset-aware counter deltas and rates, trends, temperature at equal power, anomalies, clock-event shares, Xid counts by code, coverage, cohort z-scores and asset metadata (docs/features.md). The table is written to <lake>/features/date=<at>/features-<at>-<since>.parquet; stdout shows a summary table, or every feature with --csv / --json. Rollups missing from a lake written by an older version are built first, once.';
   static override examples = [
     '<%= config.bin %> features',
     '<%= config.bin %> features --since 24h --json',
@@ -51,6 +51,8 @@ export default class Features extends BaseCommand<typeof Features> {
     const config = this.flags.worst !== undefined ? loadConfig(configPath(this.flags.config, this.lakeDir)) : null;
     const r = await computeFeatures({ lake: this.lakeDir, ...windowOptions(this.flags), progress });
     progress.done();
+    const stale = staleNote(r.window_end, r.newest_sample);
+    if (stale) this.note(stale);
     if (this.flags.worst !== undefined) r.rows = worstFeatureRows(r.rows, this.flags.worst, config?.xid);
     if (r.rollups_built > 0) this.note(`built hourly rollups for ${r.rollups_built} metrics files (once; ingest keeps them from now on)`);
     if (this.outputFormat === 'table') this.out(renderRows(r.rows, TABLE_COLUMNS, 'table'));

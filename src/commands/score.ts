@@ -4,13 +4,14 @@ import { renderRows } from '../lib/cli/output.js';
 import { SCORE_CSV_COLUMNS, SCORE_TABLE_COLUMNS } from '../lib/cli/score-columns.js';
 import { configFlag, windowFlags, windowOptions } from '../lib/cli/window-flags.js';
 import { configPath, loadConfig } from '../lib/config.js';
+import { staleNote } from '../lib/features/index.js';
 import { scoreFleet } from '../lib/health/fleet.js';
 import { GRADES } from '../lib/health/score.js';
 
 export default class Score extends BaseCommand<typeof Score> {
   static override summary = 'Health scores and grades per GPU over a window, worst first.';
   static override description =
-    'Scores five dimensions (memory .30, thermal .25, performance .20, power .15, reliability .10) from the window\'s features, the overall score as their weighted mean, a grade (excellent ≥ 90, good ≥ 80, fair ≥ 70, degraded ≥ 60, poor ≥ 50, critical < 50) and the degradation factors behind it. A dimension without signals is unknown (– in the table, null in JSON) and its weight goes to the others. The rules and the reason for every threshold are in docs/scoring.md. Every GPU\'s score is written to <lake>/scores/date=<at>/scores-<at>.parquet (and its features beside them), whatever --gpu, --host or --worst show.';
+    'Scores five dimensions (memory .30, thermal .25, performance .20, power .15, reliability .10) from the window\'s features, the overall score as their weighted mean, a grade (excellent ≥ 90, good ≥ 80, fair ≥ 70, degraded ≥ 60, poor ≥ 50, critical < 50) and the degradation factors behind it. A dimension without signals is unknown (– in the table, null in JSON) and its weight goes to the others. The rules and the reason for every threshold are in docs/scoring.md. Every GPU\'s score is written to <lake>/scores/date=<at>/scores-<at>-<since>.parquet (and its features beside them), whatever --gpu, --host or --worst show.';
   static override examples = [
     '<%= config.bin %> score',
     '<%= config.bin %> score --since 7d --worst 20',
@@ -30,6 +31,8 @@ export default class Score extends BaseCommand<typeof Score> {
     const progress = this.makeProgress();
     const r = await scoreFleet({ lake: this.lakeDir, ...windowOptions(f), worst: f.worst, xidClasses: config.xid, progress });
     progress.done();
+    const stale = staleNote(r.window_end, r.newest_sample);
+    if (stale) this.note(stale);
     if (r.rollups_built > 0) this.note(`built hourly rollups for ${r.rollups_built} metrics files (once; ingest keeps them from now on)`);
     this.out(renderRows(r.rows, this.outputFormat === 'csv' ? SCORE_CSV_COLUMNS : SCORE_TABLE_COLUMNS, this.outputFormat));
     const grades = [...GRADES, 'unknown' as const].filter((g) => r.grades[g] > 0).map((g) => `${r.grades[g]} ${g}`).join(', ');

@@ -176,6 +176,20 @@ describe('features and score write the lake', () => {
     expect(r.stderr).toMatch(/--at 2026-11-20T00:00:00Z/);
   });
 
+  it('measures coverage to the newest sample when --at is past the data, and says so', async () => {
+    const r = await runCli(['score', '--lake', lake, '--since', '2d', '--at', '2026-11-20T06:00:00Z', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/newest sample is 2026-11-19T23:58 UTC, 6 h before the window end/);
+    const later = parseJson<ScoreJson[]>(r.stdout);
+    expect(later.find((s) => s.gpu_uuid === uuidOf(0))!.degradation_factors).not.toContain('not_reporting');
+  });
+
+  it('exits 2 when --gpu matches nothing', async () => {
+    const r = await runCli(['features', '--lake', lake, '--since', '2d', '--at', AT, '--gpu', 'GPU-nope']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/no GPU in the window matches --gpu GPU-nope/);
+  });
+
   it('rejects a malformed config with the key named', async () => {
     const cfg = path.join(tempDir(), 'bad.json');
     fs.writeFileSync(cfg, JSON.stringify({ xid: { '79': { class: 'cosmic' } } }));

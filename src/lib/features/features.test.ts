@@ -40,9 +40,9 @@ const features = async (lake: string, sinceMs = 2 * DAY, atMs = AT): Promise<Fea
   (await computeFeatures({ lake, sinceMs, atMs, write: false })).rows;
 
 /** One GPU's rows as a lake-columns CSV: `values(i)` gives the extra columns of sample i. */
-function oneGpuCsv(cols: string[], times: number[], values: (i: number) => (string | number)[]): string {
+function oneGpuCsv(cols: string[], times: number[], values: (i: number) => (string | number)[], gpu = 0): string {
   const lines = [['time', 'gpu_uuid', 'host', 'model', ...cols].join(',')];
-  times.forEach((t, i) => lines.push([new Date(t).toISOString(), uuidOf(0), 'node-a', 'NVIDIA H100 80GB HBM3', ...values(i)].join(',')));
+  times.forEach((t, i) => lines.push([new Date(t).toISOString(), uuidOf(gpu), 'node-a', 'NVIDIA H100 80GB HBM3', ...values(i)].join(',')));
   return lines.join('\n') + '\n';
 }
 
@@ -169,10 +169,22 @@ describe('coverage at the GPU own interval', () => {
   it('counts silences longer than max(5 min, 3 intervals), the tail included', async () => {
     const hole = (t: number): boolean => (t >= AT - 20 * 3_600_000 && t < AT - 19 * 3_600_000) || t >= AT - 30 * 60_000;
     const times = every(AT - DAY, AT, 10_000, hole);
-    const [f] = await features(await lakeFrom({ 'a.csv': oneGpuCsv(['gpu_temp'], times, () => [50]) }), DAY);
+    // a second GPU reports to the end, so the fleet's newest sample is at the window end
+    const lake = await lakeFrom({ 'a.csv': oneGpuCsv(['gpu_temp'], times, () => [50]), 'b.csv': oneGpuCsv(['gpu_temp'], every(AT - DAY, AT, 10_000), () => [50], 1) });
+    const f = (await features(lake, DAY)).find((r) => r.gpu_uuid === uuidOf(0))!;
     expect(f).toMatchObject({ interval_s: 10, expected_samples: 8640, gaps_over_5min: 2 });
-    expect(f!['samples']).toBe(8640 - 360 - 180);
-    expect(f!['longest_gap_s']).toBe(3610);
+    expect(f['samples']).toBe(8640 - 360 - 180);
+    expect(f['longest_gap_s']).toBe(3610);
+    expect(f['silent_before_end_s']).toBe(1800 - 10); // to the fleet's newest sample, less one interval
+  });
+
+  it('measures silence to the fleet newest sample, so a lake not ingested for a while is not all silent', async () => {
+    // both GPUs stop 5 hours before --at (the lake was not ingested since)
+    const times = every(AT - DAY, AT - 5 * 3_600_000, 10_000);
+    const lake = await lakeFrom({ 'a.csv': oneGpuCsv(['gpu_temp'], times, () => [50]), 'b.csv': oneGpuCsv(['gpu_temp'], times, () => [50], 1) });
+    for (const f of await features(lake, DAY)) {
+      expect(f).toMatchObject({ silent_before_end_s: 0, gaps_over_5min: 0, expected_samples: times.length, fleet_last_sample: new Date(times.at(-1)!).toISOString() });
+    }
   });
 
   it('does not count the time before a GPU first reported as missing', async () => {

@@ -44,6 +44,8 @@ export type FeatureRow = Record<string, unknown> & { gpu_uuid: string; host: str
 export interface FeaturesResult extends FeatureWindow {
   /** GPUs with telemetry in the window (before --gpu / --host filters). */
   gpus_total: number;
+  /** The fleet's newest sample in the window: coverage (gaps, silence, completeness) is measured to it. */
+  newest_sample: string | null;
   rows: FeatureRow[];
   /** The file written, or null with write: false. */
   file: string | null;
@@ -90,10 +92,10 @@ const iso = (v: unknown): string | null => (v instanceof Date ? v.toISOString() 
  * Computes the feature table into the temp table `features` of `db` (lake views must exist).
  * Throws InputError when the window holds no telemetry, saying where the data is.
  */
-export async function computeFeatureTable(db: Db, startMs: number, endMs: number): Promise<number> {
+export async function computeFeatureTable(db: Db, startMs: number, endMs: number): Promise<{ gpus: number; newestSample: string | null }> {
   const params = { start_us: startMs * 1000, end_us: endMs * 1000 };
   await db.exec('features', `CREATE OR REPLACE TEMP TABLE features AS ${FEATURES_SQL}`, params);
-  const n = (await db.query<{ n: number }>('count features', 'SELECT count(*) AS n FROM features'))[0]!.n;
+  const { n, newest } = (await db.query<{ n: number; newest: Date | null }>('count features', 'SELECT count(*) AS n, max(fleet_last_sample) AS newest FROM features'))[0]!;
   if (n === 0) {
     const range = (await db.query<{ newest: Date | null; oldest: Date | null }>('rollup range', ROLLUP_RANGE_SQL))[0];
     const window = `${new Date(startMs).toISOString()} – ${new Date(endMs).toISOString()}`;
@@ -105,7 +107,7 @@ export async function computeFeatureTable(db: Db, startMs: number, endMs: number
       `--at ${suggest} (the window ends at --at rounded down to the hour; default now)`,
     ]);
   }
-  return n;
+  return { gpus: n, newestSample: newest ? newest.toISOString() : null };
 }
 
 /** A --gpu / --host filter that matches nothing is a usage error, not an empty result. */
@@ -208,7 +210,7 @@ export async function computeFeatures(opts: WindowOptions): Promise<FeaturesResu
   const { layout, db } = stage;
   try {
     progress('computing features');
-    const total = await computeFeatureTable(db, startMs, endMs);
+    const { gpus: total, newestSample } = await computeFeatureTable(db, startMs, endMs);
     let file: string | null = null;
     if (opts.write !== false) {
       file = featuresFile(layout, startMs, endMs);
@@ -221,6 +223,7 @@ export async function computeFeatures(opts: WindowOptions): Promise<FeaturesResu
       window_start: new Date(startMs).toISOString(),
       window_end: new Date(endMs).toISOString(),
       gpus_total: total,
+      newest_sample: newestSample,
       rows,
       file,
       rollups_built: stage.rollupsBuilt,
@@ -229,4 +232,12 @@ export async function computeFeatures(opts: WindowOptions): Promise<FeaturesResu
   } finally {
     stage.close();
   }
+}
+
+/** A note for stderr when the window reaches well past the newest sample (a stale lake, or an --at past the data). */
+export function staleNote(windowEnd: string, newestSample: string | null): string | null {
+  if (newestSample === null) return null;
+  const lagH = (Date.parse(windowEnd) - Date.parse(newestSample)) / HOUR_MS;
+  if (lagH < 2) return null;
+  return `note: the newest sample is ${newestSample.slice(0, 16)} UTC, ${lagH.toFixed(0)} h before the window end; gaps, silence and completeness are measured to it (is ingest running?)`;
 }

@@ -59,6 +59,8 @@ export interface ScoreResult {
   window_start: string;
   window_end: string;
   gpus_total: number;
+  /** The fleet's newest sample in the window (coverage is measured to it). */
+  newest_sample: string | null;
   /** Lowest overall score first; unknown (null) last. */
   rows: ScoreRow[];
   grades: Record<HealthGrade | 'unknown', number>;
@@ -196,7 +198,7 @@ export async function scoreFleet(opts: ScoreOptions): Promise<ScoreResult> {
   const { layout, db } = stage;
   try {
     progress('computing features');
-    const total = await computeFeatureTable(db, startMs, endMs);
+    const { gpus: total, newestSample } = await computeFeatureTable(db, startMs, endMs);
     progress('scoring');
     const all = (await readFeatureRows(db)).map((r) => toScoreRow(r, scoreGpu(toGpuFeatures(r), { xidClasses })));
     let featuresPath: string | null = null;
@@ -232,6 +234,7 @@ export async function scoreFleet(opts: ScoreOptions): Promise<ScoreResult> {
       window_start: new Date(startMs).toISOString(),
       window_end: new Date(endMs).toISOString(),
       gpus_total: total,
+      newest_sample: newestSample,
       rows,
       grades,
       file,

@@ -87,7 +87,7 @@ export interface GpuFeatures {
   expected_samples: number | null;
   /** Silent stretches longer than `gapThresholdS(interval_s)` inside that span, the tail up to the window end included. */
   gaps_over_5min: number;
-  /** Seconds from the GPU's last sample to the window end (0 when it reported in the last interval). */
+  /** Seconds from the GPU's last sample to the fleet's newest sample in the window, less one interval (0 when it kept up). */
   silent_before_end_s: number;
   /** Loaded samples (see above). */
   loaded_samples: number;
@@ -407,7 +407,7 @@ export const SUMMARY_FACTOR_BELOW = 70;
 /** An RMA-grade fault caps the overall score at 40 — critical whatever the other dimensions say. */
 export const RMA_OVERALL_CAP = 40;
 /**
- * A GPU silent for the last hour of the window (and 3 of its intervals) is not reporting: whatever its
+ * A GPU silent for the last hour before the fleet's newest sample (and 3 of its intervals) is not reporting: whatever its
  * older samples said, nobody can call it healthy now (it died, was pulled, or its exporter is down).
  * Reliability goes to 0 and the overall score is capped at 59.9 (poor) until it reports again.
  */

@@ -153,6 +153,11 @@ WITH seg AS (
   SELECT * FROM rollups
   WHERE hour >= ${START} AND hour < ${END} AND date BETWEEN CAST(${START} AS DATE) AND CAST(${END} AS DATE)
 ),
+fleet AS (
+  -- coverage is measured to the fleet's newest sample, not to --at: a lake that was not ingested for
+  -- a while (or an --at past the data) must not make every GPU look silent
+  SELECT max(last_time) AS data_end FROM seg
+),
 cseg AS (
   SELECT gpu_uuid, hour, first_time, last_time, samples, long_gaps, dt_median, xid_changes, is_overlap,
          ${ROLLUP_STATE_COLUMNS.map((c) => `${c}_last`).join(', ')},
@@ -236,9 +241,9 @@ gaps AS (
   SELECT gpu_uuid, interval_s, first_time, last_time,
          greatest(${GAP_MIN_S}, ${GAP_MIN_INTERVALS} * coalesce(interval_s, 0)) AS gap_threshold_s,
          len(list_filter(coalesce(inner_gaps, []) || coalesce(seam_gaps, []), x -> x > greatest(${GAP_MIN_S}, ${GAP_MIN_INTERVALS} * coalesce(interval_s, 0))))
-           + CASE WHEN epoch(${END}) - epoch(last_time) > greatest(${GAP_MIN_S}, ${GAP_MIN_INTERVALS} * coalesce(interval_s, 0)) THEN 1 ELSE 0 END AS gaps_over_5min,
-         greatest(coalesce(list_max(coalesce(inner_gaps, []) || coalesce(seam_gaps, [])), 0), epoch(${END}) - epoch(last_time)) AS longest_gap_s
-  FROM gapcount
+           + CASE WHEN epoch(data_end) - epoch(last_time) > greatest(${GAP_MIN_S}, ${GAP_MIN_INTERVALS} * coalesce(interval_s, 0)) THEN 1 ELSE 0 END AS gaps_over_5min,
+         greatest(coalesce(list_max(coalesce(inner_gaps, []) || coalesce(seam_gaps, [])), 0), epoch(data_end) - epoch(last_time)) AS longest_gap_s
+  FROM gapcount, fleet
 ),
 states AS (
   SELECT gpu_uuid, ${STATE_LAST} FROM cseg GROUP BY gpu_uuid
@@ -375,9 +380,10 @@ SELECT w.gpu_uuid, w.host, coalesce(w.model, a.model) AS model, w.power_limit_w,
        -- coverage
        epoch(gp.last_time) - epoch(gp.first_time) AS span_s,
        gp.first_time AS first_sample, gp.last_time AS last_sample,
-       greatest(0, epoch(${END}) - epoch(gp.last_time) - coalesce(gp.interval_s, 0)) AS silent_before_end_s,
+       greatest(0, epoch(fl.data_end) - epoch(gp.last_time) - coalesce(gp.interval_s, 0)) AS silent_before_end_s,
+       fl.data_end AS fleet_last_sample,
        w.samples, gp.interval_s,
-       CASE WHEN gp.interval_s > 0 THEN round((epoch(${END}) - epoch(greatest(${START}, least(coalesce(r.first_seen, gp.first_time), gp.first_time)))) / gp.interval_s) END AS expected_samples,
+       CASE WHEN gp.interval_s > 0 THEN greatest(1, round((epoch(fl.data_end) - epoch(greatest(${START}, least(coalesce(r.first_seen, gp.first_time), gp.first_time)))) / gp.interval_s) + 1) END AS expected_samples,
        gp.gaps_over_5min, gp.longest_gap_s,
        concat_ws(',',
          CASE WHEN w.temp_mean IS NULL THEN 'temperature' END,
@@ -433,6 +439,7 @@ SELECT w.gpu_uuid, w.host, coalesce(w.model, a.model) AS model, w.power_limit_w,
        date_diff('day', CAST(${END} AS DATE), a.warranty_expiry) AS warranty_days_left
 FROM win w
 JOIN gaps gp USING (gpu_uuid)
+CROSS JOIN fleet fl
 LEFT JOIN states st USING (gpu_uuid)
 LEFT JOIN excess e USING (gpu_uuid)
 LEFT JOIN excess_z ez USING (gpu_uuid)
