@@ -45,7 +45,6 @@ export interface PlantedFleet {
   kernelLog: string;
 }
 
-/** `split` > 1 writes the CSV as that many files cut at arbitrary rows (for the seam tests). */
 export function plantedFleet(seed = 7): PlantedFleet {
   const rng = new Rng(seed, 1);
   const noise = (a: number): number => (rng.next() * 2 - 1) * a;
