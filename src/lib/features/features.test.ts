@@ -12,6 +12,8 @@ import { ingest } from '../ingest/pipeline.js';
 import { compactLake } from '../lake/compact.js';
 import { lakeLayout } from '../lake/layout.js';
 import { computeFeatures, featureWindow, type FeatureRow } from './index.js';
+import { scoreGpu } from '../health/score.js';
+import { toGpuFeatures, toScoreRow } from '../health/fleet.js';
 import { ROLLUP_VERSION } from '../sql/rollup.js';
 import { ensureRollups, rollupState } from './rollups.js';
 
@@ -45,6 +47,8 @@ function oneGpuCsv(cols: string[], times: number[], values: (i: number) => (stri
   times.forEach((t, i) => lines.push([new Date(t).toISOString(), uuidOf(gpu), 'node-a', 'NVIDIA H100 80GB HBM3', ...values(i)].join(',')));
   return lines.join('\n') + '\n';
 }
+
+const scoreRows = (rows: readonly FeatureRow[]) => rows.map((r) => toScoreRow(r, scoreGpu(toGpuFeatures(r))));
 
 /** Features equal up to floating-point summation order (DuckDB sums in parallel). */
 function expectSameFeatures(actual: readonly FeatureRow[], expected: readonly FeatureRow[]): void {
@@ -191,6 +195,23 @@ describe('coverage at the GPU own interval', () => {
     const times = every(AT - 6 * 3_600_000, AT, 60_000);
     const [f] = await features(await lakeFrom({ 'a.csv': oneGpuCsv(['gpu_temp'], times, () => [50]) }), DAY);
     expect(f).toMatchObject({ samples: 360, expected_samples: 360, gaps_over_5min: 0 });
+  });
+});
+
+describe('GPUs that went silent before the window', () => {
+  it('get a row with no samples for one more window, and score as not reporting', async () => {
+    const day1 = every(AT - 2 * DAY, AT - DAY, 60_000);
+    const both = every(AT - 2 * DAY, AT, 60_000);
+    const lake = await lakeFrom({ 'a.csv': oneGpuCsv(['gpu_temp'], day1, () => [50]), 'b.csv': oneGpuCsv(['gpu_temp'], both, () => [50], 1) });
+    const rows = await features(lake, DAY);
+    const gone = rows.find((r) => r.gpu_uuid === uuidOf(0))!;
+    expect(gone).toMatchObject({ samples: 0, last_sample: new Date(day1.at(-1)!).toISOString(), xid_counts: '{}' });
+    expect(Number(gone['silent_before_end_s'])).toBeGreaterThan(86_000);
+    const [score] = scoreRows([gone]);
+    expect(score).toMatchObject({ health_grade: 'critical', reliability_health: 0 });
+    expect(score!.degradation_factors).toContain('not_reporting');
+    // silent for more than the window before this one: gone from the report
+    expect((await features(lake, DAY / 2)).map((r) => r.gpu_uuid)).toEqual([uuidOf(1)]);
   });
 });
 

@@ -12,7 +12,7 @@ import { createLakeViews, listParquet } from '../db/lake-views.js';
 import { acquireLock } from '../lake/lock.js';
 import { lakeLayout, newRunId, type LakeLayout } from '../lake/layout.js';
 import { commit, recover, stagingDir } from '../lake/txn.js';
-import { FEATURES_SQL, ROLLUP_RANGE_SQL } from '../sql/features.js';
+import { FEATURES_SQL, ROLLUP_RANGE_SQL, SILENT_GPUS_SQL } from '../sql/features.js';
 import { ensureRollupsLocked } from './rollups.js';
 
 export const HOUR_MS = 3_600_000;
@@ -95,6 +95,7 @@ const iso = (v: unknown): string | null => (v instanceof Date ? v.toISOString() 
 export async function computeFeatureTable(db: Db, startMs: number, endMs: number): Promise<{ gpus: number; newestSample: string | null }> {
   const params = { start_us: startMs * 1000, end_us: endMs * 1000 };
   await db.exec('features', `CREATE OR REPLACE TEMP TABLE features AS ${FEATURES_SQL}`, params);
+  await db.exec('silent gpus', SILENT_GPUS_SQL, params);
   const { n, newest } = (await db.query<{ n: number; newest: Date | null }>('count features', 'SELECT count(*) AS n, max(fleet_last_sample) AS newest FROM features'))[0]!;
   if (n === 0) {
     const range = (await db.query<{ newest: Date | null; oldest: Date | null }>('rollup range', ROLLUP_RANGE_SQL))[0];

@@ -450,5 +450,32 @@ LEFT JOIN assets a USING (gpu_uuid)
 LEFT JOIN gpus r USING (gpu_uuid)
 ORDER BY w.gpu_uuid`;
 
+/**
+ * GPUs the registry saw in the window of the same length before this one, but that sent nothing in this
+ * one: they died, were pulled, or lost their exporter before the window began. They get a row (no
+ * samples, silent since their last sample) so they are reported as not reporting for one more window
+ * instead of vanishing. Run after FEATURES_SQL filled `features`. Params: $start_us, $end_us.
+ */
+export const SILENT_GPUS_SQL = `
+INSERT INTO features BY NAME
+SELECT g.gpu_uuid, g.host, coalesce(g.model, a.model) AS model,
+       ${END} AS at, ${START} AS window_start, ${END} AS window_end, epoch(${END}) - epoch(${START}) AS window_s,
+       0 AS span_s, g.last_seen AS last_sample, f.newest AS fleet_last_sample,
+       epoch(f.newest) - epoch(g.last_seen) AS silent_before_end_s,
+       0 AS samples, 0 AS loaded_samples, 0 AS throttle_samples, 0 AS gaps_over_5min,
+       epoch(f.newest) - epoch(${START}) AS longest_gap_s,
+       'temperature,power,sm_clock,profiling,clock_events,ecc,memory_repair,pcie,nvlink' AS signals_absent,
+       0 AS sw_thermal_samples, 0 AS hw_thermal_slowdown_samples, 0 AS hw_power_brake_samples, 0 AS hw_slowdown_samples,
+       0 AS sw_power_cap_samples, 0 AS idle_event_samples, 0 AS xid_events, '{}' AS xid_counts,
+       ${XID_CLASS_NAMES.map((c) => `0 AS xid_${c}_events`).join(', ')},
+       a.serial, date_diff('day', a.deployed_date, CAST(${END} AS DATE)) AS age_days,
+       date_diff('day', CAST(${END} AS DATE), a.warranty_expiry) AS warranty_days_left
+FROM gpus g
+CROSS JOIN (SELECT max(fleet_last_sample) AS newest FROM features) f
+LEFT JOIN assets a USING (gpu_uuid)
+WHERE f.newest IS NOT NULL
+  AND g.last_seen >= ${START} - (${END} - ${START}) AND g.last_seen < ${START}
+  AND g.gpu_uuid NOT IN (SELECT gpu_uuid FROM features)`;
+
 /** Newest hour with rolled-up data, and the oldest. Output: newest, oldest (TIMESTAMP or null). */
 export const ROLLUP_RANGE_SQL = `SELECT max(last_time) AS newest, min(first_time) AS oldest FROM rollups`;
