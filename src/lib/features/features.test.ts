@@ -238,6 +238,10 @@ describe('Xid events', () => {
     const f = (await features(lake)).find((r) => r.gpu_uuid === uuidOf(7))!;
     expect(f['xid_counts']).toBe('{"13":1,"79":1}');
     expect(f['xid_events']).toBe(2);
+    expect(f).toMatchObject({ xid_application_events: 1, xid_gpu_hardware_events: 1 });
+    // repair state is cumulative: read as it stands, and its growth in the window
+    const remap = (await features(lake)).find((r) => r.gpu_uuid === uuidOf(8))!;
+    expect(remap).toMatchObject({ remapped_rows_correctable: 5, remapped_rows_correctable_new: 0, remapped_rows_uncorrectable: 3, remapped_rows_uncorrectable_new: 3, row_remap_failure: 1 });
   });
 });
 

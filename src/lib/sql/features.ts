@@ -142,7 +142,10 @@ const accel = (total: string, last24: string): string =>
   `CASE WHEN ${total} >= ${SBE_ACCEL_MIN_ERRORS} AND epoch(${END}) - epoch(${START}) >= 2 * 86400 THEN
          ${last24} / (greatest(${total} - ${last24}, 1) / ((epoch(${END}) - epoch(${START})) / 86400.0 - 1)) END`;
 
-const STATE_LAST = ROLLUP_STATE_COLUMNS.map((c) => `arg_max(${c}_last, last_time) AS ${c}`).join(',\n         ');
+const STATE_LAST = ROLLUP_STATE_COLUMNS.map((c) => `arg_max(${c}_last, last_time) AS ${c}, arg_min(${c}_first, first_time) AS ${c}_at_start`).join(',\n         ');
+
+/** Cumulative counts whose growth in the window is a feature of its own: pages retired / rows remapped this window. */
+export const STATE_GROWTH_COLUMNS = ['retired_pages_sbe', 'retired_pages_dbe', 'remapped_rows_correctable', 'remapped_rows_uncorrectable'] as const;
 
 /**
  * One row per GPU with every feature of docs/features.md.
@@ -160,7 +163,7 @@ fleet AS (
 ),
 cseg AS (
   SELECT gpu_uuid, hour, first_time, last_time, samples, long_gaps, dt_median, xid_changes, is_overlap,
-         ${ROLLUP_STATE_COLUMNS.map((c) => `${c}_last`).join(', ')},
+         ${ROLLUP_STATE_COLUMNS.map((c) => `${c}_first, ${c}_last`).join(', ')},
          epoch(first_time) - epoch(prev_end) AS seam_dt,
          CASE WHEN NOT is_overlap AND xid_prev IS NOT NULL AND xid_prev IS DISTINCT FROM xid_gauge_first THEN xid_gauge_first END AS xid_seam_change,
          ${COUNTER_STITCH}
@@ -428,6 +431,7 @@ SELECT w.gpu_uuid, w.host, coalesce(w.model, a.model) AS model, w.power_limit_w,
        w.sbe_slope_per_day,
        st.retired_pages_sbe, st.retired_pages_dbe, st.retired_pages_pending,
        st.remapped_rows_correctable, st.remapped_rows_uncorrectable, st.row_remap_failure, st.row_remap_pending,
+       ${STATE_GROWTH_COLUMNS.map((c) => `greatest(st.${c} - st.${c}_at_start, 0) AS ${c}_new`).join(', ')},
        -- links
        w.pcie_replay_delta, w.pcie_replay_delta / ((epoch(${END}) - epoch(${START})) / 86400.0) AS pcie_replay_per_day, w.pcie_replay_last_24h, ${accel('w.pcie_replay_delta', 'w.pcie_replay_last_24h')} AS pcie_replay_accel, w.pcie_replay_peak_per_min,
        w.nvlink_crc_delta, w.nvlink_crc_delta / ((epoch(${END}) - epoch(${START})) / 86400.0) AS nvlink_crc_per_day, w.nvlink_crc_last_24h, ${accel('w.nvlink_crc_delta', 'w.nvlink_crc_last_24h')} AS nvlink_crc_accel, w.nvlink_crc_peak_per_s,

@@ -18,7 +18,7 @@ import { CLOCK_EVENT_BITS, GAP_MIN_S, LOADED_MIN_ACTIVITY_PCT } from '../health/
  * The rollup format. Bump it whenever a column is added or its meaning changes: rollups of another
  * version are rebuilt from the raw samples by the next `features` / `score` run (ensureRollups).
  */
-export const ROLLUP_VERSION = 2;
+export const ROLLUP_VERSION = 3;
 
 /** Gauges with full statistics: `<col>_n`, `_sum`, `_ssq`, `_min`, `_max`. */
 export const ROLLUP_STAT_COLUMNS = [
@@ -45,7 +45,7 @@ export const ROLLUP_COUNTER_COLUMNS = [
 ] as const;
 export type RollupCounter = (typeof ROLLUP_COUNTER_COLUMNS)[number];
 
-/** Cumulative state: `<col>_last`. */
+/** Cumulative state: `<col>_first` and `<col>_last` (the window's new retirements / remaps are last − first). */
 export const ROLLUP_STATE_COLUMNS = [
   'retired_pages_sbe',
   'retired_pages_dbe',
@@ -82,7 +82,7 @@ const counterCols = ROLLUP_COUNTER_COLUMNS.map(
     `coalesce(sum(CASE WHEN ${c} IS NULL OR prev_${c} IS NULL THEN 0 WHEN ${c} >= prev_${c} THEN ${c} - prev_${c} ELSE ${c} END), 0) AS ${c}_inc`,
 ).join(',\n       ');
 
-const stateCols = ROLLUP_STATE_COLUMNS.map((c) => `arg_max(${c}, time) AS ${c}_last`).join(',\n       ');
+const stateCols = ROLLUP_STATE_COLUMNS.map((c) => `arg_min(${c}, time) AS ${c}_first, arg_max(${c}, time) AS ${c}_last`).join(',\n       ');
 
 const eventCols = Object.entries(ROLLUP_CLOCK_EVENTS)
   .map(([name, cond]) => `count(*) FILTER (WHERE ${cond}) AS tr_${name}`)
