@@ -8,30 +8,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseJson, queryLake, REPO_ROOT, runCli, tempDir, tempLake } from '../helpers/cli.js';
+import type { ScoreRow } from '../../src/lib/health/fleet.js';
 import { plantedFleet, uuidOf } from '../helpers/planted-fleet.js';
 
 const AT = '2026-11-20T00:00:00Z';
 const GOLDEN = path.join(REPO_ROOT, 'test', 'golden', 'score-planted.json');
 
-interface ScoreJson {
-  gpu_uuid: string;
-  host: string;
-  model: string;
-  overall_score: number | null;
-  health_grade: string | null;
-  memory_health: number | null;
-  thermal_health: number | null;
-  performance_health: number | null;
-  power_health: number | null;
-  reliability_health: number | null;
-  degradation_factors: string[];
-  unknown_dimensions: string[];
-  rma_grade: boolean;
-  hardware_xids: number[];
-  samples: number;
-  window_start: string;
-  window_end: string;
-}
+/** `score --json` rows: the ScoreRow shape. */
+type ScoreJson = ScoreRow;
 
 const lake = tempLake();
 let scores: ScoreJson[] = [];

@@ -1,4 +1,5 @@
 /** How score rows render (the score command and the demo). */
+import { SCORE_COLUMNS } from '../health/fleet.js';
 import type { Cell, ColumnDef } from './output.js';
 
 const dim = (v: Cell): string => (typeof v === 'number' ? v.toFixed(0) : '–');
@@ -18,8 +19,4 @@ export const SCORE_TABLE_COLUMNS: ColumnDef[] = [
 ];
 
 /** CSV: the JSON fields, lists joined with ';'. */
-export const SCORE_CSV_COLUMNS: ColumnDef[] = [
-  'gpu_uuid', 'host', 'model', 'overall_score', 'health_grade', 'memory_health', 'thermal_health', 'performance_health', 'power_health',
-  'reliability_health', 'degradation_factors', 'unknown_dimensions', 'rma_grade', 'hardware_xids', 'factor_points', 'samples', 'last_sample', 'at', 'window_start', 'window_end',
-].map((key) => ({ key }));
-
+export const SCORE_CSV_COLUMNS: ColumnDef[] = Object.keys(SCORE_COLUMNS).map((key) => ({ key }));

@@ -12,8 +12,7 @@ import { ingest } from '../ingest/pipeline.js';
 import { compactLake } from '../lake/compact.js';
 import { lakeLayout } from '../lake/layout.js';
 import { computeFeatures, featureWindow, type FeatureRow } from './index.js';
-import { scoreGpu } from '../health/score.js';
-import { toGpuFeatures, toScoreRow } from '../health/fleet.js';
+import { scoreFeatureRow } from '../health/fleet.js';
 import { ROLLUP_VERSION } from '../sql/rollup.js';
 import { ensureRollups, rollupState } from './rollups.js';
 
@@ -47,8 +46,6 @@ function oneGpuCsv(cols: string[], times: number[], values: (i: number) => (stri
   times.forEach((t, i) => lines.push([new Date(t).toISOString(), uuidOf(gpu), 'node-a', 'NVIDIA H100 80GB HBM3', ...values(i)].join(',')));
   return lines.join('\n') + '\n';
 }
-
-const scoreRows = (rows: readonly FeatureRow[]) => rows.map((r) => toScoreRow(r, scoreGpu(toGpuFeatures(r))));
 
 /** Features equal up to floating-point summation order (DuckDB sums in parallel). */
 function expectSameFeatures(actual: readonly FeatureRow[], expected: readonly FeatureRow[]): void {
@@ -207,9 +204,9 @@ describe('GPUs that went silent before the window', () => {
     const gone = rows.find((r) => r.gpu_uuid === uuidOf(0))!;
     expect(gone).toMatchObject({ samples: 0, last_sample: new Date(day1.at(-1)!).toISOString(), xid_counts: '{}' });
     expect(Number(gone['silent_before_end_s'])).toBeGreaterThan(86_000);
-    const [score] = scoreRows([gone]);
+    const score = scoreFeatureRow(gone);
     expect(score).toMatchObject({ health_grade: 'critical', reliability_health: 0 });
-    expect(score!.degradation_factors).toContain('not_reporting');
+    expect(score.degradation_factors).toContain('not_reporting');
     // silent for more than the window before this one: gone from the report
     expect((await features(lake, DAY / 2)).map((r) => r.gpu_uuid)).toEqual([uuidOf(1)]);
   });

@@ -111,27 +111,36 @@ export async function computeFeatureTable(db: Db, startMs: number, endMs: number
   return { gpus: n, newestSample: newest ? newest.toISOString() : null };
 }
 
-/** A --gpu / --host filter that matches nothing is a usage error, not an empty result. */
-export function checkFilterMatched(matched: number, gpus: readonly string[] = [], hosts: readonly string[] = []): void {
-  if ((gpus.length || hosts.length) && matched === 0) {
+/**
+ * The rows of the GPUs --gpu / --host name (all rows without filters). A filter that matches nothing is
+ * a usage error, not an empty result.
+ */
+export function selectGpus<T extends { gpu_uuid: string; host: string | null }>(rows: readonly T[], gpus: readonly string[] = [], hosts: readonly string[] = []): T[] {
+  if (gpus.length === 0 && hosts.length === 0) return [...rows];
+  const gpuSet = new Set(gpus);
+  const hostSet = new Set(hosts);
+  const out = rows.filter((r) => (gpuSet.size === 0 || gpuSet.has(r.gpu_uuid)) && (hostSet.size === 0 || (r.host !== null && hostSet.has(r.host))));
+  if (out.length === 0) {
     throw new InputError(`no GPU in the window matches ${[...gpus.map((g) => `--gpu ${g}`), ...hosts.map((h) => `--host ${h}`)].join(' ')}`, [
       'gpuhealth score --json lists every GPU of the window',
     ]);
   }
+  return out;
 }
 
-/** Reads `features` rows, filtered by GPU / host (the filters are plain JS: the table is one row per GPU). */
-export async function readFeatureRows(db: Db, gpus: readonly string[] = [], hosts: readonly string[] = []): Promise<FeatureRow[]> {
+/** Reads every row of `features`, timestamps as ISO strings. */
+export async function readFeatureRows(db: Db): Promise<FeatureRow[]> {
   const rows = await db.query<FeatureRow>('read features', 'SELECT * FROM features ORDER BY gpu_uuid');
-  const gpuSet = new Set(gpus);
-  const hostSet = new Set(hosts);
-  return rows
-    .filter((r) => (gpuSet.size === 0 || gpuSet.has(r.gpu_uuid)) && (hostSet.size === 0 || (r.host !== null && hostSet.has(r.host))))
-    .map((r) => {
-      const out: FeatureRow = { ...r };
-      for (const [k, v] of Object.entries(out)) if (v instanceof Date) out[k] = v.toISOString();
-      return out;
-    });
+  return rows.map((r) => {
+    const out: FeatureRow = { ...r };
+    for (const [k, v] of Object.entries(out)) if (v instanceof Date) out[k] = v.toISOString();
+    return out;
+  });
+}
+
+/** The window as results report it. */
+export function windowSummary(startMs: number, endMs: number): FeatureWindow {
+  return { at: new Date(endMs).toISOString(), window_start: new Date(startMs).toISOString(), window_end: new Date(endMs).toISOString() };
 }
 
 /** How long a window stage waits for another run (an ingest of a backlog, a compaction) to finish. */
@@ -217,12 +226,9 @@ export async function computeFeatures(opts: WindowOptions): Promise<FeaturesResu
       file = featuresFile(layout, startMs, endMs);
       await writeStageTables(db, layout, [{ table: 'features', target: file }]);
     }
-    const rows = await readFeatureRows(db, opts.gpus, opts.hosts);
-    checkFilterMatched(rows.length, opts.gpus, opts.hosts);
+    const rows = selectGpus(await readFeatureRows(db), opts.gpus, opts.hosts);
     return {
-      at: new Date(endMs).toISOString(),
-      window_start: new Date(startMs).toISOString(),
-      window_end: new Date(endMs).toISOString(),
+      ...windowSummary(startMs, endMs),
       gpus_total: total,
       newest_sample: newestSample,
       rows,

@@ -40,15 +40,22 @@ export function rollupVersion(layout: LakeLayout): number {
   }
 }
 
-/**
- * The version marker to add to a commit that writes rollups, when the lake has none yet (a lake that
- * holds rollups of another version keeps its marker, so the next ensureRollups rebuilds them all).
- */
-export function rollupVersionAdd(layout: LakeLayout, stage: string): { from: string; to: string } | null {
-  if (listParquet(layout.rollupsDir).length > 0) return null;
+/** Stages the version marker and adds it to a commit's adds. */
+function addVersionMarker(layout: LakeLayout, stage: string, adds: { from: string; to: string }[]): void {
   const from = path.join(stage, 'rollup-version');
   fs.writeFileSync(from, `${ROLLUP_VERSION}\n`);
-  return { from, to: layout.rollupsVersionFile };
+  adds.push({ from, to: layout.rollupsVersionFile });
+}
+
+/**
+ * For a commit that writes rollups (ingest, compact, simulate --to-lake): adds the version marker when
+ * the lake has no rollups yet. A lake that holds rollups of another version keeps its marker, so the
+ * next ensureRollups rebuilds them all.
+ */
+export function addRollupVersion(layout: LakeLayout, stage: string, adds: { from: string; to: string }[]): void {
+  if (!adds.some((a) => a.to.startsWith(layout.rollupsDir + path.sep))) return;
+  if (listParquet(layout.rollupsDir).length > 0) return;
+  addVersionMarker(layout, stage, adds);
 }
 
 export function rollupState(layout: LakeLayout): RollupState {
@@ -100,11 +107,7 @@ export async function ensureRollupsLocked(layout: LakeLayout, progress: Progress
       await writeRollup(run, [m], from);
       adds.push({ from, to: layout.rollupOf(m) });
     }
-    if (rollupVersion(layout) !== ROLLUP_VERSION) {
-      const from = path.join(stage, 'rollup-version');
-      fs.writeFileSync(from, `${ROLLUP_VERSION}\n`);
-      adds.push({ from, to: layout.rollupsVersionFile });
-    }
+    if (rollupVersion(layout) !== ROLLUP_VERSION) addVersionMarker(layout, stage, adds);
     commit(layout, { run_id: runId, adds, deletes: orphans });
     return { built: missing.length, removed: orphans.length, seconds: (Date.now() - t0) / 1000 };
   } finally {

@@ -8,18 +8,19 @@ import path from 'node:path';
 import { NO_PROGRESS } from '../cli/progress.js';
 import { loadJsonlTable } from '../db/lake-views.js';
 import {
-  checkFilterMatched,
   computeFeatureTable,
   featuresFile,
   featureWindow,
   openWindowStage,
   readFeatureRows,
+  selectGpus,
   windowFile,
+  windowSummary,
   writeStageTables,
   type FeatureRow,
   type WindowOptions,
 } from '../features/index.js';
-import { DIMENSIONS, dimensionField, scoreGpu, type GpuFeatures, type HealthGrade, type HealthScore } from './score.js';
+import { scoreGpu, type GpuFeatures, type HealthGrade, type HealthScore } from './score.js';
 import { XID_CLASSES, type XidTable } from './xid.js';
 
 export interface ScoreRow {
@@ -152,9 +153,14 @@ export function toScoreRow(r: FeatureRow, s: HealthScore): ScoreRow {
   };
 }
 
+/** One features row scored by the rules of docs/scoring.md. */
+export function scoreFeatureRow(r: FeatureRow, xidClasses: XidTable = XID_CLASSES): ScoreRow {
+  return toScoreRow(r, scoreGpu(toGpuFeatures(r), { xidClasses }));
+}
+
 /** The feature rows of the N lowest-scoring GPUs, worst first (`features --worst N`). */
 export function worstFeatureRows(rows: readonly FeatureRow[], n: number, xidClasses: XidTable = XID_CLASSES): FeatureRow[] {
-  const scored = rows.map((r) => ({ r, s: toScoreRow(r, scoreGpu(toGpuFeatures(r), { xidClasses })) }));
+  const scored = rows.map((r) => ({ r, s: scoreFeatureRow(r, xidClasses) }));
   return scored.sort((a, b) => byWorst(a.s, b.s)).slice(0, n).map((x) => x.r);
 }
 
@@ -166,7 +172,7 @@ export function byWorst(a: ScoreRow, b: ScoreRow): number {
 }
 
 /** The score table's Parquet columns (the JSON rows' fields, typed). */
-const SCORE_COLUMNS: Record<keyof ScoreRow, string> = {
+export const SCORE_COLUMNS: Record<keyof ScoreRow, string> = {
   gpu_uuid: 'VARCHAR',
   host: 'VARCHAR',
   model: 'VARCHAR',
@@ -200,7 +206,7 @@ export async function scoreFleet(opts: ScoreOptions): Promise<ScoreResult> {
     progress('computing features');
     const { gpus: total, newestSample } = await computeFeatureTable(db, startMs, endMs);
     progress('scoring');
-    const all = (await readFeatureRows(db)).map((r) => toScoreRow(r, scoreGpu(toGpuFeatures(r), { xidClasses })));
+    const all = (await readFeatureRows(db)).map((r) => scoreFeatureRow(r, xidClasses));
     let featuresPath: string | null = null;
     let file: string | null = null;
     if (opts.write !== false) {
@@ -220,19 +226,12 @@ export async function scoreFleet(opts: ScoreOptions): Promise<ScoreResult> {
         { table: 'scores', target: file },
       ]);
     }
-    const gpuSet = new Set(opts.gpus ?? []);
-    const hostSet = new Set(opts.hosts ?? []);
-    let rows = all
-      .filter((r) => (gpuSet.size === 0 || gpuSet.has(r.gpu_uuid)) && (hostSet.size === 0 || (r.host !== null && hostSet.has(r.host))))
-      .sort(byWorst);
-    checkFilterMatched(rows.length, opts.gpus, opts.hosts);
+    let rows = selectGpus(all, opts.gpus, opts.hosts).sort(byWorst);
     if (opts.worst !== undefined) rows = rows.slice(0, opts.worst);
     const grades = { excellent: 0, good: 0, fair: 0, degraded: 0, poor: 0, critical: 0, unknown: 0 } as Record<HealthGrade | 'unknown', number>;
     for (const r of all) grades[r.health_grade ?? 'unknown']++;
     return {
-      at: new Date(endMs).toISOString(),
-      window_start: new Date(startMs).toISOString(),
-      window_end: new Date(endMs).toISOString(),
+      ...windowSummary(startMs, endMs),
       gpus_total: total,
       newest_sample: newestSample,
       rows,
@@ -247,4 +246,3 @@ export async function scoreFleet(opts: ScoreOptions): Promise<ScoreResult> {
   }
 }
 
-export const DIMENSION_FIELDS = DIMENSIONS.map(dimensionField);

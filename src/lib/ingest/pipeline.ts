@@ -9,7 +9,7 @@ import { InputError } from '../cli/errors.js';
 import { NO_PROGRESS, type ProgressFn } from '../cli/progress.js';
 import { Db } from '../db/duckdb.js';
 import { createLakeViews, createStagingViews, stagingTarget } from '../db/lake-views.js';
-import { rollupVersionAdd, writeRollup } from '../features/rollups.js';
+import { addRollupVersion, writeRollup } from '../features/rollups.js';
 import { acquireLock } from '../lake/lock.js';
 import { lakeLayout, newRunId, type LakeLayout, type PartitionedTable } from '../lake/layout.js';
 import { commit, recover, stagingDir, type CommitHooks } from '../lake/txn.js';
@@ -488,8 +488,7 @@ async function runIngest(db: Db, layout: LakeLayout, runId: string, stage: strin
     summary.rejects_file = to;
   }
 
-  const version = adds.some((a) => a.to.startsWith(layout.rollupsDir + path.sep)) ? rollupVersionAdd(layout, stage) : null;
-  if (version) adds.push(version);
+  addRollupVersion(layout, stage, adds);
   phase('write Parquet');
   progress('committing');
   commit(layout, { run_id: runId, adds, deletes }, opts.commitHooks);

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { NO_PROGRESS, type ProgressFn } from '../cli/progress.js';
 import { Db, quotePath } from '../db/duckdb.js';
 import { listParquet } from '../db/lake-views.js';
-import { rollupVersionAdd, writeRollup } from '../features/rollups.js';
+import { addRollupVersion, writeRollup } from '../features/rollups.js';
 import { acquireLock } from './lock.js';
 import { lakeLayout, newRunId, PARTITIONED_TABLES, type PartitionedTable } from './layout.js';
 import { commit, recover, stagingDir } from './txn.js';
@@ -99,10 +99,7 @@ export async function compactLake(lake: string, opts: { progress?: ProgressFn; m
       adds.push({ from, to: path.join(layout.manifestDir, `part-compact-${runId}.parquet`) });
       deletes.push(...manifests);
     }
-    {
-      const v = adds.some((a) => a.to.startsWith(layout.rollupsDir + path.sep)) ? rollupVersionAdd(layout, stage) : null;
-      if (v) adds.push(v);
-    }
+    addRollupVersion(layout, stage, adds);
     if (adds.length) commit(layout, { run_id: runId, adds, deletes });
     return summary;
   } finally {

@@ -16,7 +16,7 @@ import { Db, quotePath } from '../db/duckdb.js';
 import { createLakeViews, listParquet } from '../db/lake-views.js';
 import { isDcgmBlank } from '../ingest/dcgm-fields.js';
 import { acquireLock } from '../lake/lock.js';
-import { rollupVersionAdd, writeRollup } from '../features/rollups.js';
+import { addRollupVersion, writeRollup } from '../features/rollups.js';
 import { lakeLayout, newRunId } from '../lake/layout.js';
 import { commit, recover, stagingDir } from '../lake/txn.js';
 import { VALUE_COLUMNS, normalizePciBusId, type ValueColumn } from '../schema.js';
@@ -206,10 +206,7 @@ export async function simulateToLake(opts: ToLakeOptions): Promise<ToLakeSummary
         }
       }
     }
-    {
-      const v = adds.some((a) => a.to.startsWith(layout.rollupsDir + path.sep)) ? rollupVersionAdd(layout, stage) : null;
-      if (v) adds.push(v);
-    }
+    addRollupVersion(layout, stage, adds);
     const gpusFile = path.join(stage, 'gpus.parquet');
     await db.exec('write gpus', GPU_REGISTRY_SQL(quotePath(gpusFile)));
     adds.push({ from: gpusFile, to: path.join(layout.gpusDir, `gpus-${runId}.parquet`) });

@@ -43,7 +43,6 @@ export const ROLLUP_COUNTER_COLUMNS = [
   'power_violation_us',
   'thermal_violation_us',
 ] as const;
-export type RollupCounter = (typeof ROLLUP_COUNTER_COLUMNS)[number];
 
 /** Cumulative state: `<col>_first` and `<col>_last` (the window's new retirements / remaps are last − first). */
 export const ROLLUP_STATE_COLUMNS = [
