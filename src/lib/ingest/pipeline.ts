@@ -197,11 +197,14 @@ const DEBUG = Boolean(process.env.DEBUG && /gpuhealth|\*/.test(process.env.DEBUG
 /** Phase timings on stderr under DEBUG=gpuhealth (the benchmark's breakdown). */
 function phaseTimer(): (phase: string) => void {
   let last = Date.now();
+  let cpu = process.cpuUsage();
   return (phase) => {
     if (!DEBUG) return;
     const now = Date.now();
-    process.stderr.write(`[ingest] ${phase} ${now - last} ms\n`);
+    const used = process.cpuUsage(cpu);
+    process.stderr.write(`[ingest] ${phase} ${now - last} ms (cpu: user ${Math.round(used.user / 1000)} ms, sys ${Math.round(used.system / 1000)} ms)\n`);
     last = now;
+    cpu = process.cpuUsage();
   };
 }
 

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { VALUE_COLUMNS } from '../schema.js';
 import { OTHER_STAGING_COLUMNS, WIDE_STAGING_COLUMNS, closeStaging, openStaging } from './staging.js';
-import { parseLabelBody, parsePromTask, sniffPromText, type PromResult } from './prom-text.js';
+import { parseLabelBody, parsePromTask, shiftDecimal, sniffPromText, type PromResult } from './prom-text.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../fixtures/prom/', import.meta.url));
 const fx = (name: string): string => path.join(FIXTURES, name);
@@ -707,6 +707,25 @@ describe('parsePromTask: values', () => {
       ['DCGM_FI_PROF_PCIE_TX_BYTES', 33011804],
       ['DCGM_FI_PROF_PCIE_TX_BYTES', 112603],
     ]);
+  });
+
+  it('scales a decimal by moving its point, keeping every digit (shiftDecimal)', () => {
+    const shift = (text: string, k: number, room = 32): string | null => {
+      const src = Buffer.from(`xx${text}yy`);
+      const out = new Uint8Array(40);
+      const n = shiftDecimal(src, 2, 2 + text.length, k, out, 3, room);
+      return n < 0 ? null : Buffer.from(out.subarray(3, 3 + n)).toString('latin1');
+    };
+    const cases: [string, string][] = [
+      ['0.995630', '99.5630'], ['1.000000', '100.0000'], ['0.000001', '0.0001'], ['0.05', '5'], ['0', '0'], ['1', '100'],
+      ['12.', '1200'], ['0.5', '50'], ['-0.25', '-25'], ['123.456789012', '12345.6789012'], ['007.5', '750'],
+    ];
+    for (const [text, want] of cases) {
+      expect(shift(text, 2), text).toBe(want);
+      expect(Number(shift(text, 2))).toBeCloseTo(Number(text) * 100, 9);
+    }
+    expect(shift('0.5', 0)).toBe('0.5');
+    expect(shift('123.5', 2, 4)).toBeNull(); // "12350" does not fit in 4 bytes
   });
 });
 

@@ -91,11 +91,14 @@ const NULL_LEN = 255;
 
 interface MetricName {
   bytes: Buffer;
+  view: DataView;
   next: MetricName | null;
   succ: MetricName | null;
   /** Canonical column index or -1. */
   col: number;
   scale: number;
+  /** log10(scale) when the scale is a power of ten (values are rescaled by moving the decimal point), else -1. */
+  shift: number;
   /** `"name",` as bytes, for metrics_other lines. */
   csv: Buffer;
 }
@@ -115,6 +118,14 @@ function viewsEqual(a: DataView, b: DataView, bs: number, n: number): boolean {
 function bytesEqual(a: Uint8Array, b: Uint8Array, bs: number, n: number): boolean {
   for (let i = n - 1; i >= 0; i--) if (a[i] !== b[bs + i]) return false;
   return true;
+}
+
+/** buf[ns, …) is the name `m` followed by a label set, a space or a tab (`view` is buf's DataView). */
+function nameMatches(m: MetricName, buf: Uint8Array, view: DataView, ns: number, e: number): boolean {
+  const len = m.bytes.length;
+  if (ns + len >= e) return false;
+  const d = buf[ns + len];
+  return (d === LBRACE || d === SP || d === TAB) && viewsEqual(m.view, view, ns, len);
 }
 
 /** Parses a label set body (between the braces). Null when malformed. */
@@ -168,6 +179,54 @@ function slowNumber(s: string): number | undefined {
   return Number(s);
 }
 
+/** k when scale = 10^k (k ≥ 0), else -1. */
+function decimalShift(scale: number): number {
+  for (let k = 0; k <= 6; k++) if (scale === 10 ** k) return k;
+  return -1;
+}
+
+/**
+ * Writes the plain decimal buf[vs, ve) (optional '-', digits, at most one '.') multiplied by 10^shift
+ * into out[o, …) by moving the decimal point, so a scaled value keeps the exporter's digits exactly
+ * and needs no number formatting. Returns the length written, or -1 when it would not fit in `room`.
+ */
+export function shiftDecimal(buf: Uint8Array, vs: number, ve: number, shift: number, out: Uint8Array, o: number, room: number): number {
+  let p = vs;
+  let q = o;
+  const end = o + room;
+  if (buf[p] === 45) {
+    out[q++] = 45;
+    p++;
+  }
+  let dot = p;
+  while (dot < ve && buf[dot] !== 46) dot++;
+  // integer digits, then `shift` digits taken from the fraction (zero-padded), without leading zeros
+  const intStart = q;
+  for (let i = p; i < dot; i++) {
+    const c = buf[i]!;
+    if (q === intStart && c === 48) continue;
+    if (q >= end) return -1;
+    out[q++] = c;
+  }
+  let f = dot + 1;
+  for (let k = 0; k < shift; k++) {
+    const c = f < ve ? buf[f++]! : 48;
+    if (q === intStart && c === 48) continue;
+    if (q >= end) return -1;
+    out[q++] = c;
+  }
+  if (q === intStart) {
+    if (q >= end) return -1;
+    out[q++] = 48;
+  }
+  if (f < ve) {
+    if (q + 1 + (ve - f) > end) return -1;
+    out[q++] = 46;
+    while (f < ve) out[q++] = buf[f++]!;
+  }
+  return q - o;
+}
+
 /** Same rule as isDcgmBlank, inlined for the hot path. */
 function isBlank(v: number): boolean {
   return (v >= INT32_BLANK && v < 2147483648) || (v >= FP64_BLANK && v < FP64_BLANK + 16) || v >= 9.2e18;
@@ -187,6 +246,11 @@ export class PromTextParser {
   private viewCached: DataView | null = null;
   private prevSeries: Series | null = null;
   private open: Series[] = [];
+  /** The last timestamp's text and value: the lines of one scrape share it. */
+  private readonly tsBytes = new Uint8Array(24);
+  private readonly tsView = new DataView(this.tsBytes.buffer);
+  private tsLen = -1;
+  private tsValue = 0;
   private tMin = Infinity;
   private tMax = -Infinity;
 
@@ -214,6 +278,23 @@ export class PromTextParser {
       this.viewCached = new DataView(buf.buffer, buf.byteOffset, buf.length);
     }
     return this.viewCached!;
+  }
+
+  /**
+   * The previous line's name, or the name that followed it last time, when buf[ns, …) starts with it
+   * and the name ends there (a label set, a space or a tab follows); else null.
+   */
+  private nameAt(buf: Buffer, ns: number, e: number): MetricName | null {
+    const last = this.lastName;
+    if (last === null) return null;
+    const view = this.view(buf);
+    if (nameMatches(last, buf, view, ns, e)) return last;
+    const guess = last.succ;
+    if (guess !== null && nameMatches(guess, buf, view, ns, e)) {
+      this.lastName = guess;
+      return guess;
+    }
+    return null;
   }
 
   /** Like lookupSeries: the previous name, or the name that followed it last time, is usually next. */
@@ -244,12 +325,15 @@ export class PromTextParser {
     }
     const text = buf.toString('latin1', s, e);
     const f = DCGM_FIELD_MAP.get(text);
+    const bytes = Buffer.from(buf.subarray(s, e));
     const m: MetricName = {
-      bytes: Buffer.from(buf.subarray(s, e)),
+      bytes,
+      view: new DataView(bytes.buffer, bytes.byteOffset, bytes.length),
       next: cand ?? null,
       succ: null,
       col: f ? VALUE_COLUMNS.findIndex((c) => c.name === f.column) : -1,
       scale: f?.scale ?? 1,
+      shift: decimalShift(f?.scale ?? 1),
       csv: Buffer.from(`${csvText(text)},`),
     };
     this.names.set(h, m);
@@ -357,12 +441,18 @@ export class PromTextParser {
     while (i < e && (buf[i] === SP || buf[i] === TAB)) i++;
     if (i === e || buf[i] === HASH) return;
     const ns = i;
-    for (; i < e; i++) {
-      const c = buf[i]!;
-      if (!((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 58)) break;
+    // Most lines repeat the previous line's metric name (or the one that followed it last time):
+    // confirm it with one comparison instead of scanning the name's characters.
+    let name = this.nameAt(buf, ns, e);
+    if (name !== null) i = ns + name.bytes.length;
+    else {
+      for (; i < e; i++) {
+        const c = buf[i]!;
+        if (!((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 58)) break;
+      }
+      if (i === ns || (buf[ns]! >= 48 && buf[ns]! <= 57)) return this.reject(lineNo, 'not a metric sample (no metric name)', buf, s, e);
     }
     const ne = i;
-    if (ne === ns || (buf[ns]! >= 48 && buf[ns]! <= 57)) return this.reject(lineNo, 'not a metric sample (no metric name)', buf, s, e);
     while (i < e && (buf[i] === SP || buf[i] === TAB)) i++;
     let ls = i, le = i, vs: number, ve: number, ts0 = 0, ts1 = 0;
     if (buf[i] === LBRACE) {
@@ -441,7 +531,8 @@ export class PromTextParser {
       }
     }
     let ts: number;
-    if (ts1 > ts0) {
+    if (ts1 - ts0 === this.tsLen && viewsEqual(this.tsView, this.view(buf), ts0, ts1 - ts0)) ts = this.tsValue; // same scrape as the line before
+    else if (ts1 > ts0) {
       let t = 0;
       let p = ts0;
       const neg = buf[p] === 45;
@@ -453,6 +544,11 @@ export class PromTextParser {
         t = t * 10 + (c - 48);
       }
       ts = neg ? -t : t;
+      if (ts1 - ts0 <= this.tsBytes.length) {
+        this.tsBytes.set(buf.subarray(ts0, ts1));
+        this.tsLen = ts1 - ts0;
+        this.tsValue = ts;
+      }
     } else {
       if (this.task.defaultTimeMs === null) {
         this.missingTimestamps++;
@@ -461,7 +557,7 @@ export class PromTextParser {
       ts = this.task.defaultTimeMs;
     }
 
-    const name = this.lookupName(buf, ns, ne);
+    name ??= this.lookupName(buf, ns, ne);
     const se = this.lookupSeries(buf, ls, le);
     if (!se.valid) return this.reject(lineNo, 'malformed label set', buf, s, e);
     this.stats.samples++;
@@ -482,6 +578,7 @@ export class PromTextParser {
         }
       }
       const col = name.col;
+      let n: number;
       if (se.vlen[col] !== 0) this.duplicates++;
       if (blank || (col === MEMORY_TEMP_COL && v === 0)) se.vlen[col] = NULL_LEN;
       else if (name.scale === 1 && plain) {
@@ -489,6 +586,8 @@ export class PromTextParser {
         let o = col * VAL_WIDTH;
         for (let p = vs; p < ve; p++) vals[o++] = buf[p]!;
         se.vlen[col] = ve - vs;
+      } else if (plain && name.shift > 0 && (n = shiftDecimal(buf, vs, ve, name.shift, se.vals, col * VAL_WIDTH, VAL_WIDTH)) > 0) {
+        se.vlen[col] = n;
       } else {
         const text = String(name.scale === 1 ? v : Math.round(v * name.scale * 1e6) / 1e6);
         const o = col * VAL_WIDTH;
