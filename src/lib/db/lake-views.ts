@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { BATCH_TABLES } from '../ingest/batches.js';
 import { ID_COLUMNS, METRIC_COLUMNS, OTHER_COLUMNS, VALUE_COLUMNS, XID_COLUMNS } from '../schema.js';
 import type { LakeLayout, PartitionedTable } from '../lake/layout.js';
 import { ASSETS_SPEC } from '../registry/specs.js';
@@ -125,19 +126,9 @@ export const STAGED_OTHER_COLUMNS = [TIME_MS, ...OTHER_COLUMNS.slice(1)] as cons
 
 export const STAGED_XID_COLUMNS = [TIME_MS, ...XID_COLUMNS.slice(1)] as const;
 
-export const STAGED_WIDE_KEYED_COLUMNS = [
-  TIME_MS,
-  { name: 'series', type: 'BIGINT' },
-  ...VALUE_COLUMNS.map((c) => ({ name: c.name, type: 'DOUBLE' })),
-] as const;
-
-export const STAGED_OTHER_KEYED_COLUMNS = [
-  TIME_MS,
-  { name: 'series', type: 'BIGINT' },
+export const STAGED_NAMES_COLUMNS = [
+  { name: 'key', type: 'BIGINT' },
   { name: 'metric', type: 'VARCHAR' },
-  { name: 'value', type: 'DOUBLE' },
-  /** Set on a repeated sample (same series, metric and time): the highest is the last. */
-  { name: 'dup', type: 'BIGINT' },
 ] as const;
 
 export const STAGED_SERIES_COLUMNS = [
@@ -147,16 +138,16 @@ export const STAGED_SERIES_COLUMNS = [
 ] as const;
 
 /**
- * Views staged_wide, staged_other, staged_xid over a run's staging CSV files. staged_other joins
- * the exposition parser's keyed samples to their series, so labels are staged once per series.
+ * Views staged_wide, staged_other, staged_xid over a run's staging CSV files and the exposition
+ * parser's batch tables (ingest/batch-appender.ts, created first): its rows carry series and metric
+ * keys, joined here to the series (identity and labels, staged once per series) and the names.
  */
 export async function createStagingViews(db: Db, stagingDir: string, opts: { repeats?: boolean } = {}): Promise<void> {
   const defs = [
     ['staged_wide_inline', 'wide-', STAGED_WIDE_COLUMNS],
-    ['staged_wide_keyed', 'widek-', STAGED_WIDE_KEYED_COLUMNS],
     ['staged_other_inline', 'other-', STAGED_OTHER_COLUMNS],
-    ['staged_other_keyed', 'otherk-', STAGED_OTHER_KEYED_COLUMNS],
     ['staged_series', 'series-', STAGED_SERIES_COLUMNS],
+    ['staged_names', 'names-', STAGED_NAMES_COLUMNS],
     ['staged_xid', 'xid-', STAGED_XID_COLUMNS],
   ] as const;
   for (const [view, prefix, cols] of defs) {
@@ -169,6 +160,20 @@ export async function createStagingViews(db: Db, stagingDir: string, opts: { rep
       : emptySelect(cols);
     await db.exec(`view ${view}`, `CREATE OR REPLACE TEMP VIEW ${view} AS ${sql}`);
   }
+  // batch tables hold DOUBLEs with NaN for null (ingest/batches.ts)
+  const nan = (c: string): string => `CASE WHEN isnan(${c}) THEN NULL ELSE ${c} END`;
+  await db.exec(
+    'view staged_wide_keyed',
+    `CREATE OR REPLACE TEMP VIEW staged_wide_keyed AS
+     SELECT CAST(time_ms AS BIGINT) AS time_ms, CAST(series AS BIGINT) AS series, ${VALUE_COLUMNS.map((c) => `${nan(c.name)} AS ${c.name}`).join(', ')}
+     FROM ${BATCH_TABLES.wide.table}`,
+  );
+  await db.exec(
+    'view staged_other_keyed',
+    `CREATE OR REPLACE TEMP VIEW staged_other_keyed AS
+     SELECT CAST(b.time_ms AS BIGINT) AS time_ms, CAST(b.series AS BIGINT) AS series, n.metric, ${nan('b.value')} AS value, CAST(b.dup AS BIGINT) AS dup
+     FROM ${BATCH_TABLES.other.table} b JOIN staged_names n ON n.key = CAST(b.metric AS BIGINT)`,
+  );
   const values = VALUE_COLUMNS.map((c) => `k.${c.name}`).join(', ');
   await db.exec(
     'view staged_wide',

@@ -1,6 +1,7 @@
 /**
- * `gpuhealth ingest`: sources → staging CSV (parsers) → DuckDB merge/dedupe → Parquet → one atomic
- * commit (lake/txn.ts). The lake lock is held throughout; nothing is visible until the commit.
+ * `gpuhealth ingest`: sources → staging (CSV files; column batches for exposition text) → DuckDB
+ * merge/dedupe → Parquet → one atomic commit (lake/txn.ts). The lake lock is held throughout;
+ * nothing is visible until the commit.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -24,7 +25,8 @@ import { readLines } from './lines.js';
 import { nvidiaSmiCsvParser } from './nvidia-smi-csv.js';
 import { defaultParseThreads, runPromTasks } from './prom-pool.js';
 import { promJsonParser } from './prom-json.js';
-import { sniffPromText, type PromTask } from './prom-text.js';
+import { sniffPromText, type PromResult, type PromTask } from './prom-text.js';
+import { BatchAppender, createBatchTables } from './batch-appender.js';
 import { closeStaging, emptyStats, openStaging, StagingSink, type FileStats, type RejectRecord } from './staging.js';
 import type { ConcreteFormat, GpuResolver, InputFormat, Parser } from './types.js';
 
@@ -180,6 +182,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
     const stage = stagingDir(layout, runId);
     db = await Db.open({ tempDir: path.join(stage, 'duckdb-tmp'), memoryLimit: process.env.GPUHEALTH_MEMORY_LIMIT ?? '512MB' });
     await createLakeViews(db, layout);
+    await createBatchTables(db);
     const summary = await runIngest(db, layout, runId, stage, opts, progress);
     committed = true;
     summary.elapsed_s = (Date.now() - started) / 1000;
@@ -285,7 +288,7 @@ async function runIngest(db: Db, layout: LakeLayout, runId: string, stage: strin
   };
   const rejectsFile = path.join(stage, 'rejects-all.jsonl');
   const promFiles = planned.filter((p) => p.format === 'prom');
-  const repeatedSamples = await parsePromFiles(promFiles, stage, opts, stats, rejectsFile, showReject, progress);
+  const repeatedSamples = await parsePromFiles(db, promFiles, stage, opts, stats, rejectsFile, showReject, progress);
   for (const p of promFiles) {
     // Its rows were parsed already; the merge drops them again as rows the lake holds.
     if (known.has(p.sha256) || seenSha.has(p.sha256)) {
@@ -500,6 +503,7 @@ async function runIngest(db: Db, layout: LakeLayout, runId: string, stage: strin
 }
 
 async function parsePromFiles(
+  db: Db,
   files: Planned[],
   stage: string,
   opts: IngestOptions,
@@ -526,11 +530,19 @@ async function parsePromFiles(
     }
   }
   let done = 0;
-  const results = await runPromTasks(tasks, {
-    stagingDir: stage,
-    threads: opts.threads ?? defaultParseThreads(),
-    onResult: () => progress(`parsing exposition text ${++done}/${tasks.length} parts`),
-  });
+  // Row batches go into DuckDB as they arrive, while the workers parse on.
+  const appender = await BatchAppender.open(db);
+  let results: PromResult[];
+  try {
+    results = await runPromTasks(tasks, {
+      stagingDir: stage,
+      threads: opts.threads ?? defaultParseThreads(),
+      onBatch: (b) => appender.append(b),
+      onResult: () => progress(`parsing exposition text ${++done}/${tasks.length} parts`),
+    });
+  } finally {
+    appender.close();
+  }
   await Promise.all(splitHashes);
   // Range-relative line numbers become file line numbers: add the lines of the earlier ranges.
   const linesBefore = new Map<Planned, number>();

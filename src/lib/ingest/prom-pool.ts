@@ -4,6 +4,7 @@
  */
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
+import type { Batch, BatchSink } from './batches.js';
 import { closeStaging, openStaging } from './staging.js';
 import { parsePromTask, type PromResult, type PromTask } from './prom-text.js';
 
@@ -13,6 +14,8 @@ const RUNNING_FROM_SOURCE = import.meta.url.endsWith('.ts');
 export interface PoolOptions {
   stagingDir: string;
   threads: number;
+  /** Receives the row batches, in this thread, in the order each task produced them. */
+  onBatch: BatchSink;
   onResult?: (index: number, result: PromResult) => void;
 }
 
@@ -30,7 +33,7 @@ export async function runPromTasks(tasks: readonly PromTask[], opts: PoolOptions
     const staging = openStaging(opts.stagingDir, 'main-prom');
     try {
       for (let i = 0; i < tasks.length; i++) {
-        results[i] = await parsePromTask(tasks[i]!, staging);
+        results[i] = await parsePromTask(tasks[i]!, staging, opts.onBatch);
         opts.onResult?.(i, results[i]!);
       }
     } finally {
@@ -53,8 +56,9 @@ export async function runPromTasks(tasks: readonly PromTask[], opts: PoolOptions
               const id = next++;
               w.postMessage({ type: 'task', id, task: tasks[id], stagingDir: opts.stagingDir });
             };
-            w.on('message', (msg: { type: string; id: number; result?: PromResult; message?: string }) => {
-              if (msg.type === 'result') {
+            w.on('message', (msg: { type: string; id: number; result?: PromResult; message?: string; batch?: Batch }) => {
+              if (msg.type === 'batch') opts.onBatch(msg.batch!);
+              else if (msg.type === 'result') {
                 results[msg.id] = msg.result!;
                 opts.onResult?.(msg.id, msg.result!);
                 dispatch();

@@ -1,6 +1,6 @@
 /**
  * dcgm-exporter exposition text (fixtures/prom/, one file per quirk; see fixtures/prom/README.md):
- * each fixture is parsed by parsePromTask into real staging files, and the CSVs are read back.
+ * each fixture is parsed by parsePromTask into real staging files and row batches, which are read back.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { VALUE_COLUMNS } from '../schema.js';
 import { OTHER_STAGING_COLUMNS, WIDE_STAGING_COLUMNS, closeStaging, openStaging } from './staging.js';
-import { parseLabelBody, parsePromTask, shiftDecimal, sniffPromText, type PromResult } from './prom-text.js';
+import { OTHER_BATCH_COLUMNS, WIDE_BATCH_COLUMNS, batchRows, type Batch } from './batches.js';
+import { parseLabelBody, parsePromTask, sniffPromText, type PromResult } from './prom-text.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../fixtures/prom/', import.meta.url));
 const fx = (name: string): string => path.join(FIXTURES, name);
@@ -191,10 +192,13 @@ interface Run {
   otherCsv: string;
 }
 
+const NO_BATCHES = (): void => {};
+
 async function run(file: string, opts: RunOpts = {}): Promise<Run> {
   const dir = fs.mkdtempSync(path.join(TMP, 'run-'));
   const staging = openStaging(dir, 't');
   const results: PromResult[] = [];
+  const batches: Batch[] = [];
   try {
     for (const [start, end] of opts.ranges ?? [[0, -1]]) {
       results.push(
@@ -209,19 +213,35 @@ async function run(file: string, opts: RunOpts = {}): Promise<Run> {
             host: opts.host ?? null,
           },
           staging,
+          (b) => batches.push(b),
         ),
       );
     }
   } finally {
     closeStaging(staging);
   }
-  // The parser stages rows keyed by series: widek-t.csv (time_ms, series, values…) and otherk-t.csv
-  // (time_ms, series, metric, value, dup), with each series' identity and labels once in series-t.csv
-  // (series, gpu_uuid, host, gpu_index, model, pci_bus_id, driver_version, labels). Joined back here
+  // The parser hands over rows keyed by series as batches: wide (time_ms, series, values…) and other
+  // (time_ms, series, metric key, value, dup), with each series' identity and labels once in
+  // series-t.csv (series, gpu_uuid, host, gpu_index, model, pci_bus_id, driver_version, labels) and
+  // each metric name once in names-t.csv (key, metric). Written out as CSV text here and joined back
   // as the ingest views do.
   const otherCsv = fs.readFileSync(path.join(dir, 'other-t.csv'), 'utf8');
   const read = (f: string): string => (fs.existsSync(path.join(dir, f)) ? fs.readFileSync(path.join(dir, f), 'utf8') : '');
-  const otherkCsv = read('otherk-t.csv');
+  const names = new Map(readCsv(read('names-t.csv')).map((f) => [Number(f[0]), f[1]!]));
+  const csvLine = (r: (number | null)[]): string => `${r.map((v) => (v === null ? '' : String(v))).join(',')}\n`;
+  const widekCsv = batches
+    .filter((b) => b.kind === 'wide')
+    .flatMap((b) => batchRows(b, WIDE_BATCH_COLUMNS.length))
+    .map(csvLine)
+    .join('');
+  const otherkCsv = batches
+    .filter((b) => b.kind === 'other')
+    .flatMap((b) => batchRows(b, OTHER_BATCH_COLUMNS.length))
+    .map(([ts, series, metric, value, dup]) => {
+      expect(names.has(metric!), `metric key ${metric} is not in the names file`).toBe(true);
+      return `${ts},${series},"${names.get(metric!)!.replace(/"/g, '""')}",${value ?? ''},${dup ? dup : ''}\n`;
+    })
+    .join('');
   const seriesCsv = read('series-t.csv');
   const series = new Map<string, (string | null)[]>();
   for (const f of readCsv(seriesCsv)) {
@@ -230,7 +250,7 @@ async function run(file: string, opts: RunOpts = {}): Promise<Run> {
     series.set(f[0]!, f);
   }
   const quote = (v: string | null | undefined): string => (v === null || v === undefined ? '' : `"${v.replace(/"/g, '""')}"`);
-  const wideCsv = read('widek-t.csv')
+  const wideCsv = widekCsv
     .split('\n')
     .filter((l) => l !== '')
     .map((l) => {
@@ -415,9 +435,9 @@ describe('parsePromTask: a whole scrape', () => {
     expect(r.result.migSeries).toBe(0);
   });
 
-  it('writes a doubles-as-%f value to staging as given', async () => {
+  it('reads a %f-formatted value exactly', async () => {
     const r = await runFx('h100-single-scrape.prom');
-    expect(r.wideCsv).toContain(',612.457000,');
+    expect(r.wide.some((w) => Object.values(w.values).includes(612.457))).toBe(true);
   });
 
   it('rejects every sample of an untimestamped file when there is no --time', async () => {
@@ -707,25 +727,6 @@ describe('parsePromTask: values', () => {
       ['DCGM_FI_PROF_PCIE_TX_BYTES', 33011804],
       ['DCGM_FI_PROF_PCIE_TX_BYTES', 112603],
     ]);
-  });
-
-  it('scales a decimal by moving its point, keeping every digit (shiftDecimal)', () => {
-    const shift = (text: string, k: number, room = 32): string | null => {
-      const src = Buffer.from(`xx${text}yy`);
-      const out = new Uint8Array(40);
-      const n = shiftDecimal(src, 2, 2 + text.length, k, out, 3, room);
-      return n < 0 ? null : Buffer.from(out.subarray(3, 3 + n)).toString('latin1');
-    };
-    const cases: [string, string][] = [
-      ['0.995630', '99.5630'], ['1.000000', '100.0000'], ['0.000001', '0.0001'], ['0.05', '5'], ['0', '0'], ['1', '100'],
-      ['12.', '1200'], ['0.5', '50'], ['-0.25', '-25'], ['123.456789012', '12345.6789012'], ['007.5', '750'],
-    ];
-    for (const [text, want] of cases) {
-      expect(shift(text, 2), text).toBe(want);
-      expect(Number(shift(text, 2))).toBeCloseTo(Number(text) * 100, 9);
-    }
-    expect(shift('0.5', 0)).toBe('0.5');
-    expect(shift('123.5', 2, 4)).toBeNull(); // "12350" does not fit in 4 bytes
   });
 });
 
@@ -1098,12 +1099,12 @@ describe('parsePromTask: gzip', () => {
     const dir = fs.mkdtempSync(path.join(TMP, 'hash-'));
     const staging = openStaging(dir, 't');
     try {
-      expect((await parsePromTask({ ...task, path: fx(name), gzip: false, hash: true }, staging)).sha256).toBe(sha(bytes));
-      expect((await parsePromTask({ ...task, path: gz, gzip: true, hash: true }, staging)).sha256).toBe(sha(fs.readFileSync(gz)));
-      expect((await parsePromTask({ ...task, path: fx(name), gzip: false }, staging)).sha256).toBeNull();
+      expect((await parsePromTask({ ...task, path: fx(name), gzip: false, hash: true }, staging, NO_BATCHES)).sha256).toBe(sha(bytes));
+      expect((await parsePromTask({ ...task, path: gz, gzip: true, hash: true }, staging, NO_BATCHES)).sha256).toBe(sha(fs.readFileSync(gz)));
+      expect((await parsePromTask({ ...task, path: fx(name), gzip: false }, staging, NO_BATCHES)).sha256).toBeNull();
       const half = path.join(TMP, 'hash-half.prom.gz');
       fs.writeFileSync(half, fs.readFileSync(gz).subarray(0, 300));
-      const t = await parsePromTask({ ...task, path: half, gzip: true, hash: true }, staging);
+      const t = await parsePromTask({ ...task, path: half, gzip: true, hash: true }, staging, NO_BATCHES);
       expect(t.truncated).toBe(true);
       expect(t.sha256).toBe(sha(fs.readFileSync(half)));
     } finally {

@@ -18,6 +18,7 @@ import { gunzipFile } from './gunzip.js';
 import { VALUE_COLUMNS } from '../schema.js';
 import { DCGM_FIELD_MAP, INT32_BLANK, FP64_BLANK } from './dcgm-fields.js';
 import { seriesInfo, type Labels, type SeriesInfo } from './prom-series.js';
+import { BATCH_ROWS, BatchBuilder, OTHER_BATCH_COLUMNS, WIDE_BATCH_COLUMNS, type BatchSink } from './batches.js';
 import { csvText, emptyStats, wideIdentityCsv, type FileStats, type RejectRecord, type StagingFiles } from './staging.js';
 
 const NL = 10, CR = 13, SP = 32, TAB = 9, HASH = 35, LBRACE = 123, RBRACE = 125;
@@ -25,8 +26,9 @@ const NCOLS = VALUE_COLUMNS.length;
 const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
 const MEMORY_TEMP_COL = VALUE_COLUMNS.findIndex((c) => c.name === 'memory_temp');
 const MAX_REJECTS_KEPT = 10_000;
-/** Series keys are integers unique across the workers of one run: thread id × 2^32 + a counter. */
-let seriesCounter = 0;
+/** Series and metric-name keys are integers unique across the workers of one run: thread id × 2^32 + a counter. */
+let keyCounter = 0;
+const nextKey = (): number => threadId * 2 ** 32 + ++keyCounter;
 
 export interface PromTask {
   /** Source file to read (already decompressed unless `gzip`). */
@@ -68,10 +70,10 @@ interface Series {
   valid: boolean;
   info: SeriesInfo | null;
   /**
-   * `,<series key>,` as bytes. Staged rows carry the key; the series' identity and labels go to the
-   * series file once, so the staging stays small and the merge groups by integers.
+   * The series key. Staged rows carry it; the series' identity and labels go to the series file
+   * once, so the staging stays small and the merge groups by integers.
    */
-  keyCsv: Buffer;
+  key: number;
   /** The series file line, written on the series' first sample. */
   seriesLine: string | null;
   /** Listed in PromTextParser.open (rows still to flush at the end of the range). */
@@ -81,13 +83,10 @@ interface Series {
   otherSeen: Set<MetricName> | null;
   slotTs: number;
   hasSlot: boolean;
-  /** Value text per column, VAL_WIDTH bytes each; vlen 0 = not given, NULL_LEN = given but null. */
-  vals: Uint8Array;
-  vlen: Uint8Array;
+  /** The open row's value per column (NaN = null) and whether the column was given at all. */
+  vals: Float64Array;
+  given: Uint8Array;
 }
-
-const VAL_WIDTH = 32;
-const NULL_LEN = 255;
 
 interface MetricName {
   bytes: Buffer;
@@ -97,10 +96,11 @@ interface MetricName {
   /** Canonical column index or -1. */
   col: number;
   scale: number;
-  /** log10(scale) when the scale is a power of ten (values are rescaled by moving the decimal point), else -1. */
+  /** log10(scale) when the scale is a power of ten (a plain decimal is rescaled exactly), else -1. */
   shift: number;
-  /** `"name",` as bytes, for metrics_other lines. */
-  csv: Buffer;
+  /** The name's key in other samples; its names-file line is written on first use. */
+  key: number;
+  nameLine: string | null;
 }
 
 /** a[0, n) equals b[bs, bs + n); compared from the end, where label sets of one host differ most. */
@@ -185,48 +185,6 @@ function decimalShift(scale: number): number {
   return -1;
 }
 
-/**
- * Writes the plain decimal buf[vs, ve) (optional '-', digits, at most one '.') multiplied by 10^shift
- * into out[o, …) by moving the decimal point, so a scaled value keeps the exporter's digits exactly
- * and needs no number formatting. Returns the length written, or -1 when it would not fit in `room`.
- */
-export function shiftDecimal(buf: Uint8Array, vs: number, ve: number, shift: number, out: Uint8Array, o: number, room: number): number {
-  let p = vs;
-  let q = o;
-  const end = o + room;
-  if (buf[p] === 45) {
-    out[q++] = 45;
-    p++;
-  }
-  let dot = p;
-  while (dot < ve && buf[dot] !== 46) dot++;
-  // integer digits, then `shift` digits taken from the fraction (zero-padded), without leading zeros
-  const intStart = q;
-  for (let i = p; i < dot; i++) {
-    const c = buf[i]!;
-    if (q === intStart && c === 48) continue;
-    if (q >= end) return -1;
-    out[q++] = c;
-  }
-  let f = dot + 1;
-  for (let k = 0; k < shift; k++) {
-    const c = f < ve ? buf[f++]! : 48;
-    if (q === intStart && c === 48) continue;
-    if (q >= end) return -1;
-    out[q++] = c;
-  }
-  if (q === intStart) {
-    if (q >= end) return -1;
-    out[q++] = 48;
-  }
-  if (f < ve) {
-    if (q + 1 + (ve - f) > end) return -1;
-    out[q++] = 46;
-    while (f < ve) out[q++] = buf[f++]!;
-  }
-  return q - o;
-}
-
 /** Same rule as isDcgmBlank, inlined for the hot path. */
 function isBlank(v: number): boolean {
   return (v >= INT32_BLANK && v < 2147483648) || (v >= FP64_BLANK && v < FP64_BLANK + 16) || v >= 9.2e18;
@@ -254,10 +212,17 @@ export class PromTextParser {
   private tMin = Infinity;
   private tMax = -Infinity;
 
+  private readonly wide: BatchBuilder;
+  private readonly other: BatchBuilder;
+
   constructor(
     private readonly out: StagingFiles,
     private readonly task: Pick<PromTask, 'displayName' | 'defaultTimeMs' | 'host'>,
-  ) {}
+    sink: BatchSink,
+  ) {
+    this.wide = new BatchBuilder('wide', WIDE_BATCH_COLUMNS.length, sink);
+    this.other = new BatchBuilder('other', OTHER_BATCH_COLUMNS.length, sink);
+  }
 
   get migSeries(): number {
     return this.migKeys.size;
@@ -334,8 +299,10 @@ export class PromTextParser {
       col: f ? VALUE_COLUMNS.findIndex((c) => c.name === f.column) : -1,
       scale: f?.scale ?? 1,
       shift: decimalShift(f?.scale ?? 1),
-      csv: Buffer.from(`${csvText(text)},`),
+      key: nextKey(),
+      nameLine: null,
     };
+    m.nameLine = `${m.key},${csvText(text)}\n`;
     this.names.set(h, m);
     return m;
   }
@@ -370,7 +337,7 @@ export class PromTextParser {
     const body = buf.toString('utf8', s, e);
     const labels = parseLabelBody(body);
     const info = labels ? seriesInfo(labels, this.task.host) : null;
-    const key = threadId * 2 ** 32 + ++seriesCounter;
+    const key = nextKey();
     const bytes = Buffer.from(buf.subarray(s, e));
     const created: Series = {
       bytes,
@@ -379,15 +346,15 @@ export class PromTextParser {
       succ: null,
       valid: labels !== null,
       info,
-      keyCsv: Buffer.from(`,${key},`),
+      key,
       seriesLine: `${key},${info?.identity ? wideIdentityCsv(info.identity) : `,${csvText(info?.host ?? this.task.host)},,,,`},${csvText(JSON.stringify(labels ?? {}))}\n`,
       inOpen: false,
       otherTs: NaN,
       otherSeen: null,
       slotTs: NaN,
       hasSlot: false,
-      vals: new Uint8Array(NCOLS * VAL_WIDTH),
-      vlen: new Uint8Array(NCOLS),
+      vals: new Float64Array(NCOLS),
+      given: new Uint8Array(NCOLS),
     };
     if (info?.mig && info.identity) this.migKeys.add(body);
     this.series.set(h, created);
@@ -403,18 +370,16 @@ export class PromTextParser {
 
   private flushSlot(se: Series): void {
     this.writeSeries(se);
-    const w = this.out.wideKeyed;
-    w.write(String(se.slotTs));
-    w.bytesFrom(se.keyCsv, 0, se.keyCsv.length - 1);
+    const b = this.wide;
+    const d = b.data;
+    const r = b.row;
+    d[r] = se.slotTs;
+    d[BATCH_ROWS + r] = se.key;
     const vals = se.vals;
-    const vlen = se.vlen;
-    for (let c = 0; c < NCOLS; c++) {
-      w.byte(44);
-      const n = vlen[c]!;
-      if (n !== 0 && n !== NULL_LEN) w.bytesFrom(vals, c * VAL_WIDTH, c * VAL_WIDTH + n);
-    }
-    w.byte(NL);
-    vlen.fill(0);
+    const given = se.given;
+    for (let c = 0, o = 2 * BATCH_ROWS + r; c < NCOLS; c++, o += BATCH_ROWS) d[o] = given[c] === 0 ? NaN : vals[c]!;
+    b.next();
+    given.fill(0);
     this.stats.rows++;
     se.hasSlot = false;
   }
@@ -426,6 +391,8 @@ export class PromTextParser {
       se.inOpen = false;
     }
     this.open = [];
+    this.wide.flush();
+    this.other.flush();
     if (this.tMin <= this.tMax) {
       this.stats.timeMin = this.tMin;
       this.stats.timeMax = this.tMax;
@@ -497,17 +464,19 @@ export class PromTextParser {
       if (i < e) return this.reject(lineNo, 'not a metric sample (unexpected text after the value)', buf, s, e);
     }
 
-    // value: digits fast path, the rest through the lenient slow path
+    // value: digits fast path (mant / 10^frac is the correctly rounded decimal), the rest through
+    // the lenient slow path
     let v: number;
-    let plain = false;
+    let fast = false;
+    let neg = false;
+    let mant = 0, frac = 0;
     {
       let p = vs;
-      let neg = false;
       if (buf[p] === 45) {
         neg = true;
         p++;
       }
-      let mant = 0, digits = 0, frac = 0, dot = false;
+      let digits = 0, dot = false;
       for (; p < ve; p++) {
         const c = buf[p]!;
         if (c >= 48 && c <= 57) {
@@ -520,7 +489,7 @@ export class PromTextParser {
       if (p === ve && digits > 0 && digits <= 15) {
         v = frac > 0 ? mant / POW10[frac]! : mant;
         if (neg) v = -v;
-        plain = ve - vs <= VAL_WIDTH;
+        fast = true;
       } else {
         const text = buf.toString('latin1', vs, ve);
         const slow = slowNumber(text);
@@ -578,21 +547,16 @@ export class PromTextParser {
         }
       }
       const col = name.col;
-      let n: number;
-      if (se.vlen[col] !== 0) this.duplicates++;
-      if (blank || (col === MEMORY_TEMP_COL && v === 0)) se.vlen[col] = NULL_LEN;
-      else if (name.scale === 1 && plain) {
-        const vals = se.vals;
-        let o = col * VAL_WIDTH;
-        for (let p = vs; p < ve; p++) vals[o++] = buf[p]!;
-        se.vlen[col] = ve - vs;
-      } else if (plain && name.shift > 0 && (n = shiftDecimal(buf, vs, ve, name.shift, se.vals, col * VAL_WIDTH, VAL_WIDTH)) > 0) {
-        se.vlen[col] = n;
-      } else {
-        const text = String(name.scale === 1 ? v : Math.round(v * name.scale * 1e6) / 1e6);
-        const o = col * VAL_WIDTH;
-        se.vlen[col] = Math.min(VAL_WIDTH, se.vals.length - o, Buffer.from(se.vals.buffer, se.vals.byteOffset + o, VAL_WIDTH).write(text, 'latin1'));
-      }
+      if (se.given[col] !== 0) this.duplicates++;
+      se.given[col] = 1;
+      if (blank || (col === MEMORY_TEMP_COL && v === 0)) se.vals[col] = NaN;
+      else if (name.scale === 1) se.vals[col] = v;
+      else if (fast && name.shift >= 0) {
+        // the decimal times 10^shift, rounded once: as if the exporter had printed percent
+        const k = frac - name.shift;
+        const x = k >= 0 ? mant / POW10[k]! : mant * POW10[-k]!;
+        se.vals[col] = neg ? -x : x;
+      } else se.vals[col] = Math.round(v * name.scale * 1e6) / 1e6;
     } else {
       this.writeSeries(se);
       // A repeat of the same sample at one time is marked; the merge keeps the last one.
@@ -604,17 +568,19 @@ export class PromTextParser {
       let dup = 0;
       if (seen.has(name)) dup = ++this.duplicates;
       else seen.add(name);
-      const w = this.out.otherKeyed;
-      w.write(String(ts));
-      w.bytesFrom(se.keyCsv, 0, se.keyCsv.length);
-      w.bytesFrom(name.csv, 0, name.csv.length);
-      if (!blank) {
-        if (plain) w.bytesFrom(buf, vs, ve);
-        else w.write(String(v));
+      if (name.nameLine !== null) {
+        this.out.names.write(name.nameLine);
+        name.nameLine = null;
       }
-      w.byte(44);
-      if (dup > 0) w.write(String(dup));
-      w.byte(NL);
+      const b = this.other;
+      const d = b.data;
+      const r = b.row;
+      d[r] = ts;
+      d[BATCH_ROWS + r] = se.key;
+      d[2 * BATCH_ROWS + r] = name.key;
+      d[3 * BATCH_ROWS + r] = blank ? NaN : v;
+      d[4 * BATCH_ROWS + r] = dup;
+      b.next();
       this.stats.others++;
     }
   }
@@ -657,9 +623,9 @@ export class PromTextParser {
 
 const READ_SIZE = 4 << 20;
 
-/** Parses one task (a byte range of a plain file, or a whole gzip file) into the staging files. */
-export async function parsePromTask(task: PromTask, out: StagingFiles): Promise<PromResult> {
-  const parser = new PromTextParser(out, task);
+/** Parses one task (a byte range of a plain file, or a whole gzip file): rows to `sink`, series and names to the staging files. */
+export async function parsePromTask(task: PromTask, out: StagingFiles, sink: BatchSink): Promise<PromResult> {
+  const parser = new PromTextParser(out, task, sink);
   let truncated = false;
   const hash = task.hash ? crypto.createHash('sha256') : null;
   if (task.gzip) truncated = await parseGzip(task.path, parser, hash);

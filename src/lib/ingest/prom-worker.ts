@@ -1,7 +1,13 @@
-/** Worker thread: parses exposition-text tasks into its own staging files (see prom-text.ts). */
+/**
+ * Worker thread: parses exposition-text tasks into its own staging files (see prom-text.ts) and
+ * sends the row batches to the main thread, transferring their buffers (no copy).
+ */
 import { parentPort, threadId } from 'node:worker_threads';
+import type { Batch } from './batches.js';
 import { openStaging, closeStaging, type StagingFiles } from './staging.js';
 import { parsePromTask, type PromTask } from './prom-text.js';
+
+const sendBatch = (batch: Batch): void => parentPort!.postMessage({ type: 'batch', batch }, [batch.data.buffer as ArrayBuffer]);
 
 export type WorkerRequest = { type: 'task'; id: number; task: PromTask; stagingDir: string } | { type: 'close' };
 
@@ -15,7 +21,7 @@ parentPort!.on('message', (msg: WorkerRequest) => {
     return;
   }
   staging ??= openStaging(msg.stagingDir, `w${threadId}`);
-  parsePromTask(msg.task, staging).then(
+  parsePromTask(msg.task, staging, sendBatch).then(
     (result) => parentPort!.postMessage({ type: 'result', id: msg.id, result }),
     (e: unknown) => parentPort!.postMessage({ type: 'error', id: msg.id, message: (e as Error).message }),
   );

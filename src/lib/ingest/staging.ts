@@ -1,7 +1,8 @@
 /**
  * Staging files of one ingest run: parsers (in this thread or in workers) append CSV here, and DuckDB
- * then merges, de-duplicates, sorts and writes Parquet from them. CSV keeps the hand-over cheap and
- * streamed: no parser ever holds a whole source in memory.
+ * then merges, de-duplicates, sorts and writes Parquet from them. CSV keeps the hand-over streamed:
+ * no parser ever holds a whole source in memory. The exposition-text parser, the hot path, hands its
+ * rows over as column batches instead (batches.ts) and writes only its series and metric names here.
  */
 import fs from 'node:fs';
 import { ID_COLUMNS, VALUE_COLUMNS, type MetricRow, type OtherSample, type XidEvent } from '../schema.js';
@@ -103,13 +104,11 @@ export function emptyStats(): FileStats {
 
 export interface StagingFiles {
   wide: BufferedFile;
-  /** Canonical rows keyed by series (time_ms, series, values…); identities are in `series`. */
-  wideKeyed: BufferedFile;
   other: BufferedFile;
-  /** Other samples keyed by series (time_ms, series, metric, value); the series' labels are in `series`. */
-  otherKeyed: BufferedFile;
-  /** series, gpu_uuid, host, gpu_index, model, pci_bus_id, driver_version, labels JSON: once per series. */
+  /** series, gpu_uuid, host, gpu_index, model, pci_bus_id, driver_version, labels JSON: once per series of batched rows. */
   series: BufferedFile;
+  /** metric key, metric name: once per name of batched other samples. */
+  names: BufferedFile;
   xid: BufferedFile;
   rejects: BufferedFile;
 }
@@ -117,10 +116,9 @@ export interface StagingFiles {
 export function openStaging(dir: string, tag: string): StagingFiles {
   return {
     wide: new BufferedFile(`${dir}/wide-${tag}.csv`),
-    wideKeyed: new BufferedFile(`${dir}/widek-${tag}.csv`),
     other: new BufferedFile(`${dir}/other-${tag}.csv`),
-    otherKeyed: new BufferedFile(`${dir}/otherk-${tag}.csv`),
     series: new BufferedFile(`${dir}/series-${tag}.csv`),
+    names: new BufferedFile(`${dir}/names-${tag}.csv`),
     xid: new BufferedFile(`${dir}/xid-${tag}.csv`),
     rejects: new BufferedFile(`${dir}/rejects-${tag}.jsonl`),
   };
@@ -128,10 +126,9 @@ export function openStaging(dir: string, tag: string): StagingFiles {
 
 export function closeStaging(s: StagingFiles): void {
   s.wide.close();
-  s.wideKeyed.close();
   s.other.close();
-  s.otherKeyed.close();
   s.series.close();
+  s.names.close();
   s.xid.close();
   s.rejects.close();
 }
