@@ -2,6 +2,7 @@
  * End-to-end tests of `gpuhealth ingest` (DESIGN §2–§5): the built CLI run as a child process on
  * throw-away lakes, the lake read back with DuckDB. Needs `npm run build` first.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -140,7 +141,8 @@ describe.concurrent('ingest: one source per format', () => {
     const manifest = await queryLake(lake, 'SELECT path, sha256, format, rows FROM {manifest}');
     expect(manifest).toHaveLength(1);
     expect(manifest[0]).toMatchObject({ format: 'prom' });
-    expect(String(manifest[0]!.sha256)).toMatch(/^[0-9a-f]{64}$/);
+    // no other source has its size, so it cannot be a copy: not hashed
+    expect(manifest[0]!.sha256).toBeNull();
   });
 
   it('Prometheus query JSON (fixtures/prom-json/dcp-ratio.json): DCP ratios stored as percent', async () => {
@@ -268,6 +270,25 @@ describe.concurrent('ingest: re-ingesting and overlapping sources', () => {
     expect(second.s.sources[0]!.status).toBe('already-ingested');
     expect(await countRows(lake)).toBe(6);
     expect(listLakeFiles(lake)).toEqual(filesBefore);
+  });
+
+  it('a copy under another name is recognised by its sha256, in the same run and in a later one', async () => {
+    const lake = tempLake();
+    const dir = tempDir();
+    const a = writeInput('a.prom', BASE.text, dir);
+    const b = writeInput('b.prom', BASE.text, dir);
+    const first = await ingestJson(lake, [a, b]);
+    expect(first.s).toMatchObject({ files: 1, rows: 6, skipped_files: 1 });
+    expect(first.s.sources.map((x) => [path.basename(x.file), x.status])).toEqual([
+      ['a.prom', 'ingested'],
+      ['b.prom', 'already-ingested'],
+    ]);
+    const manifest = await queryLake(lake, 'SELECT sha256 FROM {manifest}');
+    expect(manifest.map((m) => m.sha256)).toEqual([crypto.createHash('sha256').update(BASE.text).digest('hex')]);
+    const c = writeInput('c.prom', BASE.text, dir);
+    const later = await ingestJson(lake, [c]);
+    expect(later.s).toMatchObject({ files: 0, rows: 0, skipped_files: 1 });
+    expect(later.s.sources[0]!.message).toContain('same sha256');
   });
 
   it('the same data in another file (an extra comment line) adds no duplicate (gpu_uuid, time) rows', async () => {

@@ -93,7 +93,10 @@ interface Planned {
   format: ConcreteFormat;
   size: number;
   mtimeMs: number;
+  /** sha256 of the content; '' when not computed (no other source has this size, see runIngest). */
   sha256: string;
+  /** Another source (in the lake or this run) has the same size, so the content may be a copy. */
+  hash: boolean;
   defaultTimeMs: number | null;
   defaultTimeSource: 'flag' | 'file name' | 'mtime' | 'none';
 }
@@ -228,15 +231,22 @@ async function runIngest(db: Db, layout: LakeLayout, runId: string, stage: strin
   }
   const uniq = [...new Map(sources.map((s) => [s.path, s])).values()];
   const manifestRows = await db.query<{ path: string; size: number; mtime_ms: number; sha256: string }>('known sources', Q.KNOWN_SOURCES_SQL);
-  const known = new Set(manifestRows.map((r) => r.sha256));
+  const known = new Set(manifestRows.filter((r) => r.sha256).map((r) => r.sha256));
   // A source seen before at the same path, size and mtime is skipped without reading it again.
   const knownStat = new Set(manifestRows.map((r) => `${r.path}|${r.size}|${r.mtime_ms}`));
+  // Two sources can only hold the same bytes if they have the same size: the content is hashed
+  // (a quarter of the parse's CPU for exposition text) only where another source has its size.
+  const sizeCount = new Map<number, number>();
+  for (const r of manifestRows) sizeCount.set(r.size, 2);
+  const stats0 = new Map(uniq.map((src) => [src, fs.statSync(src.path)]));
+  for (const st of stats0.values()) sizeCount.set(st.size, (sizeCount.get(st.size) ?? 0) + 1);
   const outcomes: FileOutcome[] = [];
   const planned: Planned[] = [];
   const seenSha = new Set<string>();
   for (const [i, src] of uniq.entries()) {
     progress(`checking sources ${i + 1}/${uniq.length}`);
-    const st = fs.statSync(src.path);
+    const st = stats0.get(src)!;
+    const hash = (sizeCount.get(st.size) ?? 0) > 1;
     const base: FileOutcome = { file: src.display, format: null, status: 'ingested', samples: 0, rejected: 0, truncated: false };
     if (st.size === 0) {
       outcomes.push({ ...base, status: 'empty', message: 'empty file' });
@@ -256,7 +266,7 @@ async function runIngest(db: Db, layout: LakeLayout, runId: string, stage: strin
     }
     // Exposition text is hashed while it is parsed (see parsePromFiles); the rest is hashed now.
     let sha = '';
-    if (format !== 'prom') {
+    if (format !== 'prom' && hash) {
       sha = await sha256Of(src.path);
       if (known.has(sha) || seenSha.has(sha)) {
         outcomes.push({ ...base, status: 'already-ingested', message: 'already in the lake (same sha256)' });
@@ -276,7 +286,7 @@ async function runIngest(db: Db, layout: LakeLayout, runId: string, stage: strin
         defaultTimeSource = 'mtime';
       }
     }
-    planned.push({ src, format, size: st.size, mtimeMs: st.mtimeMs, sha256: sha, defaultTimeMs, defaultTimeSource });
+    planned.push({ src, format, size: st.size, mtimeMs: st.mtimeMs, sha256: sha, hash, defaultTimeMs, defaultTimeSource });
   }
 
   phase('plan sources');
@@ -291,11 +301,11 @@ async function runIngest(db: Db, layout: LakeLayout, runId: string, stage: strin
   const repeatedSamples = await parsePromFiles(db, promFiles, stage, opts, stats, rejectsFile, showReject, progress);
   for (const p of promFiles) {
     // Its rows were parsed already; the merge drops them again as rows the lake holds.
-    if (known.has(p.sha256) || seenSha.has(p.sha256)) {
+    if (p.sha256 !== '' && (known.has(p.sha256) || seenSha.has(p.sha256))) {
       stats.delete(p);
       planned.splice(planned.indexOf(p), 1);
       outcomes.push({ file: p.src.display, format: 'prom', status: 'already-ingested', samples: 0, rejected: 0, truncated: false, message: 'already in the lake (same sha256)' });
-    } else seenSha.add(p.sha256);
+    } else if (p.sha256 !== '') seenSha.add(p.sha256);
   }
 
   const resolver = new Resolver();
@@ -476,7 +486,7 @@ async function runIngest(db: Db, layout: LakeLayout, runId: string, stage: strin
       path: p.src.display === '-' ? '-' : p.src.path,
       size: p.size,
       mtime_us: Math.floor(p.mtimeMs) * 1000,
-      sha256: p.sha256,
+      sha256: p.sha256 || null,
       format: p.format,
       samples: s.samples + s.xids,
       rows: s.rows,
@@ -519,10 +529,10 @@ async function parsePromFiles(
   for (const p of files) {
     const common = { path: p.src.path, displayName: p.src.display, defaultTimeMs: p.defaultTimeMs, host: opts.host ?? null };
     if (p.src.gzip || p.size <= SPLIT_BYTES) {
-      tasks.push({ ...common, gzip: p.src.gzip, start: 0, end: -1, hash: true });
+      tasks.push({ ...common, gzip: p.src.gzip, start: 0, end: -1, hash: p.hash });
       owner.push(p);
     } else {
-      splitHashes.push(sha256Of(p.src.path).then((h) => void (p.sha256 = h)));
+      if (p.hash) splitHashes.push(sha256Of(p.src.path).then((h) => void (p.sha256 = h)));
       for (let start = 0; start < p.size; start += SPLIT_BYTES) {
         tasks.push({ ...common, gzip: false, start, end: Math.min(p.size, start + SPLIT_BYTES) });
         owner.push(p);
