@@ -291,6 +291,23 @@ describe.concurrent('ingest: re-ingesting and overlapping sources', () => {
     expect(later.s.sources[0]!.message).toContain('same sha256');
   });
 
+  it('reads a manifest written before heads were recorded; a same-size source is then hashed', async () => {
+    const lake = await baseLake();
+    const dir = path.join(lake, '_ingest', 'manifest');
+    const part = path.join(dir, fs.readdirSync(dir)[0]!);
+    const older = path.join(tempDir(), 'older.parquet');
+    await queryLake(lake, `COPY (SELECT * EXCLUDE (head_sha256) FROM read_parquet('${part}')) TO '${older}' (FORMAT parquet)`);
+    fs.copyFileSync(older, part);
+    const copy = writeInput('copy.prom', BASE.text);
+    const { s } = await ingestJson(lake, [copy]);
+    expect(s).toMatchObject({ files: 1, rows: 0, duplicates_dropped: 6 }); // its rows were in the lake already
+    const manifest = await queryLake(lake, 'SELECT path, sha256, head_sha256 FROM {manifest} ORDER BY path');
+    expect(manifest.map((m) => [path.basename(String(m.path)), m.sha256 !== null, m.head_sha256 !== null])).toEqual([
+      ['base.prom', false, false],
+      ['copy.prom', true, true],
+    ]);
+  });
+
   it('the same data in another file (an extra comment line) adds no duplicate (gpu_uuid, time) rows', async () => {
     const lake = await baseLake();
     const b = writeInput('b.prom', `# copied from node-1 at 00:01\n${BASE.text}`);

@@ -15,6 +15,8 @@ export class Db {
   private constructor(
     private readonly instance: DuckDBInstance,
     readonly conn: DuckDBConnection,
+    /** False for a fork: closing it closes only its connection. */
+    private readonly ownsInstance = true,
   ) {}
 
   static async open(opts: { threads?: number; memoryLimit?: string; tempDir?: string } = {}): Promise<Db> {
@@ -52,11 +54,20 @@ export class Db {
     return conn;
   }
 
+  /**
+   * Another connection to the same database as a Db, for statements that run at the same time as
+   * this one's (DuckDB runs each connection's query on its own). It sees the database's tables, not
+   * this connection's TEMP tables and views. Close it before this one.
+   */
+  async fork(): Promise<Db> {
+    return new Db(this.instance, await this.connectAnother(), false);
+  }
+
   close(): void {
     try {
       this.conn.closeSync();
     } finally {
-      this.instance.closeSync();
+      if (this.ownsInstance) this.instance.closeSync();
     }
   }
 }

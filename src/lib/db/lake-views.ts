@@ -18,6 +18,7 @@ export const MANIFEST_COLUMNS = [
   { name: 'path', type: 'VARCHAR' },
   { name: 'size', type: 'BIGINT' },
   { name: 'mtime', type: 'TIMESTAMP' },
+  /** Content hash; null unless another source had the same size and head (see ingest/pipeline.ts). */
   { name: 'sha256', type: 'VARCHAR' },
   { name: 'format', type: 'VARCHAR' },
   { name: 'samples', type: 'BIGINT' },
@@ -26,6 +27,8 @@ export const MANIFEST_COLUMNS = [
   { name: 'truncated', type: 'BOOLEAN' },
   { name: 'time_min', type: 'TIMESTAMP' },
   { name: 'time_max', type: 'TIMESTAMP' },
+  /** sha256 of the first 64 KiB; null in manifests written before it was recorded. */
+  { name: 'head_sha256', type: 'VARCHAR' },
 ] as const;
 
 /** The GPU registry: a GPU's latest identity, and when it was first and last seen. */
@@ -68,8 +71,9 @@ export async function createLakeViews(db: Db, layout: LakeLayout): Promise<void>
     ? `SELECT * FROM parquet_metadata(${quotePath(layout.glob('metrics'))})`
     : 'SELECT CAST(NULL AS VARCHAR) AS file_name, CAST(NULL AS BIGINT) AS row_group_id, CAST(NULL AS BIGINT) AS row_group_num_rows, CAST(NULL AS VARCHAR) AS path_in_schema, CAST(NULL AS BIGINT) AS stats_null_count, CAST(NULL AS BIGINT) AS num_values WHERE false';
   await db.exec('view metrics_parquet_meta', `CREATE OR REPLACE TEMP VIEW metrics_parquet_meta AS ${meta}`);
+  // every column exists, also where all parts predate one (head_sha256)
   const manifest = hasParquet(layout.manifestDir, 0)
-    ? `SELECT * FROM read_parquet(${quotePath(layout.manifestGlob)}, union_by_name = true)`
+    ? `${emptySelect(MANIFEST_COLUMNS)} UNION ALL BY NAME SELECT * FROM read_parquet(${quotePath(layout.manifestGlob)}, union_by_name = true)`
     : emptySelect(MANIFEST_COLUMNS);
   await db.exec('view manifest', `CREATE OR REPLACE TEMP VIEW manifest AS ${manifest}`);
   const gpus = hasParquet(layout.gpusDir, 0) ? `SELECT * FROM read_parquet(${quotePath(layout.gpusGlob)})` : emptySelect(GPU_COLUMNS);
@@ -89,6 +93,11 @@ export async function createLakeViews(db: Db, layout: LakeLayout): Promise<void>
     await db.exec('view rollup_input', `CREATE OR REPLACE TEMP VIEW rollup_input AS ${emptySelect(METRIC_COLUMNS)}`);
     await db.exec('view rollups', `CREATE OR REPLACE TEMP VIEW rollups AS SELECT *, CAST(NULL AS DATE) AS date FROM (${ROLLUP_SQL}) WHERE false`);
   }
+}
+
+/** The view ROLLUP_SQL reads, over a table of metrics rows (an ingest run's new rows). */
+export function rollupInputFromTableSql(table: string): string {
+  return `CREATE OR REPLACE TEMP VIEW rollup_input AS SELECT * FROM ${table}`;
 }
 
 /** The view ROLLUP_SQL reads: the rows of the given metrics files (the lake's own, or a run's staged ones). */

@@ -9,13 +9,14 @@ import path from 'node:path';
 import { InputError } from '../cli/errors.js';
 import { NO_PROGRESS, type ProgressFn } from '../cli/progress.js';
 import { Db } from '../db/duckdb.js';
-import { createLakeViews, createStagingViews, stagingTarget } from '../db/lake-views.js';
+import { createLakeViews, createStagingViews, rollupInputFromTableSql, stagingTarget } from '../db/lake-views.js';
 import { addRollupVersion, writeRollup } from '../features/rollups.js';
 import { acquireLock } from '../lake/lock.js';
 import { lakeLayout, newRunId, type LakeLayout, type PartitionedTable } from '../lake/layout.js';
 import { commit, recover, stagingDir, type CommitHooks } from '../lake/txn.js';
 import type { GpuIdentity } from '../schema.js';
 import * as Q from '../sql/ingest.js';
+import { copyRollupsByDateSql, createRollupTableSql } from '../sql/rollup.js';
 import { timeFromFileName } from '../time.js';
 import { csvExportParser } from './csv-export.js';
 import { dmesgParser } from './dmesg.js';
@@ -93,12 +94,28 @@ interface Planned {
   format: ConcreteFormat;
   size: number;
   mtimeMs: number;
-  /** sha256 of the content; '' when not computed (no other source has this size, see runIngest). */
+  /** sha256 of the content; '' when not computed (no other source looks like it, see runIngest). */
   sha256: string;
-  /** Another source (in the lake or this run) has the same size, so the content may be a copy. */
+  /** sha256 of the first 64 KiB. */
+  headSha256: string;
+  /** Another source (in the lake or this run) has the same size and head, so this may be a copy. */
   hash: boolean;
   defaultTimeMs: number | null;
   defaultTimeSource: 'flag' | 'file name' | 'mtime' | 'none';
+}
+
+const HEAD_BYTES = 64 << 10;
+
+/** sha256 of a file's first 64 KiB (as stored, compressed or not): with the size, a source's cheap look. */
+function headSha256(file: string): string {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(HEAD_BYTES);
+    const n = fs.readSync(fd, buf, 0, HEAD_BYTES, 0);
+    return crypto.createHash('sha256').update(buf.subarray(0, n)).digest('hex');
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 async function sha256Of(file: string): Promise<string> {
@@ -230,32 +247,48 @@ async function runIngest(db: Db, layout: LakeLayout, runId: string, stage: strin
     }
   }
   const uniq = [...new Map(sources.map((s) => [s.path, s])).values()];
-  const manifestRows = await db.query<{ path: string; size: number; mtime_ms: number; sha256: string }>('known sources', Q.KNOWN_SOURCES_SQL);
+  const manifestRows = await db.query<{ path: string; size: number; mtime_ms: number; sha256: string | null; head_sha256: string | null }>(
+    'known sources',
+    Q.KNOWN_SOURCES_SQL,
+  );
   const known = new Set(manifestRows.filter((r) => r.sha256).map((r) => r.sha256));
   // A source seen before at the same path, size and mtime is skipped without reading it again.
   const knownStat = new Set(manifestRows.map((r) => `${r.path}|${r.size}|${r.mtime_ms}`));
-  // Two sources can only hold the same bytes if they have the same size: the content is hashed
-  // (a quarter of the parse's CPU for exposition text) only where another source has its size.
-  const sizeCount = new Map<number, number>();
-  for (const r of manifestRows) sizeCount.set(r.size, 2);
-  const stats0 = new Map(uniq.map((src) => [src, fs.statSync(src.path)]));
-  for (const st of stats0.values()) sizeCount.set(st.size, (sizeCount.get(st.size) ?? 0) + 1);
+  // Two sources can only hold the same bytes if they have the same size and the same first 64 KiB:
+  // the whole content is hashed (a quarter of the parse's CPU for exposition text) only where
+  // another source, in the lake or in this run, has both.
+  const fileStats = new Map(uniq.map((src) => [src, fs.statSync(src.path)]));
+  const statKey = (src: SourceFile, st: fs.Stats): string => `${src.path}|${st.size}|${Math.floor(st.mtimeMs)}`;
+  const lookalikes = new Map<string, number>();
+  const sizesWithoutHead = new Set<number>(); // sources recorded before heads were
+  for (const r of manifestRows) {
+    if (r.head_sha256) lookalikes.set(`${r.size}|${r.head_sha256}`, 2);
+    else sizesWithoutHead.add(r.size);
+  }
+  const heads = new Map<SourceFile, string>();
+  for (const [src, st] of fileStats) {
+    if (st.size === 0 || (src.display !== '-' && knownStat.has(statKey(src, st)))) continue;
+    const head = headSha256(src.path);
+    heads.set(src, head);
+    lookalikes.set(`${st.size}|${head}`, (lookalikes.get(`${st.size}|${head}`) ?? 0) + 1);
+  }
   const outcomes: FileOutcome[] = [];
   const planned: Planned[] = [];
   const seenSha = new Set<string>();
   for (const [i, src] of uniq.entries()) {
     progress(`checking sources ${i + 1}/${uniq.length}`);
-    const st = stats0.get(src)!;
-    const hash = (sizeCount.get(st.size) ?? 0) > 1;
+    const st = fileStats.get(src)!;
     const base: FileOutcome = { file: src.display, format: null, status: 'ingested', samples: 0, rejected: 0, truncated: false };
     if (st.size === 0) {
       outcomes.push({ ...base, status: 'empty', message: 'empty file' });
       continue;
     }
-    if (src.display !== '-' && knownStat.has(`${src.path}|${st.size}|${Math.floor(st.mtimeMs)}`)) {
+    if (src.display !== '-' && knownStat.has(statKey(src, st))) {
       outcomes.push({ ...base, status: 'already-ingested', message: 'already in the lake (same path, size and mtime)' });
       continue;
     }
+    const headSha = heads.get(src)!;
+    const hash = sizesWithoutHead.has(st.size) || lookalikes.get(`${st.size}|${headSha}`)! > 1;
     const head = readHead(src);
     let format: ConcreteFormat | null;
     if (opts.formatIn && opts.formatIn !== 'auto') format = opts.formatIn;
@@ -286,7 +319,7 @@ async function runIngest(db: Db, layout: LakeLayout, runId: string, stage: strin
         defaultTimeSource = 'mtime';
       }
     }
-    planned.push({ src, format, size: st.size, mtimeMs: st.mtimeMs, sha256: sha, hash, defaultTimeMs, defaultTimeSource });
+    planned.push({ src, format, size: st.size, mtimeMs: st.mtimeMs, sha256: sha, headSha256: headSha, hash, defaultTimeMs, defaultTimeSource });
   }
 
   phase('plan sources');
@@ -441,30 +474,62 @@ async function runIngest(db: Db, layout: LakeLayout, runId: string, stage: strin
   const adds: { from: string; to: string }[] = [];
   const deletes: string[] = [];
   // metrics is written sorted (the per-GPU windows of later stages read it by gpu_uuid and time);
-  // metrics_other, read rarely, is left in arrival order until `compact` sorts it.
+  // metrics_other, read rarely, is left in arrival order until `compact` sorts it. A Parquet write
+  // is mostly one thread, so the tables are written at once, each on its own connection, and the
+  // hourly rollup of the new rows (src/lib/sql/rollup.ts) is computed beside them.
   const tables: [string, PartitionedTable, number, string | null][] = [
     ['new_metrics', 'metrics', counts.rows, 'gpu_uuid, time'],
     ['new_other', 'metrics_other', counts.others, null],
     ['new_xid', 'xid_events', counts.xids, 'time, gpu_uuid'],
   ];
-  for (const [tmp, table, n, order] of tables) {
-    if (n === 0) continue;
+  const written = new Map<PartitionedTable, { dateDir: string; files: string[] }[]>();
+  const forks: Db[] = [];
+  try {
+    const writeTable = async ([tmp, table, n, order]: (typeof tables)[number]): Promise<void> => {
+      if (n === 0) return;
+      const conn = await db.fork();
+      forks.push(conn);
+      const out = path.join(stage, 'out', table);
+      fs.mkdirSync(path.dirname(out), { recursive: true });
+      await conn.exec(`write ${table}`, Q.copyPartitionedSql(tmp, stagingTarget(stage, path.join('out', table)), order));
+      written.set(
+        table,
+        fs.readdirSync(out).map((dateDir) => ({ dateDir, files: fs.readdirSync(path.join(out, dateDir)).sort() })),
+      );
+    };
+    const rollupNewRows = async (): Promise<void> => {
+      if (counts.rows === 0) return;
+      const conn = await db.fork();
+      forks.push(conn);
+      await conn.exec('view rollup_input', rollupInputFromTableSql('new_metrics'));
+      await conn.exec('rollup new rows', createRollupTableSql('new_rollups'));
+    };
+    await Promise.all([...tables.map(writeTable), rollupNewRows()]);
+  } finally {
+    for (const f of forks) f.close();
+  }
+  const metricsFiles = written.get('metrics') ?? [];
+  const oneFilePerDate = metricsFiles.every((d) => d.files.length === 1);
+  if (counts.rows > 0 && oneFilePerDate) {
+    await db.exec('write rollups', copyRollupsByDateSql('new_rollups', stagingTarget(stage, path.join('out', 'rollups-by-date'))));
+  }
+  for (const [, table] of tables) {
     const out = path.join(stage, 'out', table);
-    fs.mkdirSync(path.dirname(out), { recursive: true });
-    await db.exec(`write ${table}`, Q.copyPartitionedSql(tmp, stagingTarget(stage, path.join('out', table)), order));
-    for (const dateDir of fs.readdirSync(out)) {
-      const files = fs.readdirSync(path.join(out, dateDir)).sort();
+    for (const { dateDir, files } of written.get(table) ?? []) {
       for (const [k, f] of files.entries()) {
         const name = files.length === 1 ? `part-${runId}.parquet` : `part-${runId}-${k}.parquet`;
         const from = path.join(out, dateDir, f);
         const to = path.join(layout.table(table), dateDir, name);
         adds.push({ from, to });
-        // the file's hourly rollup commits with it (src/lib/sql/rollup.ts)
-        if (table === 'metrics') {
-          const rollup = path.join(stage, 'out', 'rollups', dateDir, name);
-          await writeRollup((n, sql) => db.exec(n, sql), [from], rollup);
-          adds.push({ from: rollup, to: layout.rollupOf(to) });
-        }
+        if (table !== 'metrics') continue;
+        // the file's hourly rollup commits with it: the date's rollup when the date is one file,
+        // else the file's own, read back from it
+        const rollup = path.join(stage, 'out', 'rollups', dateDir, name);
+        if (oneFilePerDate) {
+          fs.mkdirSync(path.dirname(rollup), { recursive: true });
+          fs.renameSync(path.join(stage, 'out', 'rollups-by-date', dateDir, 'part-0.parquet'), rollup);
+        } else await writeRollup((n, sql) => db.exec(n, sql), [from], rollup);
+        adds.push({ from: rollup, to: layout.rollupOf(to) });
       }
     }
   }
@@ -494,6 +559,7 @@ async function runIngest(db: Db, layout: LakeLayout, runId: string, stage: strin
       truncated: s.truncated,
       time_min_us: (s.timeMin ?? 0) * 1000,
       time_max_us: (s.timeMax ?? 0) * 1000,
+      head_sha256: p.headSha256,
     });
   }
   await db.exec('write manifest', Q.copyTableSql('new_manifest', stagingTarget(stage, 'manifest.parquet')));

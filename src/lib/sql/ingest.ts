@@ -1,6 +1,8 @@
 /**
  * Named queries of `ingest`. They read the views of db/lake-views.ts (metrics, metrics_other,
- * xid_events, manifest, gpus, staged_*); user values are bound ($name), never spliced.
+ * xid_events, manifest, gpus, staged_*); user values are bound ($name), never spliced. The new_metrics,
+ * new_other and new_xid tables are database tables, not TEMP ones, so that the Parquet writes can
+ * run on several connections at once.
  */
 import { ID_COLUMNS, VALUE_COLUMNS } from '../schema.js';
 
@@ -25,7 +27,7 @@ SELECT count(*) - count(DISTINCT (gpu_uuid, time_ms)) AS n FROM staged_wide WHER
  * sources or label sets of one GPU). Output: the metrics columns.
  */
 export const MERGE_STAGED_METRICS_SQL = `
-CREATE OR REPLACE TEMP TABLE new_metrics AS
+CREATE OR REPLACE TABLE new_metrics AS
 SELECT make_timestamp(time_ms * 1000) AS time, gpu_uuid,
     ${idAggs},
     ${valueAggs}
@@ -35,7 +37,7 @@ GROUP BY gpu_uuid, time_ms`;
 
 /** The same when no two staged rows share a (gpu_uuid, time): no aggregation needed (the common case). */
 export const COPY_STAGED_METRICS_SQL = `
-CREATE OR REPLACE TEMP TABLE new_metrics AS
+CREATE OR REPLACE TABLE new_metrics AS
 SELECT make_timestamp(time_ms * 1000) AS time, gpu_uuid, ${idCols},
     ${valueCasts}
 FROM staged_wide
@@ -55,7 +57,7 @@ WHERE n.gpu_uuid = m.gpu_uuid AND n.time = m.time`;
  * staged_other (the last wins). Grouping on the labels' hash keeps the long label text out of the key.
  */
 export const MERGE_STAGED_OTHER_SQL = `
-CREATE OR REPLACE TEMP TABLE new_other AS
+CREATE OR REPLACE TABLE new_other AS
 SELECT make_timestamp(time_ms * 1000) AS time, gpu_uuid, max(host) AS host, metric, last(value) AS value, any_value(labels) AS labels
 FROM staged_other
 GROUP BY gpu_uuid, time_ms, metric, labels_hash`;
@@ -66,7 +68,7 @@ SELECT count(*) - count(DISTINCT (gpu_uuid, time_ms, metric, labels_hash)) AS n 
 
 /** The same as MERGE_STAGED_OTHER_SQL when nothing repeats (the common case): no aggregation. */
 export const COPY_STAGED_OTHER_SQL = `
-CREATE OR REPLACE TEMP TABLE new_other AS
+CREATE OR REPLACE TABLE new_other AS
 SELECT make_timestamp(time_ms * 1000) AS time, gpu_uuid, host, metric, value, labels FROM staged_other`;
 
 export const DROP_EXISTING_OTHER_SQL = `
@@ -82,7 +84,7 @@ WHERE n.gpu_uuid IS NOT DISTINCT FROM m.gpu_uuid AND n.time = m.time AND n.metri
  * PCI bus id. De-duplicated by (time, GPU or PCI address, xid).
  */
 export const MERGE_STAGED_XID_SQL = `
-CREATE OR REPLACE TEMP TABLE new_xid AS
+CREATE OR REPLACE TABLE new_xid AS
 WITH known AS (
   SELECT gpu_uuid, host, pci_bus_id FROM gpus WHERE pci_bus_id IS NOT NULL
   UNION
@@ -125,17 +127,18 @@ SELECT gpu_uuid, arg_max(host, last_seen) AS host, arg_max(gpu_index, last_seen)
        arg_max(driver_version, last_seen) AS driver_version, min(first_seen) AS first_seen, max(last_seen) AS last_seen
 FROM seen GROUP BY gpu_uuid ORDER BY gpu_uuid`;
 
-/** Every source already in the lake. Output: path, size, mtime_ms, sha256. */
-export const KNOWN_SOURCES_SQL = `SELECT path, size, epoch_ms(mtime) AS mtime_ms, sha256 FROM manifest`;
+/** Every source already in the lake. Output: path, size, mtime_ms, sha256, head_sha256. */
+export const KNOWN_SOURCES_SQL = `SELECT path, size, epoch_ms(mtime) AS mtime_ms, sha256, head_sha256 FROM manifest`;
 
 export const CREATE_NEW_MANIFEST_SQL = `
 CREATE OR REPLACE TEMP TABLE new_manifest (
   run_id VARCHAR, ingested_at TIMESTAMP, path VARCHAR, size BIGINT, mtime TIMESTAMP, sha256 VARCHAR,
-  format VARCHAR, samples BIGINT, rows BIGINT, rejected BIGINT, truncated BOOLEAN, time_min TIMESTAMP, time_max TIMESTAMP)`;
+  format VARCHAR, samples BIGINT, rows BIGINT, rejected BIGINT, truncated BOOLEAN, time_min TIMESTAMP, time_max TIMESTAMP,
+  head_sha256 VARCHAR)`;
 
 export const INSERT_MANIFEST_SQL = `
 INSERT INTO new_manifest VALUES ($run_id, make_timestamp($ingested_at_us), $path, $size, make_timestamp($mtime_us), $sha256,
-  $format, $samples, $rows, $rejected, $truncated, make_timestamp($time_min_us), make_timestamp($time_max_us))`;
+  $format, $samples, $rows, $rejected, $truncated, make_timestamp($time_min_us), make_timestamp($time_max_us), $head_sha256)`;
 
 /** Counts of what this run adds. */
 export const NEW_COUNTS_SQL = `

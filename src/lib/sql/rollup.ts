@@ -141,6 +141,20 @@ SELECT gpu_uuid, hour,
 FROM s
 GROUP BY gpu_uuid, hour`;
 
+/** ROLLUP_SQL's rows kept as the database table `table`, for copyRollupsByDateSql. */
+export function createRollupTableSql(table: string): string {
+  return `CREATE OR REPLACE TABLE ${table} AS ${ROLLUP_SQL}`;
+}
+
+/**
+ * Writes a rollup table as one file per date partition, sorted like the metrics; `target` is a quoted
+ * folder. Right where each date's metrics rows are one file (the rollup of a file is per hour).
+ */
+export function copyRollupsByDateSql(table: string, target: string): string {
+  return `COPY (SELECT *, CAST(hour AS DATE) AS date FROM ${table} ORDER BY gpu_uuid, hour)
+TO ${target} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (date), FILENAME_PATTERN 'part-{i}', ROW_GROUP_SIZE 122880)`;
+}
+
 /** Writes ROLLUP_SQL's rows to one Parquet file, sorted like the metrics. */
 export function copyRollupSql(target: string): string {
   return `COPY (${ROLLUP_SQL}
