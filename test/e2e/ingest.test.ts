@@ -145,6 +145,19 @@ describe.concurrent('ingest: one source per format', () => {
     expect(manifest[0]!.sha256).toBeNull();
   });
 
+  it('dcgm-exporter with Kubernetes pod labels (fixtures/prom/k8s-pod-labels.prom): metrics_other keeps each sample with its labels as JSON text', async () => {
+    const lake = tempLake();
+    const { s } = await ingestJson(lake, ['--time', '2026-01-01T00:00:00Z', path.join(FIXTURES, 'prom', 'k8s-pod-labels.prom')]);
+    expect(s).toMatchObject({ files: 1, rows: 2, other_samples: 1, rejected: 0 });
+    const other = await queryLake(lake, 'SELECT metric, gpu_uuid, host, value, labels, typeof(labels) AS t FROM {metrics_other}');
+    expect(other).toHaveLength(1);
+    expect(other[0]).toMatchObject({ metric: 'DCGM_FI_DEV_ENC_UTIL', gpu_uuid: 'GPU-71c2d3e4-f5a6-4b7c-8d9e-0f1a2b3c4d5e', host: 'gke-h100-pool-7f3a', value: 0, t: 'VARCHAR' });
+    expect(JSON.parse(String(other[0]!.labels))).toEqual({
+      gpu: '0', UUID: 'GPU-71c2d3e4-f5a6-4b7c-8d9e-0f1a2b3c4d5e', pci_bus_id: '00000000:4E:00.0', device: 'nvidia0', modelName: 'NVIDIA H100 80GB HBM3',
+      Hostname: 'gke-h100-pool-7f3a', DCGM_FI_DRIVER_VERSION: '570.133.20', container: 'pytorch', namespace: 'ml-train', pod: 'llama-ft-0', pod_uid: '',
+    });
+  });
+
   it('Prometheus query JSON (fixtures/prom-json/dcp-ratio.json): DCP ratios stored as percent', async () => {
     const lake = tempLake();
     const { s } = await ingestJson(lake, [path.join(FIXTURES, 'prom-json', 'dcp-ratio.json')]);

@@ -151,7 +151,7 @@ export const STAGED_SERIES_COLUMNS = [
  * parser's batch tables (ingest/batch-appender.ts, created first): its rows carry series and metric
  * keys, joined here to the series (identity and labels, staged once per series) and the names.
  */
-export async function createStagingViews(db: Db, stagingDir: string, opts: { repeats?: boolean } = {}): Promise<void> {
+export async function createStagingViews(db: Db, stagingDir: string, opts: { repeats?: boolean; labelEnum?: boolean } = {}): Promise<void> {
   const defs = [
     ['staged_wide_inline', 'wide-', STAGED_WIDE_COLUMNS],
     ['staged_other_inline', 'other-', STAGED_OTHER_COLUMNS],
@@ -194,18 +194,30 @@ export async function createStagingViews(db: Db, stagingDir: string, opts: { rep
   );
   // Repeats of one keyed sample (the parser marks them in `dup`) are resolved on integers first, the
   // last winning, and labels joined after; `repeats: false` says the parsers marked none.
+  // For the merge (`labelEnum`), the run's label sets become an ENUM: each other sample then
+  // carries a small integer instead of a copy of its series' labels, and Parquet still gets text.
+  let labels = 'labels';
+  if (opts.labelEnum) {
+    await db.exec(
+      'type staged_label_set',
+      `CREATE TYPE staged_label_set AS ENUM (
+         SELECT DISTINCT labels FROM (SELECT labels FROM staged_series UNION ALL SELECT labels FROM staged_other_inline UNION ALL SELECT '{}')
+         WHERE labels IS NOT NULL ORDER BY labels)`,
+    );
+    labels = 'CAST(labels AS staged_label_set)';
+  }
   await db.exec(
     'view staged_other',
     `CREATE OR REPLACE TEMP VIEW staged_other AS
-     SELECT time_ms, gpu_uuid, host, metric, value, labels, hash(labels) AS labels_hash FROM staged_other_inline
+     SELECT time_ms, gpu_uuid, host, metric, value, ${labels} AS labels, hash(labels) AS labels_hash FROM staged_other_inline
      UNION ALL
-     SELECT k.time_ms, s.gpu_uuid, s.host, k.metric, k.value, s.labels, s.labels_hash
+     SELECT k.time_ms, s.gpu_uuid, s.host, k.metric, k.value, s.label_set, s.labels_hash
      FROM ${
        opts.repeats === false
          ? 'staged_other_keyed'
          : '(SELECT series, time_ms, metric, arg_max(value, coalesce(dup, 0)) AS value FROM staged_other_keyed GROUP BY series, time_ms, metric)'
      } k
-     JOIN (SELECT *, hash(labels) AS labels_hash FROM staged_series) s USING (series)`,
+     JOIN (SELECT *, hash(labels) AS labels_hash, ${labels} AS label_set FROM staged_series) s USING (series)`,
   );
 }
 

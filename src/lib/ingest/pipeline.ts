@@ -450,7 +450,7 @@ async function runIngest(db: Db, layout: LakeLayout, runId: string, stage: strin
 
   // 4. merge, drop what the lake has, write Parquet into staging
   progress('merging rows');
-  await createStagingViews(db, stage, { repeats: repeatedSamples > 0 });
+  await createStagingViews(db, stage, { repeats: repeatedSamples > 0, labelEnum: true });
   const overlap = (await db.query<{ n: number }>('staged overlap', Q.COUNT_STAGED_OVERLAP_SQL))[0]!.n;
   await db.exec('merge metrics', overlap > 0 ? Q.MERGE_STAGED_METRICS_SQL : Q.COPY_STAGED_METRICS_SQL);
   const before = (await db.query<{ n: number }>('count merged', Q.COUNT_NEW_METRICS_SQL))[0]!.n;
