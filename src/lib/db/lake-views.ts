@@ -180,8 +180,8 @@ export async function createStagingViews(db: Db, stagingDir: string, opts: { rep
   await db.exec(
     'view staged_other_keyed',
     `CREATE OR REPLACE TEMP VIEW staged_other_keyed AS
-     SELECT CAST(b.time_ms AS BIGINT) AS time_ms, CAST(b.series AS BIGINT) AS series, n.metric, ${nan('b.value')} AS value, CAST(b.dup AS BIGINT) AS dup
-     FROM ${BATCH_TABLES.other.table} b JOIN staged_names n ON n.key = CAST(b.metric AS BIGINT)`,
+     SELECT CAST(b.time_ms AS BIGINT) AS time_ms, CAST(b.series AS BIGINT) AS series, n.metric, n.metric_hash, ${nan('b.value')} AS value, CAST(b.dup AS BIGINT) AS dup
+     FROM ${BATCH_TABLES.other.table} b JOIN (SELECT *, hash(metric) AS metric_hash FROM staged_names) n ON n.key = CAST(b.metric AS BIGINT)`,
   );
   const values = VALUE_COLUMNS.map((c) => `k.${c.name}`).join(', ');
   await db.exec(
@@ -194,6 +194,9 @@ export async function createStagingViews(db: Db, stagingDir: string, opts: { rep
   );
   // Repeats of one keyed sample (the parser marks them in `dup`) are resolved on integers first, the
   // last winning, and labels joined after; `repeats: false` says the parsers marked none.
+  // `sample_key` hashes (GPU, labels, metric) the same way for both kinds of rows, from per-series and
+  // per-name hashes for keyed ones, so that repeats are counted on integers (a collision only sends
+  // the run down the merging path, which is right either way).
   // For the merge (`labelEnum`), the run's label sets become an ENUM: each other sample then
   // carries a small integer instead of a copy of its series' labels, and Parquet still gets text.
   let labels = 'labels';
@@ -209,15 +212,17 @@ export async function createStagingViews(db: Db, stagingDir: string, opts: { rep
   await db.exec(
     'view staged_other',
     `CREATE OR REPLACE TEMP VIEW staged_other AS
-     SELECT time_ms, gpu_uuid, host, metric, value, ${labels} AS labels, hash(labels) AS labels_hash FROM staged_other_inline
+     SELECT time_ms, gpu_uuid, host, metric, value, ${labels} AS labels, hash(labels) AS labels_hash,
+            hash(hash(gpu_uuid, labels), hash(metric)) AS sample_key
+     FROM staged_other_inline
      UNION ALL
-     SELECT k.time_ms, s.gpu_uuid, s.host, k.metric, k.value, s.label_set, s.labels_hash
+     SELECT k.time_ms, s.gpu_uuid, s.host, k.metric, k.value, s.label_set, s.labels_hash, hash(s.series_hash, k.metric_hash)
      FROM ${
        opts.repeats === false
          ? 'staged_other_keyed'
-         : '(SELECT series, time_ms, metric, arg_max(value, coalesce(dup, 0)) AS value FROM staged_other_keyed GROUP BY series, time_ms, metric)'
+         : '(SELECT series, time_ms, metric, metric_hash, arg_max(value, coalesce(dup, 0)) AS value FROM staged_other_keyed GROUP BY series, time_ms, metric, metric_hash)'
      } k
-     JOIN (SELECT *, hash(labels) AS labels_hash, ${labels} AS label_set FROM staged_series) s USING (series)`,
+     JOIN (SELECT *, hash(labels) AS labels_hash, hash(gpu_uuid, labels) AS series_hash, ${labels} AS label_set FROM staged_series) s USING (series)`,
   );
 }
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { InputError } from '../cli/errors.js';
 import { NO_PROGRESS, type ProgressFn } from '../cli/progress.js';
 import { Db } from '../db/duckdb.js';
-import { createLakeViews, createStagingViews, rollupInputFromTableSql, stagingTarget } from '../db/lake-views.js';
+import { createLakeViews, createStagingViews, loadJsonlTable, MANIFEST_COLUMNS, rollupInputFromTableSql, stagingTarget } from '../db/lake-views.js';
 import { addRollupVersion, writeRollup } from '../features/rollups.js';
 import { acquireLock } from '../lake/lock.js';
 import { lakeLayout, newRunId, type LakeLayout, type PartitionedTable } from '../lake/layout.js';
@@ -448,47 +448,31 @@ async function runIngest(db: Db, layout: LakeLayout, runId: string, stage: strin
     ]);
   }
 
-  // 4. merge, drop what the lake has, write Parquet into staging
+  // 4. merge, drop what the lake has, write Parquet into staging. The new metrics rows come first:
+  // their Parquet write and their hourly rollup (src/lib/sql/rollup.ts) then run on connections of
+  // their own while this one merges metrics_other and xid_events, whose writes follow. A Parquet
+  // write is mostly one thread, so running them side by side keeps both cores busy.
   progress('merging rows');
   await createStagingViews(db, stage, { repeats: repeatedSamples > 0, labelEnum: true });
   const overlap = (await db.query<{ n: number }>('staged overlap', Q.COUNT_STAGED_OVERLAP_SQL))[0]!.n;
   await db.exec('merge metrics', overlap > 0 ? Q.MERGE_STAGED_METRICS_SQL : Q.COPY_STAGED_METRICS_SQL);
   const before = (await db.query<{ n: number }>('count merged', Q.COUNT_NEW_METRICS_SQL))[0]!.n;
   await db.exec('drop existing metrics', Q.DROP_EXISTING_METRICS_SQL);
-  const otherOverlap = (await db.query<{ n: number }>('staged other overlap', Q.COUNT_STAGED_OTHER_OVERLAP_SQL))[0]!.n;
-  await db.exec('merge other', otherOverlap > 0 ? Q.MERGE_STAGED_OTHER_SQL : Q.COPY_STAGED_OTHER_SQL);
-  await db.exec('drop existing other', Q.DROP_EXISTING_OTHER_SQL);
-  await db.exec('merge xid', Q.MERGE_STAGED_XID_SQL);
-  await db.exec('drop existing xid', Q.DROP_EXISTING_XID_SQL);
-  const counts = (await db.query<{ rows: number; gpus: number; others: number; xids: number; time_min: Date | null; time_max: Date | null }>('new counts', Q.NEW_COUNTS_SQL))[0]!;
-  summary.rows = counts.rows;
-  summary.gpus = counts.gpus;
-  summary.other_samples = counts.others;
-  summary.xid_events = counts.xids;
-  summary.duplicates_dropped = before - counts.rows;
-  summary.time_min = counts.time_min ? counts.time_min.toISOString() : null;
-  summary.time_max = counts.time_max ? counts.time_max.toISOString() : null;
+  const newRows = (await db.query<{ n: number }>('count new', Q.COUNT_NEW_METRICS_SQL))[0]!.n;
 
-  phase('merge');
-  progress('writing Parquet');
   const adds: { from: string; to: string }[] = [];
   const deletes: string[] = [];
-  // metrics is written sorted (the per-GPU windows of later stages read it by gpu_uuid and time);
-  // metrics_other, read rarely, is left in arrival order until `compact` sorts it. A Parquet write
-  // is mostly one thread, so the tables are written at once, each on its own connection, and the
-  // hourly rollup of the new rows (src/lib/sql/rollup.ts) is computed beside them.
-  const tables: [string, PartitionedTable, number, string | null][] = [
-    ['new_metrics', 'metrics', counts.rows, 'gpu_uuid, time'],
-    ['new_other', 'metrics_other', counts.others, null],
-    ['new_xid', 'xid_events', counts.xids, 'time, gpu_uuid'],
-  ];
   const written = new Map<PartitionedTable, { dateDir: string; files: string[] }[]>();
   const forks: Db[] = [];
-  try {
-    const writeTable = async ([tmp, table, n, order]: (typeof tables)[number]): Promise<void> => {
-      if (n === 0) return;
-      const conn = await db.fork();
-      forks.push(conn);
+  const onFork = async <T>(fn: (conn: Db) => Promise<T>): Promise<T> => {
+    const conn = await db.fork();
+    forks.push(conn);
+    return fn(conn);
+  };
+  // metrics is written sorted (the per-GPU windows of later stages read it by gpu_uuid and time);
+  // metrics_other, read rarely, is left in arrival order until `compact` sorts it.
+  const writeTable = (tmp: string, table: PartitionedTable, order: string | null) =>
+    onFork(async (conn) => {
       const out = path.join(stage, 'out', table);
       fs.mkdirSync(path.dirname(out), { recursive: true });
       await conn.exec(`write ${table}`, Q.copyPartitionedSql(tmp, stagingTarget(stage, path.join('out', table)), order));
@@ -496,24 +480,62 @@ async function runIngest(db: Db, layout: LakeLayout, runId: string, stage: strin
         table,
         fs.readdirSync(out).map((dateDir) => ({ dateDir, files: fs.readdirSync(path.join(out, dateDir)).sort() })),
       );
-    };
-    const rollupNewRows = async (): Promise<void> => {
-      if (counts.rows === 0) return;
-      const conn = await db.fork();
-      forks.push(conn);
-      await conn.exec('view rollup_input', rollupInputFromTableSql('new_metrics'));
-      await conn.exec('rollup new rows', createRollupTableSql('new_rollups'));
-    };
-    await Promise.all([...tables.map(writeTable), rollupNewRows()]);
+    });
+  const work: Promise<void>[] = [];
+  // awaited below; the no-op handler keeps a failure that comes first from counting as unhandled
+  const track = (p: Promise<void>): void => {
+    p.catch(() => {});
+    work.push(p);
+  };
+  let counts: { rows: number; gpus: number; others: number; xids: number; time_min: Date | null; time_max: Date | null };
+  try {
+    if (newRows > 0) {
+      track(writeTable('new_metrics', 'metrics', 'gpu_uuid, time'));
+      track(
+        onFork(async (conn) => {
+          await conn.exec('view rollup_input', rollupInputFromTableSql('new_metrics'));
+          await conn.exec('rollup new rows', createRollupTableSql('new_rollups'));
+        }),
+      );
+    }
+    const merged = (async () => {
+      const otherOverlap = (await db.query<{ n: number }>('staged other overlap', Q.COUNT_STAGED_OTHER_OVERLAP_SQL))[0]!.n;
+      await db.exec('merge other', otherOverlap > 0 ? Q.MERGE_STAGED_OTHER_SQL : Q.COPY_STAGED_OTHER_SQL);
+      await db.exec('drop existing other', Q.DROP_EXISTING_OTHER_SQL);
+      await db.exec('merge xid', Q.MERGE_STAGED_XID_SQL);
+      await db.exec('drop existing xid', Q.DROP_EXISTING_XID_SQL);
+      counts = (await db.query<typeof counts>('new counts', Q.NEW_COUNTS_SQL))[0]!;
+      if (counts.others > 0) track(writeTable('new_other', 'metrics_other', null));
+      if (counts.xids > 0) track(writeTable('new_xid', 'xid_events', 'time, gpu_uuid'));
+    })();
+    track(merged);
+    await merged;
+    // every statement ends before a connection closes, also when one of them failed
+    const results = await Promise.allSettled(work);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   } finally {
+    await Promise.allSettled(work);
     for (const f of forks) f.close();
   }
+  counts = counts!;
+  summary.rows = counts.rows;
+  summary.gpus = counts.gpus;
+  summary.other_samples = counts.others;
+  summary.xid_events = counts.xids;
+  summary.duplicates_dropped = before - counts.rows;
+  summary.time_min = counts.time_min ? counts.time_min.toISOString() : null;
+  summary.time_max = counts.time_max ? counts.time_max.toISOString() : null;
+  phase('merge and write Parquet');
+  progress('writing Parquet');
+
+  const tables: [PartitionedTable][] = [['metrics'], ['metrics_other'], ['xid_events']];
   const metricsFiles = written.get('metrics') ?? [];
   const oneFilePerDate = metricsFiles.every((d) => d.files.length === 1);
   if (counts.rows > 0 && oneFilePerDate) {
     await db.exec('write rollups', copyRollupsByDateSql('new_rollups', stagingTarget(stage, path.join('out', 'rollups-by-date'))));
   }
-  for (const [, table] of tables) {
+  for (const [table] of tables) {
     const out = path.join(stage, 'out', table);
     for (const { dateDir, files } of written.get(table) ?? []) {
       for (const [k, f] of files.entries()) {
@@ -540,28 +562,32 @@ async function runIngest(db: Db, layout: LakeLayout, runId: string, stage: strin
   if (fs.existsSync(layout.gpusDir)) for (const f of fs.readdirSync(layout.gpusDir)) deletes.push(path.join(layout.gpusDir, f));
 
   // manifest rows for the sources that contributed
-  await db.exec('create manifest', Q.CREATE_NEW_MANIFEST_SQL);
-  const now = Date.now();
+  const now = new Date().toISOString();
+  const iso = (ms: number | null): string => new Date(ms ?? 0).toISOString();
+  const newSources: Record<(typeof MANIFEST_COLUMNS)[number]['name'], unknown>[] = [];
   for (const p of planned) {
     const s = stats.get(p);
     if (!s || s.samples + s.xids === 0) continue;
-    await db.exec('insert manifest', Q.INSERT_MANIFEST_SQL, {
+    newSources.push({
       run_id: runId,
-      ingested_at_us: now * 1000,
+      ingested_at: now,
       path: p.src.display === '-' ? '-' : p.src.path,
       size: p.size,
-      mtime_us: Math.floor(p.mtimeMs) * 1000,
+      mtime: iso(Math.floor(p.mtimeMs)),
       sha256: p.sha256 || null,
       format: p.format,
       samples: s.samples + s.xids,
       rows: s.rows,
       rejected: s.rejected,
       truncated: s.truncated,
-      time_min_us: (s.timeMin ?? 0) * 1000,
-      time_max_us: (s.timeMax ?? 0) * 1000,
+      time_min: iso(s.timeMin),
+      time_max: iso(s.timeMax),
       head_sha256: p.headSha256,
     });
   }
+  const manifestJsonl = path.join(stage, 'manifest.jsonl');
+  fs.writeFileSync(manifestJsonl, newSources.map((r) => `${JSON.stringify(r)}\n`).join(''));
+  await loadJsonlTable(db, 'new_manifest', manifestJsonl, Object.fromEntries(MANIFEST_COLUMNS.map((c) => [c.name, c.type])));
   await db.exec('write manifest', Q.copyTableSql('new_manifest', stagingTarget(stage, 'manifest.parquet')));
   adds.push({ from: path.join(stage, 'manifest.parquet'), to: path.join(layout.manifestDir, `part-${runId}.parquet`) });
   if (rejected > 0 && fs.existsSync(rejectsFile)) {
@@ -571,7 +597,7 @@ async function runIngest(db: Db, layout: LakeLayout, runId: string, stage: strin
   }
 
   addRollupVersion(layout, stage, adds);
-  phase('write Parquet');
+  phase('rollups, registry, manifest');
   progress('committing');
   commit(layout, { run_id: runId, adds, deletes }, opts.commitHooks);
   phase('commit');

@@ -62,9 +62,12 @@ SELECT make_timestamp(time_ms * 1000) AS time, gpu_uuid, max(host) AS host, metr
 FROM staged_other
 GROUP BY gpu_uuid, time_ms, metric, labels_hash`;
 
-/** Staged other samples that repeat a (GPU, time, metric, labels) of another staged sample. Output: n. */
+/**
+ * Staged other samples that repeat a (GPU, time, metric, labels) of another staged sample, counted
+ * on hashes (staged_other.sample_key): a collision can only over-count. Output: n.
+ */
 export const COUNT_STAGED_OTHER_OVERLAP_SQL = `
-SELECT count(*) - count(DISTINCT (gpu_uuid, time_ms, metric, labels_hash)) AS n FROM staged_other`;
+SELECT count(*) - count(DISTINCT (sample_key, time_ms)) AS n FROM staged_other`;
 
 /** The same as MERGE_STAGED_OTHER_SQL when nothing repeats (the common case): no aggregation. */
 export const COPY_STAGED_OTHER_SQL = `
@@ -129,16 +132,6 @@ FROM seen GROUP BY gpu_uuid ORDER BY gpu_uuid`;
 
 /** Every source already in the lake. Output: path, size, mtime_ms, sha256, head_sha256. */
 export const KNOWN_SOURCES_SQL = `SELECT path, size, epoch_ms(mtime) AS mtime_ms, sha256, head_sha256 FROM manifest`;
-
-export const CREATE_NEW_MANIFEST_SQL = `
-CREATE OR REPLACE TEMP TABLE new_manifest (
-  run_id VARCHAR, ingested_at TIMESTAMP, path VARCHAR, size BIGINT, mtime TIMESTAMP, sha256 VARCHAR,
-  format VARCHAR, samples BIGINT, rows BIGINT, rejected BIGINT, truncated BOOLEAN, time_min TIMESTAMP, time_max TIMESTAMP,
-  head_sha256 VARCHAR)`;
-
-export const INSERT_MANIFEST_SQL = `
-INSERT INTO new_manifest VALUES ($run_id, make_timestamp($ingested_at_us), $path, $size, make_timestamp($mtime_us), $sha256,
-  $format, $samples, $rows, $rejected, $truncated, make_timestamp($time_min_us), make_timestamp($time_max_us), $head_sha256)`;
 
 /** Counts of what this run adds. */
 export const NEW_COUNTS_SQL = `
