@@ -152,6 +152,9 @@ describe.concurrent('ingest: one source per format', () => {
     const other = await queryLake(lake, 'SELECT metric, gpu_uuid, host, value, labels, typeof(labels) AS t FROM {metrics_other}');
     expect(other).toHaveLength(1);
     expect(other[0]).toMatchObject({ metric: 'DCGM_FI_DEV_ENC_UTIL', gpu_uuid: 'GPU-71c2d3e4-f5a6-4b7c-8d9e-0f1a2b3c4d5e', host: 'gke-h100-pool-7f3a', value: 0, t: 'VARCHAR' });
+    // identity columns are plain text in the lake (the merge carries them as ENUMs)
+    const types = await queryLake(lake, 'SELECT DISTINCT typeof(gpu_uuid) AS u, typeof(host) AS h, typeof(model) AS m FROM {metrics}');
+    expect(types).toEqual([{ u: 'VARCHAR', h: 'VARCHAR', m: 'VARCHAR' }]);
     expect(JSON.parse(String(other[0]!.labels))).toEqual({
       gpu: '0', UUID: 'GPU-71c2d3e4-f5a6-4b7c-8d9e-0f1a2b3c4d5e', pci_bus_id: '00000000:4E:00.0', device: 'nvidia0', modelName: 'NVIDIA H100 80GB HBM3',
       Hostname: 'gke-h100-pool-7f3a', DCGM_FI_DRIVER_VERSION: '570.133.20', container: 'pytorch', namespace: 'ml-train', pod: 'llama-ft-0', pod_uid: '',

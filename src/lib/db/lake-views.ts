@@ -135,6 +135,9 @@ export const STAGED_OTHER_COLUMNS = [TIME_MS, ...OTHER_COLUMNS.slice(1)] as cons
 
 export const STAGED_XID_COLUMNS = [TIME_MS, ...XID_COLUMNS.slice(1)] as const;
 
+/** Identity columns carried as ENUMs through an ingest run's merge (createStagingViews `enums`). */
+const ENUM_ID_COLUMNS = ['gpu_uuid', 'host', 'model'] as const;
+
 export const STAGED_NAMES_COLUMNS = [
   { name: 'key', type: 'BIGINT' },
   { name: 'metric', type: 'VARCHAR' },
@@ -151,7 +154,7 @@ export const STAGED_SERIES_COLUMNS = [
  * parser's batch tables (ingest/batch-appender.ts, created first): its rows carry series and metric
  * keys, joined here to the series (identity and labels, staged once per series) and the names.
  */
-export async function createStagingViews(db: Db, stagingDir: string, opts: { repeats?: boolean; labelEnum?: boolean } = {}): Promise<void> {
+export async function createStagingViews(db: Db, stagingDir: string, opts: { repeats?: boolean; enums?: boolean } = {}): Promise<void> {
   const defs = [
     ['staged_wide_inline', 'wide-', STAGED_WIDE_COLUMNS],
     ['staged_other_inline', 'other-', STAGED_OTHER_COLUMNS],
@@ -183,13 +186,31 @@ export async function createStagingViews(db: Db, stagingDir: string, opts: { rep
      SELECT CAST(b.time_ms AS BIGINT) AS time_ms, CAST(b.series AS BIGINT) AS series, n.metric, n.metric_hash, ${nan('b.value')} AS value, CAST(b.dup AS BIGINT) AS dup
      FROM ${BATCH_TABLES.other.table} b JOIN (SELECT *, hash(metric) AS metric_hash FROM staged_names) n ON n.key = CAST(b.metric AS BIGINT)`,
   );
-  const values = VALUE_COLUMNS.map((c) => `k.${c.name}`).join(', ');
+  // For the merge (`enums`), the run's GPU UUIDs, hosts, models and label sets become ENUMs (sorted,
+  // so they sort as the text does): every row then carries small integers instead of copies of
+  // these strings through the merge, sorts and rollups, and Parquet still gets the text.
+  const asEnum = (column: string, expr: string): string => (opts.enums ? `CAST(${expr} AS staged_${column})` : expr);
+  if (opts.enums) {
+    for (const c of ENUM_ID_COLUMNS) {
+      await db.exec(
+        `type staged_${c}`,
+        `CREATE TYPE staged_${c} AS ENUM (
+           SELECT DISTINCT v FROM (SELECT ${c} AS v FROM staged_series UNION ALL SELECT ${c} FROM staged_wide_inline UNION ALL SELECT '')
+           WHERE v IS NOT NULL ORDER BY v)`,
+      );
+    }
+  }
+  const ids = (t: string): string =>
+    ID_COLUMNS.slice(1)
+      .map((c) => ((ENUM_ID_COLUMNS as readonly string[]).includes(c.name) ? `${asEnum(c.name, `${t}.${c.name}`)} AS ${c.name}` : `${t}.${c.name}`))
+      .join(', ');
+  const values = (t: string): string => VALUE_COLUMNS.map((c) => `${t}.${c.name}`).join(', ');
   await db.exec(
     'view staged_wide',
     `CREATE OR REPLACE TEMP VIEW staged_wide AS
-     SELECT * FROM staged_wide_inline
+     SELECT i.time_ms, ${ids('i')}, ${values('i')} FROM staged_wide_inline i
      UNION ALL
-     SELECT k.time_ms, s.gpu_uuid, s.host, s.gpu_index, s.model, s.pci_bus_id, s.driver_version, ${values}
+     SELECT k.time_ms, ${ids('s')}, ${values('k')}
      FROM staged_wide_keyed k JOIN staged_series s USING (series)`,
   );
   // Repeats of one keyed sample (the parser marks them in `dup`) are resolved on integers first, the
@@ -197,10 +218,8 @@ export async function createStagingViews(db: Db, stagingDir: string, opts: { rep
   // `sample_key` hashes (GPU, labels, metric) the same way for both kinds of rows, from per-series and
   // per-name hashes for keyed ones, so that repeats are counted on integers (a collision only sends
   // the run down the merging path, which is right either way).
-  // For the merge (`labelEnum`), the run's label sets become an ENUM: each other sample then
-  // carries a small integer instead of a copy of its series' labels, and Parquet still gets text.
   let labels = 'labels';
-  if (opts.labelEnum) {
+  if (opts.enums) {
     await db.exec(
       'type staged_label_set',
       `CREATE TYPE staged_label_set AS ENUM (

@@ -453,7 +453,7 @@ async function runIngest(db: Db, layout: LakeLayout, runId: string, stage: strin
   // their own while this one merges metrics_other and xid_events, whose writes follow. A Parquet
   // write is mostly one thread, so running them side by side keeps both cores busy.
   progress('merging rows');
-  await createStagingViews(db, stage, { repeats: repeatedSamples > 0, labelEnum: true });
+  await createStagingViews(db, stage, { repeats: repeatedSamples > 0, enums: true });
   const overlap = (await db.query<{ n: number }>('staged overlap', Q.COUNT_STAGED_OVERLAP_SQL))[0]!.n;
   await db.exec('merge metrics', overlap > 0 ? Q.MERGE_STAGED_METRICS_SQL : Q.COPY_STAGED_METRICS_SQL);
   const before = (await db.query<{ n: number }>('count merged', Q.COUNT_NEW_METRICS_SQL))[0]!.n;

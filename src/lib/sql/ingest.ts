@@ -43,14 +43,17 @@ SELECT make_timestamp(time_ms * 1000) AS time, gpu_uuid, ${idCols},
 FROM staged_wide
 WHERE gpu_uuid IS NOT NULL`;
 
-/** Drops new rows whose (gpu_uuid, time) the lake already holds. Params: none (dates from new rows). */
+/**
+ * Drops new rows whose (gpu_uuid, time) the lake already holds. Params: none (dates from new rows).
+ * The run's identity columns may be ENUMs of its own values (db/lake-views.ts): compared as text.
+ */
 export const DROP_EXISTING_METRICS_SQL = `
 DELETE FROM new_metrics n
 USING (
   SELECT gpu_uuid, time FROM metrics
   WHERE date BETWEEN (SELECT CAST(min(time) AS DATE) FROM new_metrics) AND (SELECT CAST(max(time) AS DATE) FROM new_metrics)
 ) m
-WHERE n.gpu_uuid = m.gpu_uuid AND n.time = m.time`;
+WHERE CAST(n.gpu_uuid AS VARCHAR) = m.gpu_uuid AND n.time = m.time`;
 
 /**
  * Other samples, one per (GPU, time, metric, labels); repeats within one source were resolved in
@@ -80,7 +83,7 @@ USING (
   SELECT gpu_uuid, time, metric, labels FROM metrics_other
   WHERE date BETWEEN (SELECT CAST(min(time) AS DATE) FROM new_other) AND (SELECT CAST(max(time) AS DATE) FROM new_other)
 ) m
-WHERE n.gpu_uuid IS NOT DISTINCT FROM m.gpu_uuid AND n.time = m.time AND n.metric = m.metric AND n.labels = m.labels`;
+WHERE n.gpu_uuid IS NOT DISTINCT FROM m.gpu_uuid AND n.time = m.time AND n.metric = m.metric AND CAST(n.labels AS VARCHAR) = m.labels`;
 
 /**
  * Xid events; a missing gpu_uuid is filled from the GPUs the lake (or this run) knows by host and
@@ -91,7 +94,7 @@ CREATE OR REPLACE TABLE new_xid AS
 WITH known AS (
   SELECT gpu_uuid, host, pci_bus_id FROM gpus WHERE pci_bus_id IS NOT NULL
   UNION
-  SELECT DISTINCT gpu_uuid, host, pci_bus_id FROM new_metrics WHERE pci_bus_id IS NOT NULL
+  SELECT DISTINCT CAST(gpu_uuid AS VARCHAR), CAST(host AS VARCHAR), pci_bus_id FROM new_metrics WHERE pci_bus_id IS NOT NULL
 )
 SELECT DISTINCT ON (x.time_ms, coalesce(x.gpu_uuid, k.gpu_uuid, x.pci_bus_id), x.xid)
     make_timestamp(x.time_ms * 1000) AS time,
@@ -121,7 +124,7 @@ CREATE OR REPLACE TEMP TABLE new_gpus AS
 WITH seen AS (
   SELECT gpu_uuid, host, gpu_index, model, pci_bus_id, driver_version, first_seen, last_seen FROM gpus
   UNION ALL
-  SELECT gpu_uuid, arg_max(host, time), arg_max(gpu_index, time), arg_max(model, time),
+  SELECT CAST(gpu_uuid AS VARCHAR), CAST(arg_max(host, time) AS VARCHAR), arg_max(gpu_index, time), CAST(arg_max(model, time) AS VARCHAR),
          arg_max(pci_bus_id, time), arg_max(driver_version, time), min(time), max(time)
   FROM new_metrics GROUP BY gpu_uuid
 )
