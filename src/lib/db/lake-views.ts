@@ -59,6 +59,19 @@ const TABLE_COLUMNS: Record<PartitionedTable, Cols> = {
   xid_events: XID_COLUMNS,
 };
 
+/**
+ * Views run_metrics, run_metrics_other, run_xid_events over the Parquet files an ingest run has
+ * written but not committed yet (under date=… folders): what its earlier rounds hold.
+ */
+export async function createRunViews(db: Db, staged: Readonly<Record<PartitionedTable, readonly string[]>>): Promise<void> {
+  for (const t of Object.keys(TABLE_COLUMNS) as PartitionedTable[]) {
+    const sql = staged[t].length
+      ? `SELECT * FROM read_parquet([${staged[t].map(quotePath).join(', ')}], hive_partitioning = true, hive_types = {'date': DATE}, union_by_name = true)`
+      : emptySelect(TABLE_COLUMNS[t], ', CAST(NULL AS DATE) AS date');
+    await db.exec(`view run_${t}`, `CREATE OR REPLACE TEMP VIEW run_${t} AS ${sql}`);
+  }
+}
+
 /** Creates (or replaces) the views metrics, metrics_other, xid_events, manifest, gpus. */
 export async function createLakeViews(db: Db, layout: LakeLayout): Promise<void> {
   for (const t of Object.keys(TABLE_COLUMNS) as PartitionedTable[]) {

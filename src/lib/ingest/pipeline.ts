@@ -8,8 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../cli/errors.js';
 import { NO_PROGRESS, type ProgressFn } from '../cli/progress.js';
-import { Db } from '../db/duckdb.js';
-import { createLakeViews, createStagingViews, loadJsonlTable, MANIFEST_COLUMNS, rollupInputFromTableSql, stagingTarget } from '../db/lake-views.js';
+import { Db, quotePath } from '../db/duckdb.js';
+import { createLakeViews, createRunViews, createStagingViews, loadJsonlTable, MANIFEST_COLUMNS, rollupInputFromTableSql, stagingTarget } from '../db/lake-views.js';
 import { addRollupVersion, writeRollup } from '../features/rollups.js';
 import { acquireLock } from '../lake/lock.js';
 import { lakeLayout, newRunId, type LakeLayout, type PartitionedTable } from '../lake/layout.js';
@@ -56,6 +56,8 @@ export interface IngestOptions {
   onWarning?: (message: string) => void;
   lockWaitMs?: number;
   commitHooks?: CommitHooks;
+  /** Exposition text per merge round (default ROUND_BYTES); small values let tests run several rounds. */
+  roundBytes?: number;
   cwd?: string;
 }
 
@@ -323,238 +325,67 @@ async function runIngest(db: Db, layout: LakeLayout, runId: string, stage: strin
   }
 
   phase('plan sources');
-  // 2. parse: exposition text on workers, identity-bearing line formats, then the ones needing mapping
+  // 2. parse: exposition text on workers, identity-bearing line formats, then the ones needing
+  // mapping. Exposition text is parsed, merged and written a round at a time (ROUND_BYTES of text),
+  // so DuckDB's share of a run stays bounded however much is ingested at once; the line formats go
+  // with the last round. Nothing is visible before the one commit at the end.
   const stats = new Map<Planned, FileStats & { truncated: boolean }>();
   let rejectsShown = 0;
   const showReject = (r: RejectRecord): void => {
     if (rejectsShown++ < 5) opts.onReject?.(r);
   };
   const rejectsFile = path.join(stage, 'rejects-all.jsonl');
-  const promFiles = planned.filter((p) => p.format === 'prom');
-  const repeatedSamples = await parsePromFiles(db, promFiles, stage, opts, stats, rejectsFile, showReject, progress);
-  for (const p of promFiles) {
-    // Its rows were parsed already; the merge drops them again as rows the lake holds.
-    if (p.sha256 !== '' && (known.has(p.sha256) || seenSha.has(p.sha256))) {
-      stats.delete(p);
-      planned.splice(planned.indexOf(p), 1);
-      outcomes.push({ file: p.src.display, format: 'prom', status: 'already-ingested', samples: 0, rejected: 0, truncated: false, message: 'already in the lake (same sha256)' });
-    } else if (p.sha256 !== '') seenSha.add(p.sha256);
-  }
-
-  const resolver = new Resolver();
-  const lineFiles = planned.filter((p) => p.format !== 'prom');
-  const ordered = [...lineFiles.filter((p) => !NEEDS_MAPPING.has(p.format)), ...lineFiles.filter((p) => NEEDS_MAPPING.has(p.format))];
-  // Sources without UUIDs map to the GPUs the lake knows and those this run's exposition text named;
-  // the line parsers add the GPUs they identify as they go (resolver.remember).
-  if (ordered.length > 0) {
-    await createStagingViews(db, stage);
-    for (const g of await db.query<GpuIdentity & Record<string, unknown>>('known gpus', Q.KNOWN_GPUS_SQL)) resolver.add(g);
-    for (const g of await db.query<GpuIdentity & Record<string, unknown>>('staged gpus', Q.STAGED_GPUS_SQL)) resolver.add(g);
-  }
-  // --gpu-map comes last: the latest entry for a slot wins, and the user's map overrides the lake.
-  if (opts.gpuMap) for (const g of readGpuMap(opts.gpuMap)) resolver.add(g);
-  const staging = openStaging(stage, 'main');
-  try {
-    for (const [i, p] of ordered.entries()) {
-      progress(`parsing ${p.src.display} (${i + 1}/${ordered.length})`);
-      const parser = LINE_PARSERS.find((x) => x.format === p.format)!;
-      const sink = new StagingSink(staging, p.src.display, showReject);
-      const reader = readLines(p.src);
-      try {
-        await parser.parse(
-          reader.lines,
-          {
-            file: p.src.display,
-            host: opts.host ?? null,
-            defaultTimeMs: p.defaultTimeMs,
-            defaultTimeSource: p.defaultTimeSource,
-            tz: opts.tz ?? 'UTC',
-            intervalMs: opts.intervalMs ?? null,
-            resolver,
-          },
-          sink,
-        );
-      } catch (e) {
-        if (!(e instanceof InputError)) throw e;
-        stats.set(p, { ...emptyStats(), truncated: false, warnings: [e.message], rejected: 0, samples: 0 });
-        continue;
-      }
-      stats.set(p, { ...sink.stats, truncated: reader.truncated() });
+  const rounds = splitRounds(
+    planned.filter((p) => p.format === 'prom'),
+    opts.roundBytes ?? ROUND_BYTES,
+  );
+  const run = new RunOutputs(db, layout, runId, stage);
+  await db.exec('create run gpus', Q.CREATE_RUN_GPUS_SQL);
+  let summary: IngestSummary | null = null;
+  for (const [k, promFiles] of rounds.entries()) {
+    const last = k === rounds.length - 1;
+    const roundStage = path.join(stage, `round-${k}`);
+    fs.mkdirSync(roundStage, { recursive: true });
+    await createBatchTables(db);
+    const repeatedSamples = await parsePromFiles(db, promFiles, roundStage, opts, stats, rejectsFile, showReject, progress);
+    for (const p of promFiles) {
+      // Its rows were parsed already; the merge drops them again as rows the lake holds.
+      if (p.sha256 !== '' && (known.has(p.sha256) || seenSha.has(p.sha256))) {
+        stats.delete(p);
+        planned.splice(planned.indexOf(p), 1);
+        outcomes.push({ file: p.src.display, format: 'prom', status: 'already-ingested', samples: 0, rejected: 0, truncated: false, message: 'already in the lake (same sha256)' });
+      } else if (p.sha256 !== '') seenSha.add(p.sha256);
     }
-  } finally {
-    closeStaging(staging);
-  }
-  for (const f of fs.readdirSync(stage).filter((f) => f.startsWith('rejects-') && f.endsWith('.jsonl') && f !== 'rejects-all.jsonl')) {
-    fs.appendFileSync(rejectsFile, fs.readFileSync(path.join(stage, f)));
-  }
-
-  phase('parse');
-  // 3. outcomes per source
-  let samples = 0;
-  let rejected = 0;
-  for (const p of planned) {
-    const s = stats.get(p) ?? { ...emptyStats(), truncated: false };
-    samples += s.samples + s.xids;
-    rejected += s.rejected;
-    for (const w of s.warnings) opts.onWarning?.(w.startsWith(p.src.display) || w.startsWith(p.src.path) ? w : `${p.src.display}: ${w}`);
-    if (s.truncated) opts.onWarning?.(`${p.src.display}: gzip stream is truncated; the intact part was ingested`);
-    if (p.defaultTimeSource === 'mtime' && p.format === 'prom' && s.samples > 0 && s.timeMin === p.defaultTimeMs) {
-      opts.onWarning?.(`${p.src.display}: no timestamps in the file or its name; used the file's modification time (pass --time to set it)`);
+    if (!last) {
+      phase(`parse (round ${k + 1} of ${rounds.length})`);
+      await run.mergeRound(roundStage, repeatedSamples, progress);
+      phase(`merge and write Parquet (round ${k + 1} of ${rounds.length})`);
+      continue;
     }
-    const ok = s.samples + s.xids > 0;
-    outcomes.push({
-      file: p.src.display,
-      format: p.format,
-      status: ok ? 'ingested' : s.warnings.length && s.rejected === 0 ? 'failed' : 'empty',
-      samples: s.samples + s.xids,
-      rejected: s.rejected,
-      truncated: s.truncated,
-      message: ok ? undefined : s.warnings[0] ?? (s.rejected ? 'every line was rejected' : 'no samples found'),
-    });
-  }
-  const skipped = outcomes.filter((o) => o.status !== 'ingested');
-  const anything = planned.some((p) => {
-    const s = stats.get(p);
-    return s !== undefined && s.samples + s.xids > 0;
-  });
-  const onlyAlreadyIngested = skipped.length > 0 && skipped.every((o) => o.status === 'already-ingested');
-
-  const summary: IngestSummary = {
-    run_id: runId,
-    lake: layout.root,
-    files: outcomes.filter((o) => o.status === 'ingested').length,
-    samples,
-    rows: 0,
-    gpus: 0,
-    other_samples: 0,
-    xid_events: 0,
-    rejected,
-    duplicates_dropped: 0,
-    skipped_files: skipped.length,
-    truncated_files: outcomes.filter((o) => o.truncated).length,
-    time_min: null,
-    time_max: null,
-    rejects_file: null,
-    elapsed_s: 0,
-    sources: outcomes.sort((a, b) => a.file.localeCompare(b.file)),
-  };
-  if (!anything) {
-    if (uniq.length > 0 && (onlyAlreadyIngested || outcomes.every((o) => o.status === 'already-ingested'))) return summary;
-    const first = skipped[0];
-    const why = first ? `${first.file}: ${first.message ?? first.status}` : 'no input files';
-    throw new InputError(uniq.length <= 1 ? `nothing to ingest — ${why}` : `nothing to ingest in ${uniq.length} files (first: ${why})`, [
-      'gpuhealth ingest reads dcgm-exporter scrapes, Prometheus query JSON, nvidia-smi --query-gpu CSV, dcgmi/nvidia-smi dmon, kernel logs with NVRM Xid lines, and CSV exports',
-      'force a format with --format-in',
-    ]);
-  }
-
-  // 4. merge, drop what the lake has, write Parquet into staging. The new metrics rows come first:
-  // their Parquet write and their hourly rollup (src/lib/sql/rollup.ts) then run on connections of
-  // their own while this one merges metrics_other and xid_events, whose writes follow. A Parquet
-  // write is mostly one thread, so running them side by side keeps both cores busy.
-  progress('merging rows');
-  await createStagingViews(db, stage, { repeats: repeatedSamples > 0, enums: true });
-  const overlap = (await db.query<{ n: number }>('staged overlap', Q.COUNT_STAGED_OVERLAP_SQL))[0]!.n;
-  await db.exec('merge metrics', overlap > 0 ? Q.MERGE_STAGED_METRICS_SQL : Q.COPY_STAGED_METRICS_SQL);
-  const before = (await db.query<{ n: number }>('count merged', Q.COUNT_NEW_METRICS_SQL))[0]!.n;
-  await db.exec('drop existing metrics', Q.DROP_EXISTING_METRICS_SQL);
-  const newRows = (await db.query<{ n: number }>('count new', Q.COUNT_NEW_METRICS_SQL))[0]!.n;
-
-  const adds: { from: string; to: string }[] = [];
-  const deletes: string[] = [];
-  const written = new Map<PartitionedTable, { dateDir: string; files: string[] }[]>();
-  const forks: Db[] = [];
-  const onFork = async <T>(fn: (conn: Db) => Promise<T>): Promise<T> => {
-    const conn = await db.fork();
-    forks.push(conn);
-    return fn(conn);
-  };
-  // metrics is written sorted (the per-GPU windows of later stages read it by gpu_uuid and time);
-  // metrics_other, read rarely, is left in arrival order until `compact` sorts it.
-  const writeTable = (tmp: string, table: PartitionedTable, order: string | null) =>
-    onFork(async (conn) => {
-      const out = path.join(stage, 'out', table);
-      fs.mkdirSync(path.dirname(out), { recursive: true });
-      await conn.exec(`write ${table}`, Q.copyPartitionedSql(tmp, stagingTarget(stage, path.join('out', table)), order));
-      written.set(
-        table,
-        fs.readdirSync(out).map((dateDir) => ({ dateDir, files: fs.readdirSync(path.join(out, dateDir)).sort() })),
-      );
-    });
-  const work: Promise<void>[] = [];
-  // awaited below; the no-op handler keeps a failure that comes first from counting as unhandled
-  const track = (p: Promise<void>): void => {
-    p.catch(() => {});
-    work.push(p);
-  };
-  let counts: { rows: number; gpus: number; others: number; xids: number; time_min: Date | null; time_max: Date | null };
-  try {
-    if (newRows > 0) {
-      track(writeTable('new_metrics', 'metrics', 'gpu_uuid, time'));
-      track(
-        onFork(async (conn) => {
-          await conn.exec('view rollup_input', rollupInputFromTableSql('new_metrics'));
-          await conn.exec('rollup new rows', createRollupTableSql('new_rollups'));
-        }),
-      );
+    await parseLineFiles(db, planned, roundStage, opts, stats, showReject, progress);
+    for (const f of fs.readdirSync(roundStage).filter((f) => f.startsWith('rejects-') && f.endsWith('.jsonl'))) {
+      fs.appendFileSync(rejectsFile, fs.readFileSync(path.join(roundStage, f)));
     }
-    const merged = (async () => {
-      const otherOverlap = (await db.query<{ n: number }>('staged other overlap', Q.COUNT_STAGED_OTHER_OVERLAP_SQL))[0]!.n;
-      await db.exec('merge other', otherOverlap > 0 ? Q.MERGE_STAGED_OTHER_SQL : Q.COPY_STAGED_OTHER_SQL);
-      await db.exec('drop existing other', Q.DROP_EXISTING_OTHER_SQL);
-      await db.exec('merge xid', Q.MERGE_STAGED_XID_SQL);
-      await db.exec('drop existing xid', Q.DROP_EXISTING_XID_SQL);
-      counts = (await db.query<typeof counts>('new counts', Q.NEW_COUNTS_SQL))[0]!;
-      if (counts.others > 0) track(writeTable('new_other', 'metrics_other', null));
-      if (counts.xids > 0) track(writeTable('new_xid', 'xid_events', 'time, gpu_uuid'));
-    })();
-    track(merged);
-    await merged;
-    // every statement ends before a connection closes, also when one of them failed
-    const results = await Promise.allSettled(work);
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
-  } finally {
-    await Promise.allSettled(work);
-    for (const f of forks) f.close();
+    phase('parse');
+    summary = summarise(planned, stats, outcomes, uniq.length, runId, layout, opts);
+    if (summary === null) return emptySummary(outcomes, runId, layout); // every source was in the lake already
+    await run.mergeRound(roundStage, repeatedSamples, progress);
+    phase('merge and write Parquet');
   }
-  counts = counts!;
-  summary.rows = counts.rows;
-  summary.gpus = counts.gpus;
-  summary.other_samples = counts.others;
-  summary.xid_events = counts.xids;
-  summary.duplicates_dropped = before - counts.rows;
-  summary.time_min = counts.time_min ? counts.time_min.toISOString() : null;
-  summary.time_max = counts.time_max ? counts.time_max.toISOString() : null;
-  phase('merge and write Parquet');
+  summary = summary!;
+  const totals = run.totals();
+  summary.rows = totals.rows;
+  summary.gpus = (await db.query<{ n: number }>('count run gpus', Q.COUNT_RUN_GPUS_SQL))[0]!.n;
+  summary.other_samples = totals.others;
+  summary.xid_events = totals.xids;
+  summary.duplicates_dropped = totals.duplicates;
+  summary.time_min = totals.timeMin ? totals.timeMin.toISOString() : null;
+  summary.time_max = totals.timeMax ? totals.timeMax.toISOString() : null;
   progress('writing Parquet');
+  const { adds } = run;
+  const deletes: string[] = [];
+  const rejected = summary.rejected;
 
-  const tables: [PartitionedTable][] = [['metrics'], ['metrics_other'], ['xid_events']];
-  const metricsFiles = written.get('metrics') ?? [];
-  const oneFilePerDate = metricsFiles.every((d) => d.files.length === 1);
-  if (counts.rows > 0 && oneFilePerDate) {
-    await db.exec('write rollups', copyRollupsByDateSql('new_rollups', stagingTarget(stage, path.join('out', 'rollups-by-date'))));
-  }
-  for (const [table] of tables) {
-    const out = path.join(stage, 'out', table);
-    for (const { dateDir, files } of written.get(table) ?? []) {
-      for (const [k, f] of files.entries()) {
-        const name = files.length === 1 ? `part-${runId}.parquet` : `part-${runId}-${k}.parquet`;
-        const from = path.join(out, dateDir, f);
-        const to = path.join(layout.table(table), dateDir, name);
-        adds.push({ from, to });
-        if (table !== 'metrics') continue;
-        // the file's hourly rollup commits with it: the date's rollup when the date is one file,
-        // else the file's own, read back from it
-        const rollup = path.join(stage, 'out', 'rollups', dateDir, name);
-        if (oneFilePerDate) {
-          fs.mkdirSync(path.dirname(rollup), { recursive: true });
-          fs.renameSync(path.join(stage, 'out', 'rollups-by-date', dateDir, 'part-0.parquet'), rollup);
-        } else await writeRollup((n, sql) => db.exec(n, sql), [from], rollup);
-        adds.push({ from: rollup, to: layout.rollupOf(to) });
-      }
-    }
-  }
   // GPU registry: rewritten whole (it is small), the old file replaced in the same commit.
   await db.exec('merge gpus', Q.MERGE_GPUS_SQL);
   await db.exec('write gpus', Q.copyTableSql('new_gpus', stagingTarget(stage, 'gpus.parquet')));
@@ -602,6 +433,318 @@ async function runIngest(db: Db, layout: LakeLayout, runId: string, stage: strin
   commit(layout, { run_id: runId, adds, deletes }, opts.commitHooks);
   phase('commit');
   return summary;
+}
+
+/** Exposition text merged and written per round (see runIngest); gzip counts as 8× its size. */
+const ROUND_BYTES = 2 ** 31;
+
+/** Groups exposition-text sources into rounds of at most `bytes` of text each (one round at least). */
+function splitRounds(files: Planned[], bytes: number): Planned[][] {
+  const rounds: Planned[][] = [[]];
+  let size = 0;
+  for (const p of files) {
+    const text = p.src.gzip ? p.size * 8 : p.size;
+    if (size > 0 && size + text > bytes) {
+      rounds.push([]);
+      size = 0;
+    }
+    rounds.at(-1)!.push(p);
+    size += text;
+  }
+  return rounds;
+}
+
+/** Line-based formats: those that identify GPUs first, then those that map to GPUs already known. */
+async function parseLineFiles(
+  db: Db,
+  planned: Planned[],
+  stage: string,
+  opts: IngestOptions,
+  stats: Map<Planned, FileStats & { truncated: boolean }>,
+  showReject: (r: RejectRecord) => void,
+  progress: ProgressFn,
+): Promise<void> {
+  const resolver = new Resolver();
+  const lineFiles = planned.filter((p) => p.format !== 'prom');
+  const ordered = [...lineFiles.filter((p) => !NEEDS_MAPPING.has(p.format)), ...lineFiles.filter((p) => NEEDS_MAPPING.has(p.format))];
+  // Sources without UUIDs map to the GPUs the lake knows and those this run's exposition text named
+  // (earlier rounds, then this one's); the line parsers add the GPUs they identify as they go.
+  if (ordered.length > 0) {
+    await createStagingViews(db, stage);
+    for (const g of await db.query<GpuIdentity & Record<string, unknown>>('known gpus', Q.KNOWN_GPUS_SQL)) resolver.add(g);
+    for (const g of await db.query<GpuIdentity & Record<string, unknown>>('run gpus', Q.RUN_GPUS_SQL)) resolver.add(g);
+    for (const g of await db.query<GpuIdentity & Record<string, unknown>>('staged gpus', Q.STAGED_GPUS_SQL)) resolver.add(g);
+  }
+  // --gpu-map comes last: the latest entry for a slot wins, and the user's map overrides the lake.
+  if (opts.gpuMap) for (const g of readGpuMap(opts.gpuMap)) resolver.add(g);
+  const staging = openStaging(stage, 'main');
+  try {
+    for (const [i, p] of ordered.entries()) {
+      progress(`parsing ${p.src.display} (${i + 1}/${ordered.length})`);
+      const parser = LINE_PARSERS.find((x) => x.format === p.format)!;
+      const sink = new StagingSink(staging, p.src.display, showReject);
+      const reader = readLines(p.src);
+      try {
+        await parser.parse(
+          reader.lines,
+          {
+            file: p.src.display,
+            host: opts.host ?? null,
+            defaultTimeMs: p.defaultTimeMs,
+            defaultTimeSource: p.defaultTimeSource,
+            tz: opts.tz ?? 'UTC',
+            intervalMs: opts.intervalMs ?? null,
+            resolver,
+          },
+          sink,
+        );
+      } catch (e) {
+        if (!(e instanceof InputError)) throw e;
+        stats.set(p, { ...emptyStats(), truncated: false, warnings: [e.message], rejected: 0, samples: 0 });
+        continue;
+      }
+      stats.set(p, { ...sink.stats, truncated: reader.truncated() });
+    }
+  } finally {
+    closeStaging(staging);
+  }
+}
+
+function newSummary(outcomes: FileOutcome[], runId: string, layout: LakeLayout, samples: number, rejected: number): IngestSummary {
+  const skipped = outcomes.filter((o) => o.status !== 'ingested');
+  return {
+    run_id: runId,
+    lake: layout.root,
+    files: outcomes.filter((o) => o.status === 'ingested').length,
+    samples,
+    rows: 0,
+    gpus: 0,
+    other_samples: 0,
+    xid_events: 0,
+    rejected,
+    duplicates_dropped: 0,
+    skipped_files: skipped.length,
+    truncated_files: outcomes.filter((o) => o.truncated).length,
+    time_min: null,
+    time_max: null,
+    rejects_file: null,
+    elapsed_s: 0,
+    sources: outcomes.sort((a, b) => a.file.localeCompare(b.file)),
+  };
+}
+
+function emptySummary(outcomes: FileOutcome[], runId: string, layout: LakeLayout): IngestSummary {
+  return newSummary(outcomes, runId, layout, 0, 0);
+}
+
+/**
+ * 3. outcomes per source, warnings, and the summary of what was parsed. Null when every source was
+ * in the lake already (nothing to do, nothing wrong); throws when nothing at all could be ingested.
+ */
+function summarise(
+  planned: Planned[],
+  stats: Map<Planned, FileStats & { truncated: boolean }>,
+  outcomes: FileOutcome[],
+  inputs: number,
+  runId: string,
+  layout: LakeLayout,
+  opts: IngestOptions,
+): IngestSummary | null {
+  let samples = 0;
+  let rejected = 0;
+  for (const p of planned) {
+    const s = stats.get(p) ?? { ...emptyStats(), truncated: false };
+    samples += s.samples + s.xids;
+    rejected += s.rejected;
+    for (const w of s.warnings) opts.onWarning?.(w.startsWith(p.src.display) || w.startsWith(p.src.path) ? w : `${p.src.display}: ${w}`);
+    if (s.truncated) opts.onWarning?.(`${p.src.display}: gzip stream is truncated; the intact part was ingested`);
+    if (p.defaultTimeSource === 'mtime' && p.format === 'prom' && s.samples > 0 && s.timeMin === p.defaultTimeMs) {
+      opts.onWarning?.(`${p.src.display}: no timestamps in the file or its name; used the file's modification time (pass --time to set it)`);
+    }
+    const ok = s.samples + s.xids > 0;
+    outcomes.push({
+      file: p.src.display,
+      format: p.format,
+      status: ok ? 'ingested' : s.warnings.length && s.rejected === 0 ? 'failed' : 'empty',
+      samples: s.samples + s.xids,
+      rejected: s.rejected,
+      truncated: s.truncated,
+      message: ok ? undefined : s.warnings[0] ?? (s.rejected ? 'every line was rejected' : 'no samples found'),
+    });
+  }
+  const skipped = outcomes.filter((o) => o.status !== 'ingested');
+  const anything = planned.some((p) => {
+    const s = stats.get(p);
+    return s !== undefined && s.samples + s.xids > 0;
+  });
+  const onlyAlreadyIngested = skipped.length > 0 && skipped.every((o) => o.status === 'already-ingested');
+  if (!anything) {
+    if (inputs > 0 && (onlyAlreadyIngested || outcomes.every((o) => o.status === 'already-ingested'))) return null;
+    const first = skipped[0];
+    const why = first ? `${first.file}: ${first.message ?? first.status}` : 'no input files';
+    throw new InputError(inputs <= 1 ? `nothing to ingest — ${why}` : `nothing to ingest in ${inputs} files (first: ${why})`, [
+      'gpuhealth ingest reads dcgm-exporter scrapes, Prometheus query JSON, nvidia-smi --query-gpu CSV, dcgmi/nvidia-smi dmon, kernel logs with NVRM Xid lines, and CSV exports',
+      'force a format with --format-in',
+    ]);
+  }
+  return newSummary(outcomes, runId, layout, samples, rejected);
+}
+
+interface RoundCounts {
+  rows: number;
+  others: number;
+  xids: number;
+  time_min: Date | null;
+  time_max: Date | null;
+}
+
+/**
+ * 4. What a run has merged and written so far, round by round: the staged Parquet files (each round
+ * de-duplicates against the lake and the rounds before it), their rollups, and the counts.
+ */
+class RunOutputs {
+  readonly adds: { from: string; to: string }[] = [];
+  private readonly staged: Record<PartitionedTable, string[]> = { metrics: [], metrics_other: [], xid_events: [] };
+  private round = 0;
+  private rows = 0;
+  private others = 0;
+  private xids = 0;
+  private duplicates = 0;
+  private timeMin: Date | null = null;
+  private timeMax: Date | null = null;
+
+  constructor(
+    private readonly db: Db,
+    private readonly layout: LakeLayout,
+    private readonly runId: string,
+    private readonly stage: string,
+  ) {}
+
+  totals(): { rows: number; others: number; xids: number; duplicates: number; timeMin: Date | null; timeMax: Date | null } {
+    return { rows: this.rows, others: this.others, xids: this.xids, duplicates: this.duplicates, timeMin: this.timeMin, timeMax: this.timeMax };
+  }
+
+  /**
+   * Merges one round's staged rows, drops what the lake (or an earlier round) holds, and writes
+   * Parquet. The new metrics rows come first: their Parquet write and their hourly rollup
+   * (src/lib/sql/rollup.ts) then run on connections of their own while this one merges
+   * metrics_other and xid_events, whose writes follow. A Parquet write is mostly one thread, so
+   * running them side by side keeps both cores busy.
+   */
+  async mergeRound(roundStage: string, repeatedSamples: number, progress: ProgressFn): Promise<void> {
+    const { db } = this;
+    const k = this.round++;
+    const out = path.join(this.stage, 'out', `round-${k}`);
+    progress('merging rows');
+    if (k > 0) {
+      await createRunViews(db, this.staged);
+      await db.exec('drop round', Q.DROP_ROUND_SQL);
+    }
+    // Rows the lake holds are dropped and counted as duplicates; rows an earlier round of this run
+    // holds are dropped too (overlapping sources), uncounted, as one round merges them silently.
+    const dropExisting = async (name: string, sql: (from: Q.ExistingRows) => string): Promise<void> => {
+      await db.exec(`drop existing ${name}`, sql('lake'));
+      if (k > 0) await db.exec(`drop ${name} of earlier rounds`, sql('run'));
+    };
+    await createStagingViews(db, roundStage, { repeats: repeatedSamples > 0, enums: true });
+    const overlap = (await db.query<{ n: number }>('staged overlap', Q.COUNT_STAGED_OVERLAP_SQL))[0]!.n;
+    await db.exec('merge metrics', overlap > 0 ? Q.MERGE_STAGED_METRICS_SQL : Q.COPY_STAGED_METRICS_SQL);
+    const before = (await db.query<{ n: number }>('count merged', Q.COUNT_NEW_METRICS_SQL))[0]!.n;
+    await db.exec('drop existing metrics', Q.dropExistingMetricsSql('lake'));
+    const notInLake = (await db.query<{ n: number }>('count not in lake', Q.COUNT_NEW_METRICS_SQL))[0]!.n;
+    if (k > 0) await db.exec('drop metrics of earlier rounds', Q.dropExistingMetricsSql('run'));
+    const newRows = (await db.query<{ n: number }>('count new', Q.COUNT_NEW_METRICS_SQL))[0]!.n;
+    await db.exec('add run gpus', Q.ADD_RUN_GPUS_SQL);
+
+    const written = new Map<PartitionedTable, { dateDir: string; files: string[] }[]>();
+    const forks: Db[] = [];
+    const onFork = async <T>(fn: (conn: Db) => Promise<T>): Promise<T> => {
+      const conn = await db.fork();
+      forks.push(conn);
+      return fn(conn);
+    };
+    // metrics is written sorted (the per-GPU windows of later stages read it by gpu_uuid and time);
+    // metrics_other, read rarely, is left in arrival order until `compact` sorts it.
+    const writeTable = (tmp: string, table: PartitionedTable, order: string | null) =>
+      onFork(async (conn) => {
+        const dir = path.join(out, table);
+        fs.mkdirSync(out, { recursive: true });
+        await conn.exec(`write ${table}`, Q.copyPartitionedSql(tmp, quotePath(dir), order));
+        written.set(
+          table,
+          fs.readdirSync(dir).map((dateDir) => ({ dateDir, files: fs.readdirSync(path.join(dir, dateDir)).sort() })),
+        );
+      });
+    const work: Promise<void>[] = [];
+    // awaited below; the no-op handler keeps a failure that comes first from counting as unhandled
+    const track = (p: Promise<void>): void => {
+      p.catch(() => {});
+      work.push(p);
+    };
+    let counts: RoundCounts | null = null;
+    try {
+      if (newRows > 0) {
+        track(writeTable('new_metrics', 'metrics', 'gpu_uuid, time'));
+        track(
+          onFork(async (conn) => {
+            await conn.exec('view rollup_input', rollupInputFromTableSql('new_metrics'));
+            await conn.exec('rollup new rows', createRollupTableSql('new_rollups'));
+          }),
+        );
+      }
+      const merged = (async () => {
+        const otherOverlap = (await db.query<{ n: number }>('staged other overlap', Q.COUNT_STAGED_OTHER_OVERLAP_SQL))[0]!.n;
+        await db.exec('merge other', otherOverlap > 0 ? Q.MERGE_STAGED_OTHER_SQL : Q.COPY_STAGED_OTHER_SQL);
+        await dropExisting('other', Q.dropExistingOtherSql);
+        await db.exec('merge xid', Q.MERGE_STAGED_XID_SQL);
+        await dropExisting('xid', Q.dropExistingXidSql);
+        counts = (await db.query<RoundCounts & Record<string, unknown>>('new counts', Q.NEW_COUNTS_SQL))[0]!;
+        if (counts.others > 0) track(writeTable('new_other', 'metrics_other', null));
+        if (counts.xids > 0) track(writeTable('new_xid', 'xid_events', 'time, gpu_uuid'));
+      })();
+      track(merged);
+      await merged;
+      // every statement ends before a connection closes, also when one of them failed
+      const results = await Promise.allSettled(work);
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    } finally {
+      await Promise.allSettled(work);
+      for (const f of forks) f.close();
+    }
+    const c = counts!;
+    this.rows += c.rows;
+    this.others += c.others;
+    this.xids += c.xids;
+    this.duplicates += before - notInLake;
+    if (c.time_min && (!this.timeMin || c.time_min < this.timeMin)) this.timeMin = c.time_min;
+    if (c.time_max && (!this.timeMax || c.time_max > this.timeMax)) this.timeMax = c.time_max;
+
+    const metricsFiles = written.get('metrics') ?? [];
+    const oneFilePerDate = metricsFiles.every((d) => d.files.length === 1);
+    if (c.rows > 0 && oneFilePerDate) await db.exec('write rollups', copyRollupsByDateSql('new_rollups', quotePath(path.join(out, 'rollups-by-date'))));
+    for (const table of ['metrics', 'metrics_other', 'xid_events'] as const) {
+      for (const { dateDir, files } of written.get(table) ?? []) {
+        for (const [i, f] of files.entries()) {
+          // part-<run>[-r<round>][-<i>].parquet: rounds after the first, and dates DuckDB split, get a suffix
+          const name = `part-${this.runId}${k > 0 ? `-r${k}` : ''}${files.length > 1 ? `-${i}` : ''}.parquet`;
+          const from = path.join(out, table, dateDir, f);
+          this.staged[table].push(from);
+          const to = path.join(this.layout.table(table), dateDir, name);
+          this.adds.push({ from, to });
+          if (table !== 'metrics') continue;
+          // the file's hourly rollup commits with it: the date's rollup when the date is one file,
+          // else the file's own, read back from it
+          const rollup = path.join(out, 'rollups', dateDir, name);
+          if (oneFilePerDate) {
+            fs.mkdirSync(path.dirname(rollup), { recursive: true });
+            fs.renameSync(path.join(out, 'rollups-by-date', dateDir, 'part-0.parquet'), rollup);
+          } else await writeRollup((n, sql) => db.exec(n, sql), [from], rollup);
+          this.adds.push({ from: rollup, to: this.layout.rollupOf(to) });
+        }
+      }
+    }
+  }
 }
 
 async function parsePromFiles(

@@ -47,10 +47,14 @@ WHERE gpu_uuid IS NOT NULL`;
  * Drops new rows whose (gpu_uuid, time) the lake already holds. Params: none (dates from new rows).
  * The run's identity columns may be ENUMs of its own values (db/lake-views.ts): compared as text.
  */
-export const DROP_EXISTING_METRICS_SQL = `
+/** Where rows may already be: the lake's views, or the files earlier rounds of this run wrote (db/lake-views.ts). */
+export type ExistingRows = 'lake' | 'run';
+const existing = (from: ExistingRows, table: string): string => (from === 'lake' ? table : `run_${table}`);
+
+export const dropExistingMetricsSql = (from: ExistingRows): string => `
 DELETE FROM new_metrics n
 USING (
-  SELECT gpu_uuid, time FROM metrics
+  SELECT gpu_uuid, time FROM ${existing(from, 'metrics')}
   WHERE date BETWEEN (SELECT CAST(min(time) AS DATE) FROM new_metrics) AND (SELECT CAST(max(time) AS DATE) FROM new_metrics)
 ) m
 WHERE CAST(n.gpu_uuid AS VARCHAR) = m.gpu_uuid AND n.time = m.time`;
@@ -77,10 +81,10 @@ export const COPY_STAGED_OTHER_SQL = `
 CREATE OR REPLACE TABLE new_other AS
 SELECT make_timestamp(time_ms * 1000) AS time, gpu_uuid, host, metric, value, labels FROM staged_other`;
 
-export const DROP_EXISTING_OTHER_SQL = `
+export const dropExistingOtherSql = (from: ExistingRows): string => `
 DELETE FROM new_other n
 USING (
-  SELECT gpu_uuid, time, metric, labels FROM metrics_other
+  SELECT gpu_uuid, time, metric, labels FROM ${existing(from, 'metrics_other')}
   WHERE date BETWEEN (SELECT CAST(min(time) AS DATE) FROM new_other) AND (SELECT CAST(max(time) AS DATE) FROM new_other)
 ) m
 WHERE n.gpu_uuid IS NOT DISTINCT FROM m.gpu_uuid AND n.time = m.time AND n.metric = m.metric AND CAST(n.labels AS VARCHAR) = m.labels`;
@@ -94,7 +98,7 @@ CREATE OR REPLACE TABLE new_xid AS
 WITH known AS (
   SELECT gpu_uuid, host, pci_bus_id FROM gpus WHERE pci_bus_id IS NOT NULL
   UNION
-  SELECT DISTINCT CAST(gpu_uuid AS VARCHAR), CAST(host AS VARCHAR), pci_bus_id FROM new_metrics WHERE pci_bus_id IS NOT NULL
+  SELECT DISTINCT gpu_uuid, host, pci_bus_id FROM run_gpus WHERE pci_bus_id IS NOT NULL
 )
 SELECT DISTINCT ON (x.time_ms, coalesce(x.gpu_uuid, k.gpu_uuid, x.pci_bus_id), x.xid)
     make_timestamp(x.time_ms * 1000) AS time,
@@ -103,9 +107,9 @@ SELECT DISTINCT ON (x.time_ms, coalesce(x.gpu_uuid, k.gpu_uuid, x.pci_bus_id), x
 FROM staged_xid x
 LEFT JOIN known k ON x.gpu_uuid IS NULL AND k.pci_bus_id = x.pci_bus_id AND (x.host IS NULL OR k.host = x.host)`;
 
-export const DROP_EXISTING_XID_SQL = `
+export const dropExistingXidSql = (from: ExistingRows): string => `
 DELETE FROM new_xid n
-USING (SELECT time, gpu_uuid, pci_bus_id, xid FROM xid_events) m
+USING (SELECT time, gpu_uuid, pci_bus_id, xid FROM ${existing(from, 'xid_events')}) m
 WHERE n.time = m.time AND n.xid = m.xid AND coalesce(n.gpu_uuid, n.pci_bus_id) IS NOT DISTINCT FROM coalesce(m.gpu_uuid, m.pci_bus_id)`;
 
 /** GPUs known before this run, for sources without UUIDs. Output: gpu identity columns. */
@@ -118,15 +122,43 @@ SELECT gpu_uuid, max(host) AS host, max(gpu_index) AS gpu_index, max(model) AS m
        max(pci_bus_id) AS pci_bus_id, max(driver_version) AS driver_version
 FROM staged_wide WHERE gpu_uuid IS NOT NULL GROUP BY gpu_uuid`;
 
+/**
+ * The GPUs of this run's new metrics rows, a row per GPU and round (ingest merges and writes a
+ * round of sources at a time): the xid merge and the registry read it, and the line formats map to it.
+ */
+export const CREATE_RUN_GPUS_SQL = `
+CREATE OR REPLACE TABLE run_gpus (
+  gpu_uuid VARCHAR, host VARCHAR, gpu_index INTEGER, model VARCHAR, pci_bus_id VARCHAR, driver_version VARCHAR,
+  first_seen TIMESTAMP, last_seen TIMESTAMP)`;
+
+/** Adds the GPUs of a round's new rows (after the rows the lake holds were dropped). */
+export const ADD_RUN_GPUS_SQL = `
+INSERT INTO run_gpus
+SELECT CAST(gpu_uuid AS VARCHAR), CAST(arg_max(host, time) AS VARCHAR), arg_max(gpu_index, time), CAST(arg_max(model, time) AS VARCHAR),
+       arg_max(pci_bus_id, time), arg_max(driver_version, time), min(time), max(time)
+FROM new_metrics GROUP BY gpu_uuid`;
+
+/** This run's GPUs so far, latest identity each. Output: gpu identity columns. */
+export const RUN_GPUS_SQL = `
+SELECT gpu_uuid, arg_max(host, last_seen) AS host, arg_max(gpu_index, last_seen) AS gpu_index, arg_max(model, last_seen) AS model,
+       arg_max(pci_bus_id, last_seen) AS pci_bus_id, arg_max(driver_version, last_seen) AS driver_version
+FROM run_gpus GROUP BY gpu_uuid`;
+
+export const COUNT_RUN_GPUS_SQL = `SELECT count(DISTINCT gpu_uuid) AS n FROM run_gpus`;
+
+/** Drops a finished round's tables, views and types before the next round's merge. */
+export const DROP_ROUND_SQL = `
+DROP VIEW IF EXISTS staged_wide; DROP VIEW IF EXISTS staged_other;
+DROP TABLE IF EXISTS new_metrics; DROP TABLE IF EXISTS new_other; DROP TABLE IF EXISTS new_xid; DROP TABLE IF EXISTS new_rollups;
+DROP TYPE IF EXISTS staged_gpu_uuid; DROP TYPE IF EXISTS staged_host; DROP TYPE IF EXISTS staged_model; DROP TYPE IF EXISTS staged_label_set`;
+
 /** The GPU registry after this run: one row per gpu_uuid with its latest identity. */
 export const MERGE_GPUS_SQL = `
 CREATE OR REPLACE TEMP TABLE new_gpus AS
 WITH seen AS (
   SELECT gpu_uuid, host, gpu_index, model, pci_bus_id, driver_version, first_seen, last_seen FROM gpus
   UNION ALL
-  SELECT CAST(gpu_uuid AS VARCHAR), CAST(arg_max(host, time) AS VARCHAR), arg_max(gpu_index, time), CAST(arg_max(model, time) AS VARCHAR),
-         arg_max(pci_bus_id, time), arg_max(driver_version, time), min(time), max(time)
-  FROM new_metrics GROUP BY gpu_uuid
+  SELECT gpu_uuid, host, gpu_index, model, pci_bus_id, driver_version, first_seen, last_seen FROM run_gpus
 )
 SELECT gpu_uuid, arg_max(host, last_seen) AS host, arg_max(gpu_index, last_seen) AS gpu_index,
        arg_max(model, last_seen) AS model, arg_max(pci_bus_id, last_seen) AS pci_bus_id,

@@ -1,0 +1,87 @@
+/**
+ * Ingest merges and writes exposition text a round at a time (ROUND_BYTES of text per round), so a
+ * very large run stays within DuckDB's memory. A run split into rounds must leave the same lake as a
+ * run in one round: the same rows, no duplicates across rounds, the same registry and rollups, and
+ * line formats (last round) still mapped to GPUs that only an earlier round named.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { queryLake, tempDir, tempLake } from '../../../test/helpers/cli.js';
+import { T0, gpus, instants, scrape } from '../../../test/e2e/scrapes.js';
+import { ingest, type IngestSummary } from './pipeline.js';
+
+const DIR = tempDir();
+afterAll(() => fs.rmSync(DIR, { recursive: true, force: true }));
+
+const HOUR = 3_600_000;
+const G = gpus(2, 'node-1');
+const write = (name: string, text: string): string => {
+  const file = path.join(DIR, name);
+  fs.writeFileSync(file, text);
+  return file;
+};
+// One scrape cut in two files that share an instant (the same samples in both: an overlap across rounds).
+const bc = scrape({ gpus: G, times: instants(T0 + HOUR, 5), seed: 2 }).text.split('\n');
+const upTo = (lines: string[], keep: (t: number) => boolean): string =>
+  `${lines.filter((l) => l.startsWith('#') || (l !== '' && keep(Number(l.split(' ').at(-1))))).join('\n')}\n`;
+const inputs = [
+  write('a.prom', scrape({ gpus: G, times: instants(T0, 3), seed: 1 }).text),
+  write('b.prom', upTo(bc, (t) => t <= T0 + HOUR + 20_000)),
+  write('c.prom', upTo(bc, (t) => t >= T0 + HOUR + 20_000)),
+  write('d.prom', scrape({ gpus: gpus(1, 'node-2', 'bbbb'), times: instants(T0 + 2 * HOUR, 2), seed: 4 }).text),
+  // pod-labelled families: other samples with labels (untimestamped: dated by --time below)
+  path.resolve('fixtures/prom/k8s-pod-labels.prom'),
+  // no UUIDs: mapped by host and PCI bus id to node-1's GPUs, which only the first file names
+  write('smi.csv', 'timestamp, pci.bus_id, temperature.gpu\n2026/01/01 03:00:00.000, 00000000:19:00.0, 57\n'),
+  write('kern.log', '2026-01-01T03:10:00,000000+00:00 NVRM: Xid (PCI:0000:18:00): 79, pid=1, GPU has fallen off the bus.\n'),
+];
+
+async function run(roundBytes?: number): Promise<{ lake: string; s: IngestSummary }> {
+  const lake = tempLake();
+  const s = await ingest({ lake, inputs, roundBytes, host: 'node-1', timeMs: T0 + 3 * HOUR });
+  return { lake, s };
+}
+
+const dump = async (lake: string): Promise<Record<string, unknown>> => ({
+  metrics: await queryLake(lake, 'SELECT * EXCLUDE (date) FROM {metrics} ORDER BY gpu_uuid, time'),
+  other: await queryLake(lake, 'SELECT * EXCLUDE (date) FROM {metrics_other} ORDER BY gpu_uuid, time, metric'),
+  xids: await queryLake(lake, 'SELECT * EXCLUDE (date) FROM {xid_events} ORDER BY time'),
+  gpus: await queryLake(lake, `SELECT * FROM read_parquet('${lake}/gpus/*.parquet') ORDER BY gpu_uuid`),
+  // a GPU-hour may have a rollup row per metrics file (features stitches them): compared summed
+  rollups: await queryLake(
+    lake,
+    `SELECT gpu_uuid, hour, sum(samples) AS samples, min(first_time) AS first_time, max(last_time) AS last_time,
+            sum(gpu_temp_n) AS gpu_temp_n, sum(gpu_temp_sum) AS gpu_temp_sum
+     FROM read_parquet('${lake}/rollups/hour/*/*.parquet') GROUP BY ALL ORDER BY gpu_uuid, hour`,
+  ),
+});
+
+describe('ingest in rounds', () => {
+  it('leaves the same lake in one round and in one round per file', async () => {
+    const one = await run();
+    const many = await run(1); // every exposition file is a round of its own
+    const counts = (s: IngestSummary) => [s.files, s.samples, s.rows, s.gpus, s.other_samples, s.xid_events, s.duplicates_dropped, s.time_min, s.time_max];
+    expect(counts(many.s)).toEqual(counts(one.s));
+    expect(one.s).toMatchObject({ rows: 2 * 3 + 2 * 5 + 2 + 2 + 1, xid_events: 1, duplicates_dropped: 0 }); // overlaps within a run are merged, not dropped
+    const a = await dump(one.lake);
+    const b = await dump(many.lake);
+    expect(b).toEqual(a);
+    // the line formats found node-1's GPUs although only the first round named them
+    const smi = (a.metrics as Record<string, unknown>[]).find((r) => r.gpu_temp === 57);
+    expect(smi?.gpu_uuid).toBe(G[1]!.uuid);
+    expect((a.xids as Record<string, unknown>[])[0]!.gpu_uuid).toBe(G[0]!.uuid);
+    // no (gpu_uuid, time) twice, though the overlap spans two rounds
+    const dups = await queryLake(many.lake, 'SELECT gpu_uuid, time FROM {metrics} GROUP BY ALL HAVING count(*) > 1');
+    expect(dups).toEqual([]);
+    // rounds write files of their own; each has its rollup
+    const files = (lake: string, table: string): string[] =>
+      fs
+        .readdirSync(path.join(lake, table))
+        .filter((d) => d.startsWith('date='))
+        .flatMap((d) => fs.readdirSync(path.join(lake, table, d)).map((f) => `${d}/${f}`))
+        .sort();
+    expect(files(many.lake, 'metrics').length).toBeGreaterThan(files(one.lake, 'metrics').length);
+    expect(files(many.lake, 'rollups/hour')).toEqual(files(many.lake, 'metrics'));
+  });
+});
