@@ -35,7 +35,7 @@ interface Summary {
   time_min: string | null;
   time_max: string | null;
   rejects_file: string | null;
-  sources: { file: string; format: string | null; status: string; samples: number; rejected: number; truncated: boolean }[];
+  sources: { file: string; format: string | null; status: string; samples: number; rejected: number; truncated: boolean; message?: string }[];
 }
 
 const SUMMARY_KEYS = ['files', 'samples', 'rows', 'gpus', 'rejected', 'skipped_files', 'time_min', 'time_max'];
