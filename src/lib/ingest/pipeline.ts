@@ -202,7 +202,9 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
   try {
     recover(layout);
     const stage = stagingDir(layout, runId);
-    db = await Db.open({ tempDir: path.join(stage, 'duckdb-tmp'), memoryLimit: process.env.GPUHEALTH_MEMORY_LIMIT ?? '512MB' });
+    // DuckDB's share of ingest's memory (it spills to the staging folder beyond it); with the rounds
+    // (ROUND_BYTES) and the parser workers, the process stays under 1 GiB whatever the input size.
+    db = await Db.open({ tempDir: path.join(stage, 'duckdb-tmp'), memoryLimit: process.env.GPUHEALTH_MEMORY_LIMIT ?? INGEST_MEMORY_LIMIT });
     await createLakeViews(db, layout);
     await createBatchTables(db);
     const summary = await runIngest(db, layout, runId, stage, opts, progress);
@@ -216,6 +218,8 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
     if (created && !committed) fs.rmSync(layout.root, { recursive: true, force: true });
   }
 }
+
+const INGEST_MEMORY_LIMIT = '384MB';
 
 const DEBUG = Boolean(process.env.DEBUG && /gpuhealth|\*/.test(process.env.DEBUG));
 
