@@ -60,16 +60,12 @@ const TABLE_COLUMNS: Record<PartitionedTable, Cols> = {
 };
 
 /**
- * Views run_metrics, run_metrics_other, run_xid_events over the Parquet files an ingest run has
- * written but not committed yet (under date=… folders): what its earlier rounds hold.
+ * The view run_<table> (run_metrics, run_metrics_other, run_xid_events) over Parquet files an ingest
+ * run has written but not committed yet (under date=… folders): what its earlier rounds hold.
  */
-export async function createRunViews(db: Db, staged: Readonly<Record<PartitionedTable, readonly string[]>>): Promise<void> {
-  for (const t of Object.keys(TABLE_COLUMNS) as PartitionedTable[]) {
-    const sql = staged[t].length
-      ? `SELECT * FROM read_parquet([${staged[t].map(quotePath).join(', ')}], hive_partitioning = true, hive_types = {'date': DATE}, union_by_name = true)`
-      : emptySelect(TABLE_COLUMNS[t], ', CAST(NULL AS DATE) AS date');
-    await db.exec(`view run_${t}`, `CREATE OR REPLACE TEMP VIEW run_${t} AS ${sql}`);
-  }
+export async function createRunView(db: Db, table: PartitionedTable, files: readonly string[]): Promise<void> {
+  const sql = `SELECT * FROM read_parquet([${files.map(quotePath).join(', ')}], hive_partitioning = true, hive_types = {'date': DATE}, union_by_name = true)`;
+  await db.exec(`view run_${table}`, `CREATE OR REPLACE TEMP VIEW run_${table} AS ${sql}`);
 }
 
 /** Creates (or replaces) the views metrics, metrics_other, xid_events, manifest, gpus. */

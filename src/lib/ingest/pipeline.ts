@@ -9,7 +9,7 @@ import path from 'node:path';
 import { InputError } from '../cli/errors.js';
 import { NO_PROGRESS, type ProgressFn } from '../cli/progress.js';
 import { Db, quotePath } from '../db/duckdb.js';
-import { createLakeViews, createRunViews, createStagingViews, loadJsonlTable, MANIFEST_COLUMNS, rollupInputFromTableSql, stagingTarget } from '../db/lake-views.js';
+import { createLakeViews, createRunView, createStagingViews, loadJsonlTable, MANIFEST_COLUMNS, rollupInputFromTableSql, stagingTarget } from '../db/lake-views.js';
 import { addRollupVersion, writeRollup } from '../features/rollups.js';
 import { acquireLock } from '../lake/lock.js';
 import { lakeLayout, newRunId, type LakeLayout, type PartitionedTable } from '../lake/layout.js';
@@ -594,6 +594,28 @@ function summarise(
   return newSummary(outcomes, runId, layout, samples, rejected);
 }
 
+/** What one round wrote to one table: its files, its GPUs (null for rows without one) and its time span. */
+interface RoundRows {
+  files: string[];
+  gpus: Set<string | null>;
+  timeMin: number;
+  timeMax: number;
+}
+
+async function roundRows(db: Db, table: string, files: string[]): Promise<RoundRows> {
+  const [span] = await db.query<{ t0: Date | null; t1: Date | null }>('round span', Q.roundSpanSql(table));
+  const gpus = await db.query<{ gpu_uuid: string | null }>('round gpus', Q.roundGpusSql(table));
+  return { files, gpus: new Set(gpus.map((g) => g.gpu_uuid)), timeMin: span?.t0?.getTime() ?? Infinity, timeMax: span?.t1?.getTime() ?? -Infinity };
+}
+
+/** Rows of `a` and `b` can share a key only if they share a GPU (or both lack one) and their spans meet. */
+function overlaps(a: RoundRows, b: RoundRows): boolean {
+  if (a.timeMax < b.timeMin || b.timeMax < a.timeMin) return false;
+  const [small, large] = a.gpus.size <= b.gpus.size ? [a.gpus, b.gpus] : [b.gpus, a.gpus];
+  for (const g of small) if (large.has(g)) return true;
+  return false;
+}
+
 interface RoundCounts {
   rows: number;
   others: number;
@@ -608,7 +630,8 @@ interface RoundCounts {
  */
 class RunOutputs {
   readonly adds: { from: string; to: string }[] = [];
-  private readonly staged: Record<PartitionedTable, string[]> = { metrics: [], metrics_other: [], xid_events: [] };
+  /** Per table, what each earlier round wrote: its files, GPUs (null included) and time range. */
+  private readonly staged: Record<PartitionedTable, RoundRows[]> = { metrics: [], metrics_other: [], xid_events: [] };
   private round = 0;
   private rows = 0;
   private others = 0;
@@ -640,15 +663,21 @@ class RunOutputs {
     const k = this.round++;
     const out = path.join(this.stage, 'out', `round-${k}`);
     progress('merging rows');
-    if (k > 0) {
-      await createRunViews(db, this.staged);
-      await db.exec('drop round', Q.DROP_ROUND_SQL);
-    }
+    if (k > 0) await db.exec('drop round', Q.DROP_ROUND_SQL);
     // Rows the lake holds are dropped and counted as duplicates; rows an earlier round of this run
     // holds are dropped too (overlapping sources), uncounted, as one round merges them silently.
-    const dropExisting = async (name: string, sql: (from: Q.ExistingRows) => string): Promise<void> => {
-      await db.exec(`drop existing ${name}`, sql('lake'));
-      if (k > 0) await db.exec(`drop ${name} of earlier rounds`, sql('run'));
+    // Only earlier rounds that share a GPU and a time span with this one's rows are read.
+    const dropFromEarlierRounds = async (table: PartitionedTable, tmp: string, sql: (from: Q.ExistingRows) => string): Promise<void> => {
+      if (k === 0) return;
+      const mine = await roundRows(db, tmp, []);
+      const files = this.staged[table].filter((r) => overlaps(r, mine)).flatMap((r) => r.files);
+      if (files.length === 0) return;
+      await createRunView(db, table, files);
+      await db.exec(`drop ${table} of earlier rounds`, sql('run'));
+    };
+    const dropExisting = async (table: PartitionedTable, tmp: string, sql: (from: Q.ExistingRows) => string): Promise<void> => {
+      await db.exec(`drop existing ${table}`, sql('lake'));
+      await dropFromEarlierRounds(table, tmp, sql);
     };
     await createStagingViews(db, roundStage, { repeats: repeatedSamples > 0, enums: true });
     const overlap = (await db.query<{ n: number }>('staged overlap', Q.COUNT_STAGED_OVERLAP_SQL))[0]!.n;
@@ -656,7 +685,7 @@ class RunOutputs {
     const before = (await db.query<{ n: number }>('count merged', Q.COUNT_NEW_METRICS_SQL))[0]!.n;
     await db.exec('drop existing metrics', Q.dropExistingMetricsSql('lake'));
     const notInLake = (await db.query<{ n: number }>('count not in lake', Q.COUNT_NEW_METRICS_SQL))[0]!.n;
-    if (k > 0) await db.exec('drop metrics of earlier rounds', Q.dropExistingMetricsSql('run'));
+    await dropFromEarlierRounds('metrics', 'new_metrics', Q.dropExistingMetricsSql);
     const newRows = (await db.query<{ n: number }>('count new', Q.COUNT_NEW_METRICS_SQL))[0]!.n;
     await db.exec('add run gpus', Q.ADD_RUN_GPUS_SQL);
 
@@ -699,9 +728,9 @@ class RunOutputs {
       const merged = (async () => {
         const otherOverlap = (await db.query<{ n: number }>('staged other overlap', Q.COUNT_STAGED_OTHER_OVERLAP_SQL))[0]!.n;
         await db.exec('merge other', otherOverlap > 0 ? Q.MERGE_STAGED_OTHER_SQL : Q.COPY_STAGED_OTHER_SQL);
-        await dropExisting('other', Q.dropExistingOtherSql);
+        await dropExisting('metrics_other', 'new_other', Q.dropExistingOtherSql);
         await db.exec('merge xid', Q.MERGE_STAGED_XID_SQL);
-        await dropExisting('xid', Q.dropExistingXidSql);
+        await dropExisting('xid_events', 'new_xid', Q.dropExistingXidSql);
         counts = (await db.query<RoundCounts & Record<string, unknown>>('new counts', Q.NEW_COUNTS_SQL))[0]!;
         if (counts.others > 0) track(writeTable('new_other', 'metrics_other', null));
         if (counts.xids > 0) track(writeTable('new_xid', 'xid_events', 'time, gpu_uuid'));
@@ -727,13 +756,16 @@ class RunOutputs {
     const metricsFiles = written.get('metrics') ?? [];
     const oneFilePerDate = metricsFiles.every((d) => d.files.length === 1);
     if (c.rows > 0 && oneFilePerDate) await db.exec('write rollups', copyRollupsByDateSql('new_rollups', quotePath(path.join(out, 'rollups-by-date'))));
+    const tmpOf: Record<PartitionedTable, string> = { metrics: 'new_metrics', metrics_other: 'new_other', xid_events: 'new_xid' };
     for (const table of ['metrics', 'metrics_other', 'xid_events'] as const) {
-      for (const { dateDir, files } of written.get(table) ?? []) {
-        for (const [i, f] of files.entries()) {
+      const files: string[] = [];
+      if (written.has(table)) this.staged[table].push(await roundRows(db, tmpOf[table], files));
+      for (const { dateDir, files: dateFiles } of written.get(table) ?? []) {
+        for (const [i, f] of dateFiles.entries()) {
           // part-<run>[-r<round>][-<i>].parquet: rounds after the first, and dates DuckDB split, get a suffix
-          const name = `part-${this.runId}${k > 0 ? `-r${k}` : ''}${files.length > 1 ? `-${i}` : ''}.parquet`;
+          const name = `part-${this.runId}${k > 0 ? `-r${k}` : ''}${dateFiles.length > 1 ? `-${i}` : ''}.parquet`;
           const from = path.join(out, table, dateDir, f);
-          this.staged[table].push(from);
+          files.push(from);
           const to = path.join(this.layout.table(table), dateDir, name);
           this.adds.push({ from, to });
           if (table !== 'metrics') continue;

@@ -146,6 +146,12 @@ FROM run_gpus GROUP BY gpu_uuid`;
 
 export const COUNT_RUN_GPUS_SQL = `SELECT count(DISTINCT gpu_uuid) AS n FROM run_gpus`;
 
+/** The time span of one of a round's tables (new_metrics, new_other, new_xid). Output: t0, t1. */
+export const roundSpanSql = (table: string): string => `SELECT min(time) AS t0, max(time) AS t1 FROM ${table}`;
+
+/** The GPUs of one of a round's tables, null for rows without one. Output: gpu_uuid. */
+export const roundGpusSql = (table: string): string => `SELECT DISTINCT CAST(gpu_uuid AS VARCHAR) AS gpu_uuid FROM ${table}`;
+
 /** Drops a finished round's tables, views and types before the next round's merge. */
 export const DROP_ROUND_SQL = `
 DROP VIEW IF EXISTS staged_wide; DROP VIEW IF EXISTS staged_other;
