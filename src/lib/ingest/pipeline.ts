@@ -698,11 +698,11 @@ class RunOutputs {
     };
     // metrics is written sorted (the per-GPU windows of later stages read it by gpu_uuid and time);
     // metrics_other, read rarely, is left in arrival order until `compact` sorts it.
-    const writeTable = (tmp: string, table: PartitionedTable, order: string | null) =>
+    const writeTable = (tmp: string, table: PartitionedTable, order: string | null, asText: readonly string[]) =>
       onFork(async (conn) => {
         const dir = path.join(out, table);
         fs.mkdirSync(out, { recursive: true });
-        await conn.exec(`write ${table}`, Q.copyPartitionedSql(tmp, quotePath(dir), order));
+        await conn.exec(`write ${table}`, Q.copyPartitionedSql(tmp, quotePath(dir), order, asText));
         written.set(
           table,
           fs.readdirSync(dir).map((dateDir) => ({ dateDir, files: fs.readdirSync(path.join(dir, dateDir)).sort() })),
@@ -717,7 +717,7 @@ class RunOutputs {
     let counts: RoundCounts | null = null;
     try {
       if (newRows > 0) {
-        track(writeTable('new_metrics', 'metrics', 'gpu_uuid, time'));
+        track(writeTable('new_metrics', 'metrics', 'gpu_uuid, time', ['gpu_uuid', 'host', 'model']));
         track(
           onFork(async (conn) => {
             await conn.exec('view rollup_input', rollupInputFromTableSql('new_metrics'));
@@ -732,8 +732,8 @@ class RunOutputs {
         await db.exec('merge xid', Q.MERGE_STAGED_XID_SQL);
         await dropExisting('xid_events', 'new_xid', Q.dropExistingXidSql);
         counts = (await db.query<RoundCounts & Record<string, unknown>>('new counts', Q.NEW_COUNTS_SQL))[0]!;
-        if (counts.others > 0) track(writeTable('new_other', 'metrics_other', null));
-        if (counts.xids > 0) track(writeTable('new_xid', 'xid_events', 'time, gpu_uuid'));
+        if (counts.others > 0) track(writeTable('new_other', 'metrics_other', null, ['labels']));
+        if (counts.xids > 0) track(writeTable('new_xid', 'xid_events', 'time, gpu_uuid', []));
       })();
       track(merged);
       await merged;

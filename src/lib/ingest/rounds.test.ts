@@ -83,5 +83,22 @@ describe('ingest in rounds', () => {
         .sort();
     expect(files(many.lake, 'metrics').length).toBeGreaterThan(files(one.lake, 'metrics').length);
     expect(files(many.lake, 'rollups/hour')).toEqual(files(many.lake, 'metrics'));
+    // each file is sorted by (gpu_uuid, time), and its statistics hold its own GPUs only (the merge
+    // carries GPUs as ENUMs of the run's values; the files get text)
+    for (const f of files(one.lake, 'metrics')) {
+      const file = path.join(one.lake, 'metrics', f);
+      const [order] = await queryLake(
+        one.lake,
+        `WITH f AS (SELECT gpu_uuid, time, file_row_number AS rn FROM read_parquet('${file}', file_row_number = true))
+         SELECT count(*) FILTER (WHERE rn <> w) AS misplaced FROM (SELECT rn, row_number() OVER (ORDER BY gpu_uuid, time) - 1 AS w FROM f)`,
+      );
+      expect(order!.misplaced).toBe(0);
+      const stats = await queryLake(
+        one.lake,
+        `SELECT stats_min_value AS lo, stats_max_value AS hi, typeof(lo) AS t FROM parquet_metadata('${file}') WHERE path_in_schema = 'gpu_uuid'`,
+      );
+      const own = await queryLake(one.lake, `SELECT min(gpu_uuid) AS lo, max(gpu_uuid) AS hi FROM read_parquet('${file}')`);
+      expect(stats.map((r) => [r.lo, r.hi])).toEqual(own.map((r) => [r.lo, r.hi])); // one row group here
+    }
   });
 });

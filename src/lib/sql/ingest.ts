@@ -186,9 +186,18 @@ SELECT (SELECT count(*) FROM new_metrics) AS rows,
 /** Row count of staged merged rows before dropping those the lake holds. */
 export const COUNT_NEW_METRICS_SQL = `SELECT count(*) AS n FROM new_metrics`;
 
-/** COPY a table to date-partitioned zstd Parquet, sorted; `target` is a quoted staging path. */
-export function copyPartitionedSql(table: string, target: string, orderBy: string | null): string {
-  return `COPY (SELECT *, CAST(time AS DATE) AS date FROM ${table}${orderBy ? ` ORDER BY ${orderBy}` : ''})
+/** ` REPLACE (CAST(c AS VARCHAR) AS c, …)` for a SELECT *: ENUM columns written as text. */
+export function asTextSql(columns: readonly string[]): string {
+  return columns.length ? ` REPLACE (${columns.map((c) => `CAST(${c} AS VARCHAR) AS ${c}`).join(', ')})` : '';
+}
+
+/**
+ * COPY a table to date-partitioned zstd Parquet, sorted; `target` is a quoted staging path. `asText`
+ * names ENUM columns (createStagingViews `enums`): sorted as ENUMs (integers in text order), written
+ * as text, so each row group's statistics and dictionary hold only its own values.
+ */
+export function copyPartitionedSql(table: string, target: string, orderBy: string | null, asText: readonly string[] = []): string {
+  return `COPY (SELECT *${asTextSql(asText)}, CAST(time AS DATE) AS date FROM (SELECT * FROM ${table}${orderBy ? ` ORDER BY ${orderBy}` : ''}))
 TO ${target} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (date), FILENAME_PATTERN 'part-{i}', ROW_GROUP_SIZE 122880)`;
 }
 
