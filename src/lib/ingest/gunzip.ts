@@ -25,11 +25,10 @@ function gzipHeaderSize(head: Buffer): number {
 }
 
 /** `onData` may return a promise to hold the stream back (backpressure). */
-export async function gunzipFile(file: string, onData: (chunk: Buffer) => void | Promise<void>, onRaw?: (chunk: Buffer) => void): Promise<GunzipResult> {
+export async function gunzipFile(file: string, onData: (chunk: Buffer) => void | Promise<void>): Promise<GunzipResult> {
   let delivered = 0;
   try {
     const raw = fs.createReadStream(file, { highWaterMark: 1 << 20 });
-    if (onRaw) raw.on('data', (d) => onRaw(d as Buffer));
     for await (const d of raw.pipe(zlib.createGunzip({ chunkSize: 1 << 20 }))) {
       delivered += (d as Buffer).length;
       await onData(d as Buffer);

@@ -56,6 +56,8 @@ export interface IngestOptions {
   onWarning?: (message: string) => void;
   lockWaitMs?: number;
   commitHooks?: CommitHooks;
+  /** Sources up to this size are always hashed whole (default SMALL_SOURCE_BYTES); tests lower it. */
+  smallSourceBytes?: number;
   /** Exposition text per merge round (default ROUND_BYTES); small values let tests run several rounds. */
   roundBytes?: number;
   cwd?: string;
@@ -107,6 +109,7 @@ interface Planned {
 }
 
 const HEAD_BYTES = 64 << 10;
+const SMALL_SOURCE_BYTES = 16 << 20;
 
 /** sha256 of a file's first 64 KiB (as stored, compressed or not): with the size, a source's cheap look. */
 function headSha256(file: string): string {
@@ -260,17 +263,36 @@ async function runIngest(db: Db, layout: LakeLayout, runId: string, stage: strin
   const known = new Set(manifestRows.filter((r) => r.sha256).map((r) => r.sha256));
   // A source seen before at the same path, size and mtime is skipped without reading it again.
   const knownStat = new Set(manifestRows.map((r) => `${r.path}|${r.size}|${r.mtime_ms}`));
-  // Two sources can only hold the same bytes if they have the same size and the same first 64 KiB:
-  // the whole content is hashed (a quarter of the parse's CPU for exposition text) only where
-  // another source, in the lake or in this run, has both.
+  // Two sources can only hold the same bytes if they have the same size and the same first 64 KiB.
+  // A source is hashed whole (for exposition text a quarter of the parse's CPU) where another source,
+  // in the lake or in this run, has both, and when it is small (then it costs nothing): single
+  // untimestamped scrapes, which a copy with a new mtime would re-date, are small.
   const fileStats = new Map(uniq.map((src) => [src, fs.statSync(src.path)]));
   const statKey = (src: SourceFile, st: fs.Stats): string => `${src.path}|${st.size}|${Math.floor(st.mtimeMs)}`;
   const lookalikes = new Map<string, number>();
   const sizesWithoutHead = new Set<number>(); // sources recorded before heads were
+  // lake sources with a recorded head but no sha256: a lookalike is compared with them another way
+  const unhashed = new Map<string, typeof manifestRows>();
   for (const r of manifestRows) {
-    if (r.head_sha256) lookalikes.set(`${r.size}|${r.head_sha256}`, 2);
-    else sizesWithoutHead.add(r.size);
+    if (!r.head_sha256) sizesWithoutHead.add(r.size);
+    else {
+      const key = `${r.size}|${r.head_sha256}`;
+      lookalikes.set(key, 2);
+      if (!r.sha256) unhashed.set(key, [...(unhashed.get(key) ?? []), r]);
+    }
   }
+  /**
+   * The lake source this one is a copy of, where that source's sha256 was never taken: one moved here
+   * (same size, first 64 KiB and mtime), or one still in place, unchanged, with the same sha256.
+   */
+  const unhashedOriginal = async (key: string, st: fs.Stats, sha: string): Promise<string | null> => {
+    for (const r of unhashed.get(key) ?? []) {
+      if (Math.floor(st.mtimeMs) === r.mtime_ms) return r.path;
+      const there = fs.statSync(r.path, { throwIfNoEntry: false });
+      if (there && there.size === r.size && Math.floor(there.mtimeMs) === r.mtime_ms && (await sha256Of(r.path)) === sha) return r.path;
+    }
+    return null;
+  };
   const heads = new Map<SourceFile, string>();
   for (const [src, st] of fileStats) {
     if (st.size === 0 || (src.display !== '-' && knownStat.has(statKey(src, st)))) continue;
@@ -294,7 +316,8 @@ async function runIngest(db: Db, layout: LakeLayout, runId: string, stage: strin
       continue;
     }
     const headSha = heads.get(src)!;
-    const hash = sizesWithoutHead.has(st.size) || lookalikes.get(`${st.size}|${headSha}`)! > 1;
+    const lookKey = `${st.size}|${headSha}`;
+    const hash = st.size <= (opts.smallSourceBytes ?? SMALL_SOURCE_BYTES) || sizesWithoutHead.has(st.size) || lookalikes.get(lookKey)! > 1;
     const head = readHead(src);
     let format: ConcreteFormat | null;
     if (opts.formatIn && opts.formatIn !== 'auto') format = opts.formatIn;
@@ -303,12 +326,16 @@ async function runIngest(db: Db, layout: LakeLayout, runId: string, stage: strin
       outcomes.push({ ...base, status: 'not-telemetry', message: looksBinary(head) ? 'binary file, not telemetry' : 'not a telemetry format gpuhealth reads' });
       continue;
     }
-    // Exposition text is hashed while it is parsed (see parsePromFiles); the rest is hashed now.
     let sha = '';
-    if (format !== 'prom' && hash) {
+    if (hash) {
       sha = await sha256Of(src.path);
       if (known.has(sha) || seenSha.has(sha)) {
         outcomes.push({ ...base, status: 'already-ingested', message: 'already in the lake (same sha256)' });
+        continue;
+      }
+      const original = await unhashedOriginal(lookKey, st, sha);
+      if (original !== null) {
+        outcomes.push({ ...base, status: 'already-ingested', message: `already in the lake (the same file as ${original})` });
         continue;
       }
       seenSha.add(sha);
@@ -352,14 +379,6 @@ async function runIngest(db: Db, layout: LakeLayout, runId: string, stage: strin
     fs.mkdirSync(roundStage, { recursive: true });
     await createBatchTables(db);
     const repeatedSamples = await parsePromFiles(db, promFiles, roundStage, opts, stats, rejectsFile, showReject, progress);
-    for (const p of promFiles) {
-      // Its rows were parsed already; the merge drops them again as rows the lake holds.
-      if (p.sha256 !== '' && (known.has(p.sha256) || seenSha.has(p.sha256))) {
-        stats.delete(p);
-        planned.splice(planned.indexOf(p), 1);
-        outcomes.push({ file: p.src.display, format: 'prom', status: 'already-ingested', samples: 0, rejected: 0, truncated: false, message: 'already in the lake (same sha256)' });
-      } else if (p.sha256 !== '') seenSha.add(p.sha256);
-    }
     if (!last) {
       phase(`parse (round ${k + 1} of ${rounds.length})`);
       await run.mergeRound(roundStage, repeatedSamples, progress);
@@ -663,7 +682,6 @@ class RunOutputs {
     const k = this.round++;
     const out = path.join(this.stage, 'out', `round-${k}`);
     progress('merging rows');
-    if (k > 0) await db.exec('drop round', Q.DROP_ROUND_SQL);
     // Rows the lake holds are dropped and counted as duplicates; rows an earlier round of this run
     // holds are dropped too (overlapping sources), uncounted, as one round merges them silently.
     // Only earlier rounds that share a GPU and a time span with this one's rows are read.
@@ -780,6 +798,8 @@ class RunOutputs {
         }
       }
     }
+    // the round's rows are in its files now: free DuckDB's copies before the next round parses
+    await db.exec('drop round', Q.DROP_ROUND_SQL);
   }
 }
 
@@ -796,14 +816,12 @@ async function parsePromFiles(
   if (files.length === 0) return 0;
   const tasks: PromTask[] = [];
   const owner: Planned[] = [];
-  const splitHashes: Promise<void>[] = [];
   for (const p of files) {
     const common = { path: p.src.path, displayName: p.src.display, defaultTimeMs: p.defaultTimeMs, host: opts.host ?? null };
     if (p.src.gzip || p.size <= SPLIT_BYTES) {
-      tasks.push({ ...common, gzip: p.src.gzip, start: 0, end: -1, hash: p.hash });
+      tasks.push({ ...common, gzip: p.src.gzip, start: 0, end: -1 });
       owner.push(p);
     } else {
-      if (p.hash) splitHashes.push(sha256Of(p.src.path).then((h) => void (p.sha256 = h)));
       for (let start = 0; start < p.size; start += SPLIT_BYTES) {
         tasks.push({ ...common, gzip: false, start, end: Math.min(p.size, start + SPLIT_BYTES) });
         owner.push(p);
@@ -824,7 +842,6 @@ async function parsePromFiles(
   } finally {
     appender.close();
   }
-  await Promise.all(splitHashes);
   // Range-relative line numbers become file line numbers: add the lines of the earlier ranges.
   const linesBefore = new Map<Planned, number>();
   const out = fs.openSync(rejectsFile, 'a');
@@ -834,7 +851,6 @@ async function parsePromFiles(
       const offset = linesBefore.get(p) ?? 0;
       linesBefore.set(p, offset + r.lines);
       const s = stats.get(p) ?? { ...emptyStats(), truncated: false };
-      if (r.sha256 !== null) p.sha256 = r.sha256;
       s.samples += r.stats.samples;
       s.rows += r.stats.rows;
       s.others += r.stats.others;

@@ -57,8 +57,14 @@ export async function runPromTasks(tasks: readonly PromTask[], opts: PoolOptions
               w.postMessage({ type: 'task', id, task: tasks[id], stagingDir: opts.stagingDir });
             };
             w.on('message', (msg: { type: string; id: number; result?: PromResult; message?: string; batch?: Batch }) => {
-              if (msg.type === 'batch') opts.onBatch(msg.batch!);
-              else if (msg.type === 'result') {
+              if (msg.type === 'batch') {
+                // a failure here (DuckDB refusing the rows) fails the run, not the process
+                try {
+                  opts.onBatch(msg.batch!);
+                } catch (e) {
+                  reject(e as Error);
+                }
+              } else if (msg.type === 'result') {
                 results[msg.id] = msg.result!;
                 opts.onResult?.(msg.id, msg.result!);
                 dispatch();

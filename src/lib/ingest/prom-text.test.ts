@@ -2,7 +2,6 @@
  * dcgm-exporter exposition text (fixtures/prom/, one file per quirk; see fixtures/prom/README.md):
  * each fixture is parsed by parsePromTask into real staging files and row batches, which are read back.
  */
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -191,8 +190,6 @@ interface Run {
   wideCsv: string;
   otherCsv: string;
 }
-
-const NO_BATCHES = (): void => {};
 
 async function run(file: string, opts: RunOpts = {}): Promise<Run> {
   const dir = fs.mkdtempSync(path.join(TMP, 'run-'));
@@ -1086,29 +1083,6 @@ describe('parsePromTask: gzip', () => {
       expect(zipped.result.rejects.every((x) => x.file === `${name}.gz`)).toBe(true);
       expect(zipped.wide, name).toEqual(plain.wide);
       expect(zipped.other, name).toEqual(plain.other);
-    }
-  });
-
-  it('hashes the source bytes (plain and gzip) only when asked', async () => {
-    const name = 'multi-scrape-federate.prom';
-    const bytes = fs.readFileSync(fx(name));
-    const gz = path.join(TMP, 'hash.prom.gz');
-    fs.writeFileSync(gz, zlib.gzipSync(bytes));
-    const sha = (b: Buffer): string => crypto.createHash('sha256').update(b).digest('hex');
-    const task = { displayName: name, start: 0, end: -1, defaultTimeMs: null, host: null };
-    const dir = fs.mkdtempSync(path.join(TMP, 'hash-'));
-    const staging = openStaging(dir, 't');
-    try {
-      expect((await parsePromTask({ ...task, path: fx(name), gzip: false, hash: true }, staging, NO_BATCHES)).sha256).toBe(sha(bytes));
-      expect((await parsePromTask({ ...task, path: gz, gzip: true, hash: true }, staging, NO_BATCHES)).sha256).toBe(sha(fs.readFileSync(gz)));
-      expect((await parsePromTask({ ...task, path: fx(name), gzip: false }, staging, NO_BATCHES)).sha256).toBeNull();
-      const half = path.join(TMP, 'hash-half.prom.gz');
-      fs.writeFileSync(half, fs.readFileSync(gz).subarray(0, 300));
-      const t = await parsePromTask({ ...task, path: half, gzip: true, hash: true }, staging, NO_BATCHES);
-      expect(t.truncated).toBe(true);
-      expect(t.sha256).toBe(sha(fs.readFileSync(half)));
-    } finally {
-      closeStaging(staging);
     }
   });
 

@@ -12,7 +12,6 @@
  * a range owns the lines whose first byte lies inside it.
  */
 import fs from 'node:fs';
-import crypto from 'node:crypto';
 import { threadId } from 'node:worker_threads';
 import { gunzipFile } from './gunzip.js';
 import { VALUE_COLUMNS } from '../schema.js';
@@ -41,8 +40,6 @@ export interface PromTask {
   end: number;
   defaultTimeMs: number | null;
   host: string | null;
-  /** Hash the bytes read (whole-file tasks): saves the pipeline a second read of the source. */
-  hash?: boolean;
 }
 
 export interface PromResult {
@@ -56,8 +53,6 @@ export interface PromResult {
   migSeries: number;
   /** For gzip sources: the stream ended early; what came before was parsed. */
   truncated: boolean;
-  /** sha256 of the source file's bytes when the task asked for it. */
-  sha256: string | null;
 }
 
 interface Series {
@@ -627,9 +622,8 @@ const READ_SIZE = 4 << 20;
 export async function parsePromTask(task: PromTask, out: StagingFiles, sink: BatchSink): Promise<PromResult> {
   const parser = new PromTextParser(out, task, sink);
   let truncated = false;
-  const hash = task.hash ? crypto.createHash('sha256') : null;
-  if (task.gzip) truncated = await parseGzip(task.path, parser, hash);
-  else parseRange(task, parser, hash);
+  if (task.gzip) truncated = await parseGzip(task.path, parser);
+  else parseRange(task, parser);
   parser.finish();
   return {
     stats: parser.stats,
@@ -639,24 +633,10 @@ export async function parsePromTask(task: PromTask, out: StagingFiles, sink: Bat
     missingTimestamps: parser.missingTimestamps,
     migSeries: parser.migSeries,
     truncated,
-    sha256: hash ? (truncated ? sha256File(task.path) : hash.digest('hex')) : null,
   };
 }
 
-/** A gzip read that stopped early saw only part of the file; hash the file itself. */
-function sha256File(file: string): string {
-  const h = crypto.createHash('sha256');
-  const fd = fs.openSync(file, 'r');
-  try {
-    const buf = Buffer.allocUnsafe(4 << 20);
-    for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0; ) h.update(buf.subarray(0, n));
-  } finally {
-    fs.closeSync(fd);
-  }
-  return h.digest('hex');
-}
-
-function parseRange(task: PromTask, parser: PromTextParser, hash: crypto.Hash | null): void {
+function parseRange(task: PromTask, parser: PromTextParser): void {
   const fd = fs.openSync(task.path, 'r');
   try {
     const size = fs.fstatSync(fd).size;
@@ -678,7 +658,6 @@ function parseRange(task: PromTask, parser: PromTextParser, hash: crypto.Hash | 
         buf = bigger;
       }
       const n = fs.readSync(fd, buf, carry, buf.length - carry, filePos + carry);
-      hash?.update(buf.subarray(carry, carry + n));
       const avail = carry + n;
       const atEof = filePos + avail >= size;
       const consumed = parser.chunkUntil(buf, avail, end - filePos, atEof);
@@ -704,17 +683,13 @@ function nextLineStart(fd: number, pos: number, buf: Buffer): number {
 }
 
 /** Streams a gzip file through the parser; returns true when the stream was damaged or cut short. */
-async function parseGzip(file: string, parser: PromTextParser, hash: crypto.Hash | null): Promise<boolean> {
+async function parseGzip(file: string, parser: PromTextParser): Promise<boolean> {
   let pending: Buffer = Buffer.alloc(0);
-  const { damaged } = await gunzipFile(
-    file,
-    (data) => {
-      const all = pending.length ? Buffer.concat([pending, data]) : data;
-      const consumed = parser.chunk(all, 0, all.length, false);
-      pending = Buffer.from(all.subarray(consumed));
-    },
-    hash ? (d) => hash.update(d) : undefined,
-  );
+  const { damaged } = await gunzipFile(file, (data) => {
+    const all = pending.length ? Buffer.concat([pending, data]) : data;
+    const consumed = parser.chunk(all, 0, all.length, false);
+    pending = Buffer.from(all.subarray(consumed));
+  });
   // A damaged stream's last line is torn: it is not parsed.
   if (!damaged && pending.length) parser.chunk(pending, 0, pending.length, true);
   return damaged;
