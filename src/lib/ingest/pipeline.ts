@@ -735,7 +735,10 @@ class RunOutputs {
     let counts: RoundCounts | null = null;
     try {
       if (newRows > 0) {
-        track(writeTable('new_metrics', 'metrics', 'gpu_uuid, time', ['gpu_uuid', 'host', 'model']));
+        // gpu_uuid as text: the files are sorted by it, and its row-group statistics let readers skip
+        // what one GPU's rows are not in. The other ENUMs go as they are: a row group's dictionary and
+        // statistics then span the run's values, a little wider than its own (still right to filter on).
+        track(writeTable('new_metrics', 'metrics', 'gpu_uuid, time', ['gpu_uuid']));
         track(
           onFork(async (conn) => {
             await conn.exec('view rollup_input', rollupInputFromTableSql('new_metrics'));
@@ -750,7 +753,7 @@ class RunOutputs {
         await db.exec('merge xid', Q.MERGE_STAGED_XID_SQL);
         await dropExisting('xid_events', 'new_xid', Q.dropExistingXidSql);
         counts = (await db.query<RoundCounts & Record<string, unknown>>('new counts', Q.NEW_COUNTS_SQL))[0]!;
-        if (counts.others > 0) track(writeTable('new_other', 'metrics_other', null, ['labels']));
+        if (counts.others > 0) track(writeTable('new_other', 'metrics_other', null, []));
         if (counts.xids > 0) track(writeTable('new_xid', 'xid_events', 'time, gpu_uuid', []));
       })();
       track(merged);

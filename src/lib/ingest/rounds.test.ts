@@ -83,8 +83,8 @@ describe('ingest in rounds', () => {
         .sort();
     expect(files(many.lake, 'metrics').length).toBeGreaterThan(files(one.lake, 'metrics').length);
     expect(files(many.lake, 'rollups/hour')).toEqual(files(many.lake, 'metrics'));
-    // each file is sorted by (gpu_uuid, time), and its statistics hold its own GPUs only (the merge
-    // carries GPUs as ENUMs of the run's values; the files get text)
+    // each file is sorted by (gpu_uuid, time), and its gpu_uuid statistics hold its own GPUs only
+    // (the merge carries GPUs as ENUMs of the run's values; gpu_uuid is written as text)
     for (const f of files(one.lake, 'metrics')) {
       const file = path.join(one.lake, 'metrics', f);
       const [order] = await queryLake(
@@ -99,6 +99,14 @@ describe('ingest in rounds', () => {
       );
       const own = await queryLake(one.lake, `SELECT min(gpu_uuid) AS lo, max(gpu_uuid) AS hi FROM read_parquet('${file}')`);
       expect(stats.map((r) => [r.lo, r.hi])).toEqual(own.map((r) => [r.lo, r.hi])); // one row group here
+      // host and model keep the run's ENUM statistics: wider than the file's values, never narrower
+      const [h] = await queryLake(
+        one.lake,
+        `SELECT (SELECT stats_min_value FROM parquet_metadata('${file}') WHERE path_in_schema = 'host') <= min(host)
+            AND (SELECT stats_max_value FROM parquet_metadata('${file}') WHERE path_in_schema = 'host') >= max(host) AS covers
+         FROM read_parquet('${file}')`,
+      );
+      expect(h!.covers).toBe(true);
     }
   });
 });

@@ -149,11 +149,11 @@ export function createRollupTableSql(table: string): string {
 /**
  * Writes a rollup table as one file per date partition, sorted like the metrics; `target` is a quoted
  * folder. Right where each date's metrics rows are one file (the rollup of a file is per hour).
- * Identity columns may be ENUMs (an ingest run's new rows): written as text.
+ * Identity columns may be ENUMs (an ingest run's new rows): gpu_uuid is written as text, so that
+ * row-group statistics are its own (see the metrics write in ingest/pipeline.ts).
  */
 export function copyRollupsByDateSql(table: string, target: string): string {
-  const text = ['gpu_uuid', 'host', 'model'].map((c) => `CAST(${c} AS VARCHAR) AS ${c}`).join(', ');
-  return `COPY (SELECT * REPLACE (${text}), CAST(hour AS DATE) AS date FROM (SELECT * FROM ${table} ORDER BY gpu_uuid, hour))
+  return `COPY (SELECT * REPLACE (CAST(gpu_uuid AS VARCHAR) AS gpu_uuid), CAST(hour AS DATE) AS date FROM (SELECT * FROM ${table} ORDER BY gpu_uuid, hour))
 TO ${target} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (date), FILENAME_PATTERN 'part-{i}', ROW_GROUP_SIZE 122880)`;
 }
 
