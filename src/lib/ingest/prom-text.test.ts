@@ -1054,6 +1054,52 @@ describe('parsePromTask: byte ranges', () => {
   });
 });
 
+describe('parsePromTask: the line fast path', () => {
+  // After a first scrape, a line that repeats a known name and the predicted label set is parsed
+  // forwards without a newline search (fastLine); anything unusual falls back to the full parse.
+  // Oracle: the same line as the first line of its own file always takes the full parse.
+  const labels = (i: number): string => `gpu="${i}",UUID="GPU-fa57${i}000-0000-4000-8000-000000000000",Hostname="fast-1"`;
+  // two scrapes, so that both the next name and the next series are predicted
+  const warm = [T, T + 1_000]
+    .flatMap((t) => ['GPU_TEMP', 'POWER_USAGE'].flatMap((f) => [0, 1].map((i) => `DCGM_FI_DEV_${f}{${labels(i)}} 50 ${t}`)))
+    .join('\n');
+  const variants = [
+    `DCGM_FI_DEV_GPU_TEMP{${labels(0)}} 61 ${T + 10_000}`,
+    `DCGM_FI_DEV_GPU_TEMP{${labels(0)}}\t61\t${T + 10_000}`,
+    `DCGM_FI_DEV_GPU_TEMP{${labels(0)}}   61   ${T + 10_000}   `,
+    `DCGM_FI_DEV_GPU_TEMP{${labels(0)}} 61 ${T + 10_000}\r`,
+    `DCGM_FI_DEV_GPU_TEMP{${labels(0)}} 61\r`,
+    `DCGM_FI_DEV_GPU_TEMP{${labels(0)}} 61`,
+    `DCGM_FI_DEV_GPU_TEMP{${labels(0)}} 6.1e1 ${T + 10_000}`,
+    `DCGM_FI_DEV_GPU_TEMP{${labels(0)}} NaN ${T + 10_000}`,
+    `DCGM_FI_DEV_GPU_TEMP{${labels(0)}} 61 ${T + 10_000} extra`,
+    `DCGM_FI_DEV_GPU_TEMP{${labels(0)}} 61 12x4`,
+    `DCGM_FI_DEV_GPU_TEMP{${labels(0)}}61 ${T + 10_000}`,
+    `DCGM_FI_DEV_GPU_TEMP{${labels(0)}} 6\r1 ${T + 10_000}`,
+    `DCGM_FI_DEV_GPU_TEMP{${labels(0)}} `,
+    `DCGM_FI_DEV_GPU_TEMPX{${labels(0)}} 61 ${T + 10_000}`,
+    `DCGM_FI_DEV_GPU_TEMP{${labels(0)},x="}"} 61 ${T + 10_000}`,
+  ];
+  const writeFile = (name: string, text: string): string => {
+    const f = path.join(TMP, name);
+    fs.writeFileSync(f, text);
+    return f;
+  };
+  it.each(variants.map((v, i) => [i, v]))('variant %i parses as it does on its own', async (i, v) => {
+    // the warm-up scrapes are at T and T + 1 s; the variant at T + 10 s, or at --time (T + 5 s) without one
+    const opts = { defaultTimeMs: T + 5_000 };
+    const warmed = await run(writeFile(`fast-warm-${i}.prom`, `${warm}\n${v}\n`), opts);
+    const alone = await run(writeFile(`fast-alone-${i}.prom`, `${v}\n`), opts);
+    const last = (r: Run) => ({
+      wide: r.wide.filter((w) => w.time_ms > T + 1_000),
+      other: r.other.filter((o) => o.time_ms > T + 1_000),
+      rejects: r.result.rejects.map((x) => [x.reason, x.text]),
+    });
+    expect(warmed.result.lines).toBe(9);
+    expect(last(warmed)).toEqual(last(alone));
+  });
+});
+
 describe('parsePromTask: many series', () => {
   // Regression: the list of series with open rows once grew by one entry per row, and its compaction
   // kept stale entries, so past 65536 series every row re-filtered the list (60000 series took

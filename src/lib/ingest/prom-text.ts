@@ -458,7 +458,72 @@ export class PromTextParser {
       while (i < e && (buf[i] === SP || buf[i] === TAB)) i++;
       if (i < e) return this.reject(lineNo, 'not a metric sample (unexpected text after the value)', buf, s, e);
     }
+    this.sample(lineNo, buf, s, e, name, ns, ne, null, ls, le, vs, ve, ts0, ts1);
+  }
 
+  /**
+   * The common line, parsed forwards from its first byte at p with no newline search: the previous
+   * line's name (or its successor), `{`, the predicted series' label bytes, `}`, a value, an
+   * optional timestamp, and the newline. Returns the newline's index, or -1 (nothing consumed, no
+   * state changed) for any other line, which `line` then parses in full.
+   */
+  private fastLine(buf: Buffer, p: number, limit: number): number {
+    if (this.lines === 0) return -1; // a byte-order mark may lead the first line
+    const name = this.nameAt(buf, p, limit);
+    if (name === null) return -1;
+    let i = p + name.bytes.length;
+    if (buf[i] !== LBRACE) return -1;
+    const ls = i + 1;
+    const se = this.prevSeries === null ? null : this.prevSeries.succ;
+    if (se === null) return -1;
+    const le = ls + se.bytes.length;
+    if (le >= limit || buf[le] !== RBRACE || !viewsEqual(se.view, this.view(buf), ls, se.bytes.length)) return -1;
+    i = le + 1;
+    if (buf[i] !== SP && buf[i] !== TAB) return -1;
+    while (i < limit && (buf[i] === SP || buf[i] === TAB)) i++;
+    const vs = i;
+    for (; i < limit; i++) {
+      const c = buf[i];
+      if (c === SP || c === TAB || c === CR || c === NL) break;
+    }
+    const ve = i;
+    if (ve === vs) return -1;
+    while (i < limit && (buf[i] === SP || buf[i] === TAB)) i++;
+    const ts0 = i;
+    for (; i < limit; i++) {
+      const c = buf[i];
+      if (c === SP || c === TAB || c === CR || c === NL) break;
+    }
+    const ts1 = i;
+    while (i < limit && (buf[i] === SP || buf[i] === TAB)) i++;
+    let e = i;
+    if (buf[i] === CR) i++;
+    if (i >= limit || buf[i] !== NL) return -1;
+    if (e > p && buf[e - 1] === CR) e--;
+    this.sample(++this.lines, buf, p, e, name, p, p + name.bytes.length, se, ls, le, vs, ve, ts0, ts1);
+    return i;
+  }
+
+  /**
+   * The rest of a line whose tokens are known: value, timestamp, then the pivoted row or the other
+   * sample. `se` is the series when the caller already confirmed it, else it is looked up.
+   */
+  private sample(
+    lineNo: number,
+    buf: Buffer,
+    s: number,
+    e: number,
+    name: MetricName | null,
+    ns: number,
+    ne: number,
+    known: Series | null,
+    ls: number,
+    le: number,
+    vs: number,
+    ve: number,
+    ts0: number,
+    ts1: number,
+  ): void {
     // value: digits fast path (mant / 10^frac is the correctly rounded decimal), the rest through
     // the lenient slow path
     let v: number;
@@ -522,7 +587,9 @@ export class PromTextParser {
     }
 
     name ??= this.lookupName(buf, ns, ne);
-    const se = this.lookupSeries(buf, ls, le);
+    let se: Series;
+    if (known !== null) this.prevSeries = se = known;
+    else se = this.lookupSeries(buf, ls, le);
     if (!se.valid) return this.reject(lineNo, 'malformed label set', buf, s, e);
     this.stats.samples++;
     if (ts < this.tMin) this.tMin = ts;
@@ -587,6 +654,11 @@ export class PromTextParser {
   chunkUntil(buf: Buffer, avail: number, rangeEnd: number, atEof: boolean): number {
     let p = 0;
     while (p < avail && p < rangeEnd) {
+      const end = this.fastLine(buf, p, avail);
+      if (end >= 0) {
+        p = end + 1;
+        continue;
+      }
       const nl = buf.indexOf(NL, p);
       if (nl === -1 || nl >= avail) {
         if (!atEof) return p;
@@ -603,6 +675,11 @@ export class PromTextParser {
   chunk(buf: Buffer, s: number, e: number, final: boolean): number {
     let p = s;
     for (;;) {
+      const end = p < e ? this.fastLine(buf, p, e) : -1;
+      if (end >= 0) {
+        p = end + 1;
+        continue;
+      }
       const nl = buf.indexOf(NL, p);
       if (nl === -1 || nl >= e) break;
       this.line(buf, p, nl);
