@@ -146,6 +146,7 @@ export const STAGED_XID_COLUMNS = [TIME_MS, ...XID_COLUMNS.slice(1)] as const;
 
 /** Identity columns carried as ENUMs through an ingest run's merge (createStagingViews `enums`). */
 const ENUM_ID_COLUMNS = ['gpu_uuid', 'host', 'model'] as const;
+type EnumColumn = (typeof ENUM_ID_COLUMNS)[number] | 'metric' | 'labels';
 
 export const STAGED_NAMES_COLUMNS = [
   { name: 'key', type: 'BIGINT' },
@@ -181,6 +182,27 @@ export async function createStagingViews(db: Db, stagingDir: string, opts: { rep
       : emptySelect(cols);
     await db.exec(`view ${view}`, `CREATE OR REPLACE TEMP VIEW ${view} AS ${sql}`);
   }
+  // For the merge (`enums`), the run's GPU UUIDs, hosts, models, metric names and label sets become
+  // ENUMs (sorted, so they sort as the text does): every row then carries small integers instead of
+  // copies of these strings through the merge, sorts and rollups. Parquet gets text.
+  const asEnum = (column: string, expr: string): string => (opts.enums ? `CAST(${expr} AS staged_${column})` : expr);
+  if (opts.enums) {
+    const sources: Record<EnumColumn, string[]> = {
+      gpu_uuid: ['staged_series', 'staged_wide_inline', 'staged_other_inline'],
+      host: ['staged_series', 'staged_wide_inline', 'staged_other_inline'],
+      model: ['staged_series', 'staged_wide_inline'],
+      metric: ['staged_names', 'staged_other_inline'],
+      labels: ['staged_series', 'staged_other_inline'],
+    };
+    for (const [c, from] of Object.entries(sources)) {
+      await db.exec(
+        `type staged_${c}`,
+        `CREATE TYPE staged_${c} AS ENUM (
+           SELECT DISTINCT v FROM (${from.map((t) => `SELECT ${c} AS v FROM ${t}`).join(' UNION ALL ')} UNION ALL SELECT '')
+           WHERE v IS NOT NULL ORDER BY v)`,
+      );
+    }
+  }
   // batch tables hold DOUBLEs with NaN for null (ingest/batches.ts)
   const nan = (c: string): string => `CASE WHEN isnan(${c}) THEN NULL ELSE ${c} END`;
   await db.exec(
@@ -193,22 +215,9 @@ export async function createStagingViews(db: Db, stagingDir: string, opts: { rep
     'view staged_other_keyed',
     `CREATE OR REPLACE TEMP VIEW staged_other_keyed AS
      SELECT CAST(b.time_ms AS BIGINT) AS time_ms, CAST(b.series AS BIGINT) AS series, n.metric, n.metric_hash, ${nan('b.value')} AS value, CAST(b.dup AS BIGINT) AS dup
-     FROM ${BATCH_TABLES.other.table} b JOIN (SELECT *, hash(metric) AS metric_hash FROM staged_names) n ON n.key = CAST(b.metric AS BIGINT)`,
+     FROM ${BATCH_TABLES.other.table} b
+     JOIN (SELECT key, ${asEnum('metric', 'metric')} AS metric, hash(metric) AS metric_hash FROM staged_names) n ON n.key = CAST(b.metric AS BIGINT)`,
   );
-  // For the merge (`enums`), the run's GPU UUIDs, hosts, models and label sets become ENUMs (sorted,
-  // so they sort as the text does): every row then carries small integers instead of copies of
-  // these strings through the merge, sorts and rollups, and Parquet still gets the text.
-  const asEnum = (column: string, expr: string): string => (opts.enums ? `CAST(${expr} AS staged_${column})` : expr);
-  if (opts.enums) {
-    for (const c of ENUM_ID_COLUMNS) {
-      await db.exec(
-        `type staged_${c}`,
-        `CREATE TYPE staged_${c} AS ENUM (
-           SELECT DISTINCT v FROM (SELECT ${c} AS v FROM staged_series UNION ALL SELECT ${c} FROM staged_wide_inline UNION ALL SELECT '')
-           WHERE v IS NOT NULL ORDER BY v)`,
-      );
-    }
-  }
   const ids = (t: string): string =>
     ID_COLUMNS.slice(1)
       .map((c) => ((ENUM_ID_COLUMNS as readonly string[]).includes(c.name) ? `${asEnum(c.name, `${t}.${c.name}`)} AS ${c.name}` : `${t}.${c.name}`))
@@ -227,30 +236,22 @@ export async function createStagingViews(db: Db, stagingDir: string, opts: { rep
   // `sample_key` hashes (GPU, labels, metric) the same way for both kinds of rows, from per-series and
   // per-name hashes for keyed ones, so that repeats are counted on integers (a collision only sends
   // the run down the merging path, which is right either way).
-  let labels = 'labels';
-  if (opts.enums) {
-    await db.exec(
-      'type staged_label_set',
-      `CREATE TYPE staged_label_set AS ENUM (
-         SELECT DISTINCT labels FROM (SELECT labels FROM staged_series UNION ALL SELECT labels FROM staged_other_inline UNION ALL SELECT '{}')
-         WHERE labels IS NOT NULL ORDER BY labels)`,
-    );
-    labels = 'CAST(labels AS staged_label_set)';
-  }
   await db.exec(
     'view staged_other',
     `CREATE OR REPLACE TEMP VIEW staged_other AS
-     SELECT time_ms, gpu_uuid, host, metric, value, ${labels} AS labels, hash(labels) AS labels_hash,
-            hash(hash(gpu_uuid, labels), hash(metric)) AS sample_key
+     SELECT time_ms, ${asEnum('gpu_uuid', 'gpu_uuid')} AS gpu_uuid, ${asEnum('host', 'host')} AS host, ${asEnum('metric', 'metric')} AS metric,
+            value, ${asEnum('labels', 'labels')} AS labels, hash(labels) AS labels_hash, hash(hash(gpu_uuid, labels), hash(metric)) AS sample_key
      FROM staged_other_inline
      UNION ALL
-     SELECT k.time_ms, s.gpu_uuid, s.host, k.metric, k.value, s.label_set, s.labels_hash, hash(s.series_hash, k.metric_hash)
+     SELECT k.time_ms, s.gpu_enum, s.host_enum, k.metric, k.value, s.label_set, s.labels_hash, hash(s.series_hash, k.metric_hash)
      FROM ${
        opts.repeats === false
          ? 'staged_other_keyed'
          : '(SELECT series, time_ms, metric, metric_hash, arg_max(value, coalesce(dup, 0)) AS value FROM staged_other_keyed GROUP BY series, time_ms, metric, metric_hash)'
      } k
-     JOIN (SELECT *, hash(labels) AS labels_hash, hash(gpu_uuid, labels) AS series_hash, ${labels} AS label_set FROM staged_series) s USING (series)`,
+     JOIN (SELECT *, hash(labels) AS labels_hash, hash(gpu_uuid, labels) AS series_hash, ${asEnum('labels', 'labels')} AS label_set,
+                  ${asEnum('gpu_uuid', 'gpu_uuid')} AS gpu_enum, ${asEnum('host', 'host')} AS host_enum
+           FROM staged_series) s USING (series)`,
   );
 }
 

@@ -87,7 +87,8 @@ USING (
   SELECT gpu_uuid, time, metric, labels FROM ${existing(from, 'metrics_other')}
   WHERE date BETWEEN (SELECT CAST(min(time) AS DATE) FROM new_other) AND (SELECT CAST(max(time) AS DATE) FROM new_other)
 ) m
-WHERE n.gpu_uuid IS NOT DISTINCT FROM m.gpu_uuid AND n.time = m.time AND n.metric = m.metric AND CAST(n.labels AS VARCHAR) = m.labels`;
+WHERE CAST(n.gpu_uuid AS VARCHAR) IS NOT DISTINCT FROM m.gpu_uuid AND n.time = m.time AND CAST(n.metric AS VARCHAR) = m.metric
+  AND CAST(n.labels AS VARCHAR) = m.labels`;
 
 /**
  * Xid events; a missing gpu_uuid is filled from the GPUs the lake (or this run) knows by host and
@@ -154,9 +155,10 @@ export const roundGpusSql = (table: string): string => `SELECT DISTINCT CAST(gpu
 
 /** Drops a finished round's tables, views and types before the next round's merge. */
 export const DROP_ROUND_SQL = `
-DROP VIEW IF EXISTS staged_wide; DROP VIEW IF EXISTS staged_other;
+DROP VIEW IF EXISTS staged_wide; DROP VIEW IF EXISTS staged_other; DROP VIEW IF EXISTS staged_other_keyed;
 DROP TABLE IF EXISTS new_metrics; DROP TABLE IF EXISTS new_other; DROP TABLE IF EXISTS new_xid; DROP TABLE IF EXISTS new_rollups;
-DROP TYPE IF EXISTS staged_gpu_uuid; DROP TYPE IF EXISTS staged_host; DROP TYPE IF EXISTS staged_model; DROP TYPE IF EXISTS staged_label_set`;
+DROP TYPE IF EXISTS staged_gpu_uuid; DROP TYPE IF EXISTS staged_host; DROP TYPE IF EXISTS staged_model; DROP TYPE IF EXISTS staged_metric;
+DROP TYPE IF EXISTS staged_labels`;
 
 /** The GPU registry after this run: one row per gpu_uuid with its latest identity. */
 export const MERGE_GPUS_SQL = `
