@@ -9,7 +9,7 @@ import path from 'node:path';
 import { InputError } from '../cli/errors.js';
 import { NO_PROGRESS, type ProgressFn } from '../cli/progress.js';
 import { Db, quotePath } from '../db/duckdb.js';
-import { createLakeViews, createRunView, createStagingViews, loadJsonlTable, MANIFEST_COLUMNS, rollupInputFromTableSql, stagingTarget } from '../db/lake-views.js';
+import { createLakeViews, createRunView, createStagingViews, enumSizesSql, type EnumColumn, loadJsonlTable, MANIFEST_COLUMNS, rollupInputFromTableSql, stagingTarget } from '../db/lake-views.js';
 import { addRollupVersion, writeRollup } from '../features/rollups.js';
 import { acquireLock } from '../lake/lock.js';
 import { lakeLayout, newRunId, type LakeLayout, type PartitionedTable } from '../lake/layout.js';
@@ -223,6 +223,8 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
 }
 
 const INGEST_MEMORY_LIMIT = '384MB';
+/** ENUM columns with more values than this are written to Parquet as text (see RunOutputs.mergeRound). */
+const MAX_ENUM_IN_FILE = 1024;
 
 const DEBUG = Boolean(process.env.DEBUG && /gpuhealth|\*/.test(process.env.DEBUG));
 
@@ -698,6 +700,10 @@ class RunOutputs {
       await dropFromEarlierRounds(table, tmp, sql);
     };
     await createStagingViews(db, roundStage, { repeats: repeatedSamples > 0, enums: true });
+    // An ENUM column is written as it is, dictionary and all, to every row group: fine for a few
+    // hundred values, not for thousands (pod label sets, big fleets' GPUs), which are written as text.
+    const sizes = (await db.query<Record<EnumColumn, number>>('enum sizes', enumSizesSql()))[0]!;
+    const asText = (columns: readonly EnumColumn[]): EnumColumn[] => columns.filter((c) => sizes[c] > MAX_ENUM_IN_FILE);
     const overlap = (await db.query<{ n: number }>('staged overlap', Q.COUNT_STAGED_OVERLAP_SQL))[0]!.n;
     await db.exec('merge metrics', overlap > 0 ? Q.MERGE_STAGED_METRICS_SQL : Q.COPY_STAGED_METRICS_SQL);
     const before = (await db.query<{ n: number }>('count merged', Q.COUNT_NEW_METRICS_SQL))[0]!.n;
@@ -736,9 +742,9 @@ class RunOutputs {
     try {
       if (newRows > 0) {
         // gpu_uuid as text: the files are sorted by it, and its row-group statistics let readers skip
-        // what one GPU's rows are not in. The other ENUMs go as they are: a row group's dictionary and
+        // what one GPU's rows are not in. Small ENUMs go as they are: a row group's dictionary and
         // statistics then span the run's values, a little wider than its own (still right to filter on).
-        track(writeTable('new_metrics', 'metrics', 'gpu_uuid, time', ['gpu_uuid']));
+        track(writeTable('new_metrics', 'metrics', 'gpu_uuid, time', ['gpu_uuid', ...asText(['host', 'model'])]));
         track(
           onFork(async (conn) => {
             await conn.exec('view rollup_input', rollupInputFromTableSql('new_metrics'));
@@ -753,7 +759,7 @@ class RunOutputs {
         await db.exec('merge xid', Q.MERGE_STAGED_XID_SQL);
         await dropExisting('xid_events', 'new_xid', Q.dropExistingXidSql);
         counts = (await db.query<RoundCounts & Record<string, unknown>>('new counts', Q.NEW_COUNTS_SQL))[0]!;
-        if (counts.others > 0) track(writeTable('new_other', 'metrics_other', null, []));
+        if (counts.others > 0) track(writeTable('new_other', 'metrics_other', null, asText(['gpu_uuid', 'host', 'metric', 'labels'])));
         if (counts.xids > 0) track(writeTable('new_xid', 'xid_events', 'time, gpu_uuid', []));
       })();
       track(merged);

@@ -1079,6 +1079,9 @@ describe('parsePromTask: the line fast path', () => {
     `DCGM_FI_DEV_GPU_TEMP{${labels(0)}} `,
     `DCGM_FI_DEV_GPU_TEMPX{${labels(0)}} 61 ${T + 10_000}`,
     `DCGM_FI_DEV_GPU_TEMP{${labels(0)},x="}"} 61 ${T + 10_000}`,
+    `DCGM_FI_DEV_GPU_TEMP{${labels(0)}} 61}`,
+    `DCGM_FI_DEV_GPU_TEMP{${labels(0)}} 61 5}`,
+    `DCGM_FI_DEV_GPU_TEMP{${labels(0)}} 1} 5`,
   ];
   const writeFile = (name: string, text: string): string => {
     const f = path.join(TMP, name);

@@ -499,6 +499,8 @@ export class PromTextParser {
     let e = i;
     if (buf[i] === CR) i++;
     if (i >= limit || buf[i] !== NL) return -1;
+    // a token ending in `}` is read differently backwards (as the end of the label set): full parse
+    if (buf[ve - 1] === RBRACE || (ts1 > ts0 && buf[ts1 - 1] === RBRACE)) return -1;
     if (e > p && buf[e - 1] === CR) e--;
     this.sample(++this.lines, buf, p, e, name, p, p + name.bytes.length, se, ls, le, vs, ve, ts0, ts1);
     return i;

@@ -110,3 +110,52 @@ describe('ingest in rounds', () => {
     }
   });
 });
+
+describe('ENUM columns in the written files', () => {
+  // The merge carries label sets (and GPUs, hosts, metric names) as ENUMs of the run's values. A
+  // small ENUM is written as it is; a large one as text, so that each file's dictionary and
+  // statistics hold its own values rather than all of the run's.
+  const DAY = 24 * HOUR;
+  const podScrape = (pods: number): string => {
+    const lines: string[] = [];
+    for (let p = 0; p < pods; p++) {
+      const t = p < pods / 2 ? T0 : T0 + DAY; // half the pods on each of two days: two files
+      lines.push(`custom_pod_metric{pod="p${String(p).padStart(4, '0')}",UUID="${G[p % 2]!.uuid}",Hostname="node-1"} ${p} ${t}`);
+    }
+    return `${lines.join('\n')}\n`;
+  };
+  const labelStats = async (lake: string) => {
+    const out: { file: string; lo: unknown; hi: unknown; ownLo: unknown; ownHi: unknown }[] = [];
+    const dir = path.join(lake, 'metrics_other');
+    for (const d of fs.readdirSync(dir)) {
+      for (const f of fs.readdirSync(path.join(dir, d))) {
+        const file = path.join(dir, d, f);
+        const [s] = await queryLake(
+          lake,
+          `SELECT min(stats_min_value) AS lo, max(stats_max_value) AS hi FROM parquet_metadata('${file}') WHERE path_in_schema = 'labels'`,
+        );
+        const [own] = await queryLake(lake, `SELECT min(labels) AS lo, max(labels) AS hi FROM read_parquet('${file}')`);
+        out.push({ file: d, lo: s!.lo, hi: s!.hi, ownLo: own!.lo, ownHi: own!.hi });
+      }
+    }
+    return out;
+  };
+
+  it('writes more than 1024 label sets as text: each file has statistics of its own', async () => {
+    const lake = tempLake();
+    await ingest({ lake, inputs: [write('pods-1100.prom', podScrape(1100))] });
+    const stats = await labelStats(lake);
+    expect(stats).toHaveLength(2);
+    for (const s of stats) expect([s.lo, s.hi]).toEqual([s.ownLo, s.ownHi]);
+  });
+
+  it('writes a few label sets as an ENUM: statistics cover each file (they may span the run)', async () => {
+    const lake = tempLake();
+    await ingest({ lake, inputs: [write('pods-10.prom', podScrape(10))] });
+    const stats = await labelStats(lake);
+    expect(stats).toHaveLength(2);
+    for (const s of stats) expect(String(s.lo) <= String(s.ownLo) && String(s.hi) >= String(s.ownHi)).toBe(true);
+    const [n] = await queryLake(lake, 'SELECT count(*) AS n, count(DISTINCT labels) AS d FROM {metrics_other}');
+    expect(n).toEqual({ n: 10, d: 10 });
+  });
+});
