@@ -147,14 +147,14 @@ export const STAGED_XID_COLUMNS = [TIME_MS, ...XID_COLUMNS.slice(1)] as const;
 /** Identity columns carried as ENUMs through an ingest run's merge (createStagingViews `enums`). */
 const ENUM_ID_COLUMNS = ['gpu_uuid', 'host', 'model'] as const;
 export type EnumColumn = (typeof ENUM_ID_COLUMNS)[number] | 'metric' | 'labels';
-export const ENUM_COLUMNS: readonly EnumColumn[] = [...ENUM_ID_COLUMNS, 'metric', 'labels'];
+const ENUM_COLUMNS: readonly EnumColumn[] = [...ENUM_ID_COLUMNS, 'metric', 'labels'];
 
 /** How many values each of a run's ENUMs (createStagingViews `enums`) holds. */
 export function enumSizesSql(): string {
   return `SELECT ${ENUM_COLUMNS.map((c) => `len(enum_range(NULL::staged_${c})) AS ${c}`).join(', ')}`;
 }
 
-export const STAGED_NAMES_COLUMNS = [
+const STAGED_NAMES_COLUMNS = [
   { name: 'key', type: 'BIGINT' },
   { name: 'metric', type: 'VARCHAR' },
 ] as const;

@@ -102,8 +102,6 @@ interface Planned {
   sha256: string;
   /** sha256 of the first 64 KiB. */
   headSha256: string;
-  /** Another source (in the lake or this run) has the same size and head, so this may be a copy. */
-  hash: boolean;
   defaultTimeMs: number | null;
   defaultTimeSource: 'flag' | 'file name' | 'mtime' | 'none';
 }
@@ -354,7 +352,7 @@ async function runIngest(db: Db, layout: LakeLayout, runId: string, stage: strin
         defaultTimeSource = 'mtime';
       }
     }
-    planned.push({ src, format, size: st.size, mtimeMs: st.mtimeMs, sha256: sha, headSha256: headSha, hash, defaultTimeMs, defaultTimeSource });
+    planned.push({ src, format, size: st.size, mtimeMs: st.mtimeMs, sha256: sha, headSha256: headSha, defaultTimeMs, defaultTimeSource });
   }
 
   phase('plan sources');
@@ -393,7 +391,7 @@ async function runIngest(db: Db, layout: LakeLayout, runId: string, stage: strin
     }
     phase('parse');
     summary = summarise(planned, stats, outcomes, uniq.length, runId, layout, opts);
-    if (summary === null) return emptySummary(outcomes, runId, layout); // every source was in the lake already
+    if (summary === null) return newSummary(outcomes, runId, layout, 0, 0); // every source was in the lake already
     await run.mergeRound(roundStage, repeatedSamples, progress);
     phase('merge and write Parquet');
   }
@@ -556,10 +554,6 @@ function newSummary(outcomes: FileOutcome[], runId: string, layout: LakeLayout, 
     elapsed_s: 0,
     sources: outcomes.sort((a, b) => a.file.localeCompare(b.file)),
   };
-}
-
-function emptySummary(outcomes: FileOutcome[], runId: string, layout: LakeLayout): IngestSummary {
-  return newSummary(outcomes, runId, layout, 0, 0);
 }
 
 /**

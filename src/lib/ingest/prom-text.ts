@@ -115,6 +115,21 @@ function bytesEqual(a: Uint8Array, b: Uint8Array, bs: number, n: number): boolea
   return true;
 }
 
+/** The first index from i that is not a space or tab (limit at most). */
+function skipBlanks(buf: Uint8Array, i: number, limit: number): number {
+  while (i < limit && (buf[i] === SP || buf[i] === TAB)) i++;
+  return i;
+}
+
+/** The end of the token at i: the first space, tab, CR or newline (limit at most). */
+function tokenEnd(buf: Uint8Array, i: number, limit: number): number {
+  for (; i < limit; i++) {
+    const c = buf[i];
+    if (c === SP || c === TAB || c === CR || c === NL) break;
+  }
+  return i;
+}
+
 /** buf[ns, …) is the name `m` followed by a label set, a space or a tab (`view` is buf's DataView). */
 function nameMatches(m: MetricName, buf: Uint8Array, view: DataView, ns: number, e: number): boolean {
   const len = m.bytes.length;
@@ -480,28 +495,17 @@ export class PromTextParser {
     if (le >= limit || buf[le] !== RBRACE || !viewsEqual(se.view, this.view(buf), ls, se.bytes.length)) return -1;
     i = le + 1;
     if (buf[i] !== SP && buf[i] !== TAB) return -1;
-    while (i < limit && (buf[i] === SP || buf[i] === TAB)) i++;
-    const vs = i;
-    for (; i < limit; i++) {
-      const c = buf[i];
-      if (c === SP || c === TAB || c === CR || c === NL) break;
-    }
-    const ve = i;
+    const vs = skipBlanks(buf, i, limit);
+    const ve = tokenEnd(buf, vs, limit);
     if (ve === vs) return -1;
-    while (i < limit && (buf[i] === SP || buf[i] === TAB)) i++;
-    const ts0 = i;
-    for (; i < limit; i++) {
-      const c = buf[i];
-      if (c === SP || c === TAB || c === CR || c === NL) break;
-    }
-    const ts1 = i;
-    while (i < limit && (buf[i] === SP || buf[i] === TAB)) i++;
-    let e = i;
+    const ts0 = skipBlanks(buf, ve, limit);
+    const ts1 = tokenEnd(buf, ts0, limit);
+    i = skipBlanks(buf, ts1, limit);
+    const e = i; // the line's end without its CR (tokens stop at a CR)
     if (buf[i] === CR) i++;
     if (i >= limit || buf[i] !== NL) return -1;
     // a token ending in `}` is read differently backwards (as the end of the label set): full parse
     if (buf[ve - 1] === RBRACE || (ts1 > ts0 && buf[ts1 - 1] === RBRACE)) return -1;
-    if (e > p && buf[e - 1] === CR) e--;
     this.sample(++this.lines, buf, p, e, name, p, p + name.bytes.length, se, ls, le, vs, ve, ts0, ts1);
     return i;
   }

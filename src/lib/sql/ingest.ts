@@ -189,7 +189,7 @@ SELECT (SELECT count(*) FROM new_metrics) AS rows,
 export const COUNT_NEW_METRICS_SQL = `SELECT count(*) AS n FROM new_metrics`;
 
 /** ` REPLACE (CAST(c AS VARCHAR) AS c, …)` for a SELECT *: ENUM columns written as text. */
-export function asTextSql(columns: readonly string[]): string {
+function asTextSql(columns: readonly string[]): string {
   return columns.length ? ` REPLACE (${columns.map((c) => `CAST(${c} AS VARCHAR) AS ${c}`).join(', ')})` : '';
 }
 
