@@ -1,6 +1,6 @@
 // Runs one `score --since 7d` in a fresh process and prints its figures (peak RSS covers DuckDB,
 // which lives in this process). First run on a lake without rollups builds them; that time is included.
-import { scoreFleet } from '../dist/lib/health/fleet.js';
+import { scoreFleet } from '../dist/lib/stage/score.js';
 
 const [lake, at] = process.argv.slice(2);
 const t0 = process.hrtime.bigint();

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../lib/cli/base-command.js';
 import { renderJson, renderRecord } from '../lib/cli/output.js';
-import { compactLake } from '../lib/lake/compact.js';
+import { compactLake } from '../lib/maintenance/compact.js';
 
 export default class Compact extends BaseCommand<typeof Compact> {
   static override summary = 'Merge small files per partition and drop duplicate rows.';

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../lib/cli/base-command.js';
-import { InputError } from '../lib/cli/errors.js';
+import { InputError } from '../lib/errors.js';
 import { renderJson, renderRows } from '../lib/cli/output.js';
 import { SCORE_CSV_COLUMNS, SCORE_TABLE_COLUMNS } from '../lib/cli/score-columns.js';
 import { GRADES } from '../lib/health/score.js';

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../lib/cli/base-command.js';
-import { InputError } from '../lib/cli/errors.js';
+import { InputError } from '../lib/errors.js';
 import { renderJson, renderRecord } from '../lib/cli/output.js';
 import { ingest } from '../lib/ingest/pipeline.js';
 import { INPUT_FORMATS } from '../lib/ingest/types.js';

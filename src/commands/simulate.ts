@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../lib/cli/base-command.js';
-import { InputError } from '../lib/cli/errors.js';
+import { InputError } from '../lib/errors.js';
 import { renderJson, renderRecord } from '../lib/cli/output.js';
 import { simulateFleet } from '../lib/simulate/index.js';
 import { simulateToLake } from '../lib/simulate/to-lake.js';

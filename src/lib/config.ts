@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { InputError } from './cli/errors.js';
+import { InputError } from './errors.js';
 import { mergeXidOverrides, XID_CLASSES, type XidTable } from './health/xid.js';
 
 export const CONFIG_FILE_NAME = 'gpuhealth.json';

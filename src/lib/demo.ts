@@ -4,10 +4,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { NO_PROGRESS, type ProgressFn } from './cli/progress.js';
-import { scoreFleet, type ScoreResult } from './health/fleet.js';
+import { NO_PROGRESS, type ProgressFn } from './progress.js';
+import { scoreFleet, type ScoreResult } from './stage/score.js';
 import { ingest, type IngestSummary } from './ingest/pipeline.js';
-import { lakeInfo, type LakeInfo } from './lake/info.js';
+import { lakeInfo, type LakeInfo } from './maintenance/info.js';
 import { importTable, type ImportSummary } from './registry/import.js';
 import { ASSETS_SPEC, FAILURES_SPEC } from './registry/specs.js';
 import { simulateFleet, type SimulateSummary } from './simulate/index.js';

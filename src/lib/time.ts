@@ -1,5 +1,5 @@
 /** Time parsing shared by every parser and command. Everything in the lake is UTC (DESIGN §4). */
-import { InputError } from './cli/errors.js';
+import { InputError } from './errors.js';
 
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
 

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseJson, queryLake, REPO_ROOT, runCli, tempDir, tempLake } from '../helpers/cli.js';
-import type { ScoreRow } from '../../src/lib/health/fleet.js';
+import type { ScoreRow } from '../../src/lib/stage/score.js';
 import { plantedFleet, uuidOf } from '../helpers/planted-fleet.js';
 
 const AT = '2026-11-20T00:00:00Z';

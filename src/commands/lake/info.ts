@@ -1,6 +1,6 @@
 import { BaseCommand } from '../../lib/cli/base-command.js';
 import { renderJson, renderRecord, renderRows } from '../../lib/cli/output.js';
-import { lakeInfo } from '../../lib/lake/info.js';
+import { lakeInfo } from '../../lib/maintenance/info.js';
 
 export default class LakeInfo extends BaseCommand<typeof LakeInfo> {
   static override summary = 'What the lake holds, and which health signals it is missing.';

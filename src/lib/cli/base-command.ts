@@ -4,9 +4,9 @@
  * user's mistake; GPUHEALTH_DEBUG=1 shows them.
  */
 import { Command, Flags, type Interfaces } from '@oclif/core';
-import { EXIT_FAILURE, EXIT_USAGE, GpuhealthError } from './errors.js';
+import { EXIT_FAILURE, EXIT_USAGE, GpuhealthError } from '../errors.js';
 import { OUTPUT_FORMATS, type OutputFormat } from './output.js';
-import { NO_PROGRESS, shouldShowProgress, terminalProgress, type ProgressFn } from './progress.js';
+import { NO_PROGRESS, shouldShowProgress, terminalProgress, type ProgressFn } from '../progress.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;

@@ -1,5 +1,5 @@
 /** How score rows render (the score command and the demo). */
-import { SCORE_COLUMNS } from '../health/fleet.js';
+import { SCORE_COLUMNS } from '../stage/score.js';
 import type { Cell, ColumnDef } from './output.js';
 
 const dim = (v: Cell): string => (typeof v === 'number' ? v.toFixed(0) : '–');

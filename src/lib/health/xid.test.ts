@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../cli/errors.js';
+import { InputError } from '../errors.js';
 import { classifyXid, mergeXidOverrides, UNCLASSIFIED_XID, XID_CLASSES, type XidTable } from './xid.js';
 
 const expectInputError = (fn: () => unknown, key: string): void => {

@@ -9,7 +9,7 @@
  *
  * Source: NVIDIA's Xid catalog and nverror.h, as summarised in ../shared/formats/REFERENCE.md.
  */
-import { InputError } from '../cli/errors.js';
+import { InputError } from '../errors.js';
 
 export const XID_CLASS_NAMES = [
   'memory',

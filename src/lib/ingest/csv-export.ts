@@ -8,7 +8,7 @@
  * lists every mapping and rule.
  */
 import { RecordReader, splitRecord, type CsvRecord } from '../csv.js';
-import { InputError } from '../cli/errors.js';
+import { InputError } from '../errors.js';
 import { normalizePciBusId, VALUE_COLUMN_NAMES, type GpuIdentity, type MetricRow, type OtherSample, type ValueColumn } from '../schema.js';
 import { parseIsoUtc } from '../time.js';
 import type { IngestSink, ParseContext, Parser } from './types.js';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../cli/errors.js';
+import { InputError } from '../errors.js';
 import type { GpuIdentity, MetricRow } from '../schema.js';
 import { context, linesOf, recordingSink, runParser, staticResolver } from '../../../test/helpers/parse.js';
 import { dmonParser } from './dmon.js';

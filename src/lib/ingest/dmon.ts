@@ -16,7 +16,7 @@
  * whose entity can still be read counts towards the iteration, so one garbled line does not shift
  * the times of every row after it.
  */
-import { InputError } from '../cli/errors.js';
+import { InputError } from '../errors.js';
 import type { GpuIdentity, ValueColumn } from '../schema.js';
 import { localToUtcMs } from '../time.js';
 import type { IngestSink, ParseContext, Parser } from './types.js';

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { InputError } from '../cli/errors.js';
+import { InputError } from '../errors.js';
 
 export interface SourceFile {
   /** Absolute path of the bytes to read. */

@@ -7,7 +7,7 @@
  * canonical column go to metrics_other. A line is used whole or rejected whole, with a reason that
  * names the offending column. docs/formats.md ("nvidia-smi CSV") lists every mapping and rule.
  */
-import { InputError } from '../cli/errors.js';
+import { InputError } from '../errors.js';
 import { normalizePciBusId, type GpuIdentity, type MetricRow, type OtherSample, type ValueColumn } from '../schema.js';
 import { localToUtcMs } from '../time.js';
 import type { GpuResolver, IngestSink, ParseContext, Parser } from './types.js';

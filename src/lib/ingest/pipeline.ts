@@ -6,11 +6,11 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { InputError } from '../cli/errors.js';
-import { NO_PROGRESS, type ProgressFn } from '../cli/progress.js';
+import { InputError } from '../errors.js';
+import { NO_PROGRESS, type ProgressFn } from '../progress.js';
 import { Db, quotePath } from '../db/duckdb.js';
-import { createLakeViews, createRunView, createStagingViews, enumSizesSql, type EnumColumn, loadJsonlTable, MANIFEST_COLUMNS, rollupInputFromTableSql, stagingTarget } from '../db/lake-views.js';
-import { addRollupVersion, writeRollup } from '../features/rollups.js';
+import { createLakeViews, createRunView, createStagingViews, enumSizesSql, type EnumColumn, loadJsonlTable, MANIFEST_COLUMNS, rollupInputFromTableSql, stagingTarget } from '../sql/lake-views.js';
+import { addRollupVersion, writeRollup } from '../maintenance/rollups.js';
 import { acquireLock } from '../lake/lock.js';
 import { lakeLayout, newRunId, type LakeLayout, type PartitionedTable } from '../lake/layout.js';
 import { commit, recover, stagingDir, type CommitHooks } from '../lake/txn.js';

@@ -11,8 +11,8 @@
  * a bracket scanner, so one garbled line costs that line only. A file with nothing usable in it
  * (bad JSON, or only Prometheus error responses) is an InputError; otherwise problems are rejects.
  */
-import { InputError } from '../cli/errors.js';
-import { HOST_LABELS } from './dcgm-fields.js';
+import { InputError } from '../errors.js';
+import { HOST_LABELS } from '../dcgm/fields.js';
 import { emitSample, seriesInfo, type Labels, type SeriesInfo } from './prom-series.js';
 import type { IngestSink, ParseContext, Parser } from './types.js';
 

@@ -4,7 +4,7 @@
  * Shared by the exposition-text parser (once per distinct label set) and the Prometheus JSON parser.
  */
 import { normalizePciBusId, type GpuIdentity, type MetricRow, type OtherSample } from '../schema.js';
-import { DCGM_FIELD_MAP, DRIVER_LABELS, HOST_LABELS, INDEX_LABELS, isDcgmBlank, MIG_LABELS, MODEL_LABELS, PCI_LABELS, UUID_LABELS, type FieldMapping } from './dcgm-fields.js';
+import { DCGM_FIELD_MAP, DRIVER_LABELS, HOST_LABELS, INDEX_LABELS, isDcgmBlank, MIG_LABELS, MODEL_LABELS, PCI_LABELS, UUID_LABELS, type FieldMapping } from '../dcgm/fields.js';
 
 export type Labels = Record<string, string>;
 

@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import { threadId } from 'node:worker_threads';
 import { gunzipFile } from './gunzip.js';
 import { VALUE_COLUMNS } from '../schema.js';
-import { DCGM_FIELD_MAP, INT32_BLANK, FP64_BLANK } from './dcgm-fields.js';
+import { DCGM_FIELD_MAP, INT32_BLANK, FP64_BLANK } from '../dcgm/fields.js';
 import { seriesInfo, type Labels, type SeriesInfo } from './prom-series.js';
 import { BATCH_ROWS, BatchBuilder, OTHER_BATCH_COLUMNS, WIDE_BATCH_COLUMNS, type BatchSink } from './batches.js';
 import { csvText, emptyStats, wideIdentityCsv, type FileStats, type RejectRecord, type StagingFiles } from './staging.js';

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { GpuhealthError } from '../cli/errors.js';
+import { GpuhealthError } from '../errors.js';
 
 export interface LakeLock {
   release(): void;

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
-import { InputError } from '../cli/errors.js';
+import { InputError } from '../errors.js';
 import { RecordReader, type CsvRecord } from '../csv.js';
 import { Db, quotePath } from '../db/duckdb.js';
 import { acquireLock } from '../lake/lock.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DCGM_FIELD_MAP } from '../ingest/dcgm-fields.js';
+import { DCGM_FIELD_MAP } from '../dcgm/fields.js';
 import { VALUE_COLUMNS } from '../schema.js';
 import { ByteSink, FAMILIES, familiesFor, formatValue, renderScrape, renderScrapeTo } from './exposition.js';
 import { planFleet } from './fleet.js';

@@ -6,7 +6,7 @@
  * Failures follow a constant hazard per GPU (exponential time to failure, memoryless, so a GPU's age
  * does not matter): the expected number of failures is rate × GPU-years in the window.
  */
-import { InputError } from '../cli/errors.js';
+import { InputError } from '../errors.js';
 import {
   CAPPED_HOST_SHARE, CAPPED_LIMIT_W, DATACENTERS, DAY_MS, DEFAULT_FAILURE_RATE_PER_YEAR, DRIVERS, FAILURE_TYPES,
   GPUS_PER_HOST, HOST_EVENTS, HOSTS_PER_RACK, HOUR_MS, LOAD_PROFILES, MODELS, PRECURSOR_LEAD_DAYS,

@@ -8,7 +8,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import { InputError } from '../cli/errors.js';
+import { InputError } from '../errors.js';
 import { ByteSink, FAMILIES, renderScrapeTo } from './exposition.js';
 import { planFleet, type PlanOptions } from './fleet.js';
 import { HOUR_MS } from './hardware.js';

@@ -10,8 +10,8 @@
  * fields, Gaussian noise from a table, and Poisson counters driven by accumulated hazard (one add and
  * one compare per tick; random draws only when an event happens).
  */
-import { InputError } from '../cli/errors.js';
-import { INT32_BLANK } from '../ingest/dcgm-fields.js';
+import { InputError } from '../errors.js';
+import { INT32_BLANK } from '../dcgm/fields.js';
 import { VALUE_COLUMNS, VALUE_INDEX, type ValueColumn } from '../schema.js';
 import type { FleetPlan, PlannedGpu, PlannedHost } from './fleet.js';
 import {

@@ -1,5 +1,5 @@
 /**
- * Named queries of `ingest`. They read the views of db/lake-views.ts (metrics, metrics_other,
+ * Named queries of `ingest`. They read the views of sql/lake-views.ts (metrics, metrics_other,
  * xid_events, manifest, gpus, staged_*); user values are bound ($name), never spliced. The new_metrics,
  * new_other and new_xid tables are database tables, not TEMP ones, so that the Parquet writes can
  * run on several connections at once.
@@ -45,9 +45,9 @@ WHERE gpu_uuid IS NOT NULL`;
 
 /**
  * Drops new rows whose (gpu_uuid, time) the lake already holds. Params: none (dates from new rows).
- * The run's identity columns may be ENUMs of its own values (db/lake-views.ts): compared as text.
+ * The run's identity columns may be ENUMs of its own values (sql/lake-views.ts): compared as text.
  */
-/** Where rows may already be: the lake's views, or the files earlier rounds of this run wrote (db/lake-views.ts). */
+/** Where rows may already be: the lake's views, or the files earlier rounds of this run wrote (sql/lake-views.ts). */
 export type ExistingRows = 'lake' | 'run';
 const existing = (from: ExistingRows, table: string): string => (from === 'lake' ? table : `run_${table}`);
 

@@ -1,4 +1,4 @@
-/** Named queries of `lake info` and `compact`. They read the views of db/lake-views.ts. */
+/** Named queries of `lake info` and `compact`. They read the views of sql/lake-views.ts. */
 
 /** Totals. Output: rows, files, gpus, hosts, first, last, sources, rejected, other_samples, xid_events. */
 export const LAKE_TOTALS_SQL = `

@@ -4,14 +4,14 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { NO_PROGRESS, type ProgressFn } from '../cli/progress.js';
+import { NO_PROGRESS, type ProgressFn } from '../progress.js';
 import { Db, quotePath } from '../db/duckdb.js';
-import { listParquet } from '../db/lake-views.js';
-import { addRollupVersion, writeRollup } from '../features/rollups.js';
-import { acquireLock } from './lock.js';
-import { lakeLayout, newRunId, PARTITIONED_TABLES, type PartitionedTable } from './layout.js';
-import { commit, recover, stagingDir } from './txn.js';
-import { InputError } from '../cli/errors.js';
+import { listParquet } from '../sql/lake-views.js';
+import { addRollupVersion, writeRollup } from './rollups.js';
+import { acquireLock } from '../lake/lock.js';
+import { lakeLayout, newRunId, PARTITIONED_TABLES, type PartitionedTable } from '../lake/layout.js';
+import { commit, recover, stagingDir } from '../lake/txn.js';
+import { InputError } from '../errors.js';
 
 export interface CompactSummary {
   run_id: string;

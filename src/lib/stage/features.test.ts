@@ -9,12 +9,12 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { plantedFleet, uuidOf } from '../../../test/helpers/planted-fleet.js';
 import { ingest } from '../ingest/pipeline.js';
-import { compactLake } from '../lake/compact.js';
+import { compactLake } from '../maintenance/compact.js';
 import { lakeLayout } from '../lake/layout.js';
-import { computeFeatures, featureWindow, type FeatureRow } from './index.js';
-import { scoreFeatureRow } from '../health/fleet.js';
+import { computeFeatures, featureWindow, type FeatureRow } from './features.js';
+import { scoreFeatureRow } from './score.js';
 import { ROLLUP_VERSION } from '../sql/rollup.js';
-import { ensureRollups, rollupState } from './rollups.js';
+import { ensureRollups, rollupState } from '../maintenance/rollups.js';
 
 const roots: string[] = [];
 const tmp = (): string => {

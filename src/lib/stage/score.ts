@@ -1,12 +1,12 @@
 /**
- * `gpuhealth score`: features for the window (src/lib/features), then `scoreGpu` per GPU, written to
+ * `gpuhealth score`: features for the window (src/lib/stage/features.ts), then `scoreGpu` per GPU, written to
  * `lake/scores/date=<at>/scores-<at>.parquet` with `at` and the window in every row.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { NO_PROGRESS } from '../cli/progress.js';
-import { loadJsonlTable } from '../db/lake-views.js';
+import { NO_PROGRESS } from '../progress.js';
+import { loadJsonlTable } from '../sql/lake-views.js';
 import {
   computeFeatureTable,
   featuresFile,
@@ -19,9 +19,9 @@ import {
   writeStageTables,
   type FeatureRow,
   type WindowOptions,
-} from '../features/index.js';
-import { scoreGpu, type GpuFeatures, type HealthGrade, type HealthScore } from './score.js';
-import { XID_CLASSES, type XidTable } from './xid.js';
+} from './features.js';
+import { scoreGpu, type GpuFeatures, type HealthGrade, type HealthScore } from '../health/score.js';
+import { XID_CLASSES, type XidTable } from '../health/xid.js';
 
 export interface ScoreRow {
   gpu_uuid: string;

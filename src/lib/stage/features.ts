@@ -5,15 +5,15 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { InputError } from '../cli/errors.js';
-import { NO_PROGRESS, type ProgressFn } from '../cli/progress.js';
+import { InputError } from '../errors.js';
+import { NO_PROGRESS, type ProgressFn } from '../progress.js';
 import { Db, quotePath } from '../db/duckdb.js';
-import { createLakeViews, listParquet } from '../db/lake-views.js';
+import { createLakeViews, listParquet } from '../sql/lake-views.js';
 import { acquireLock } from '../lake/lock.js';
 import { lakeLayout, newRunId, type LakeLayout } from '../lake/layout.js';
 import { commit, recover, stagingDir } from '../lake/txn.js';
 import { FEATURES_SQL, ROLLUP_RANGE_SQL, SILENT_GPUS_SQL } from '../sql/features.js';
-import { ensureRollupsLocked } from './rollups.js';
+import { ensureRollupsLocked } from '../maintenance/rollups.js';
 
 export const HOUR_MS = 3_600_000;
 /** The longest window a stage accepts (ten years). */

@@ -9,8 +9,8 @@ import { BATCH_TABLES } from '../ingest/batches.js';
 import { ID_COLUMNS, METRIC_COLUMNS, OTHER_COLUMNS, VALUE_COLUMNS, XID_COLUMNS } from '../schema.js';
 import type { LakeLayout, PartitionedTable } from '../lake/layout.js';
 import { ASSETS_SPEC } from '../registry/specs.js';
-import { ROLLUP_SQL } from '../sql/rollup.js';
-import { quotePath, type Db } from './duckdb.js';
+import { ROLLUP_SQL } from './rollup.js';
+import { quotePath, type Db } from '../db/duckdb.js';
 
 export const MANIFEST_COLUMNS = [
   { name: 'run_id', type: 'VARCHAR' },

@@ -6,9 +6,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { NO_PROGRESS, type ProgressFn } from '../cli/progress.js';
+import { NO_PROGRESS, type ProgressFn } from '../progress.js';
 import { Db, quotePath } from '../db/duckdb.js';
-import { listParquet, rollupInputViewSql } from '../db/lake-views.js';
+import { listParquet, rollupInputViewSql } from '../sql/lake-views.js';
 import { acquireLock } from '../lake/lock.js';
 import { lakeLayout, newRunId, type LakeLayout } from '../lake/layout.js';
 import { commit, recover, stagingDir } from '../lake/txn.js';

@@ -3,13 +3,13 @@
  * come from Parquet statistics, so this stays instant on a lake of hundreds of millions of rows.
  */
 import fs from 'node:fs';
-import { rollupState } from '../features/rollups.js';
-import { InputError } from '../cli/errors.js';
+import { rollupState } from './rollups.js';
+import { InputError } from '../errors.js';
 import { withDb } from '../db/duckdb.js';
-import { createLakeViews } from '../db/lake-views.js';
+import { createLakeViews } from '../sql/lake-views.js';
 import { COLUMN_PRESENCE_SQL, LAKE_TOTALS_SQL } from '../sql/lake.js';
-import { lakeLayout } from './layout.js';
-import { recoverBeforeRead } from './txn.js';
+import { lakeLayout } from '../lake/layout.js';
+import { recoverBeforeRead } from '../lake/txn.js';
 
 /** Health signals, the columns behind each, and how to switch them on in dcgm-exporter. */
 export const SIGNALS = [
