@@ -12,6 +12,7 @@ import { createLakeViews, listParquet } from '../sql/lake-views.js';
 import { acquireLock } from '../lake/lock.js';
 import { lakeLayout, newRunId, type LakeLayout } from '../lake/layout.js';
 import { commit, recover, stagingDir } from '../lake/txn.js';
+import { selectGpus } from './select.js';
 import { FEATURES_SQL, ROLLUP_RANGE_SQL, SILENT_GPUS_SQL } from '../sql/features.js';
 import { ensureRollupsLocked } from '../maintenance/rollups.js';
 
@@ -109,23 +110,6 @@ export async function computeFeatureTable(db: Db, startMs: number, endMs: number
     ]);
   }
   return { gpus: n, newestSample: newest ? newest.toISOString() : null };
-}
-
-/**
- * The rows of the GPUs --gpu / --host name (all rows without filters). A filter that matches nothing is
- * a usage error, not an empty result.
- */
-export function selectGpus<T extends { gpu_uuid: string; host: string | null }>(rows: readonly T[], gpus: readonly string[] = [], hosts: readonly string[] = []): T[] {
-  if (gpus.length === 0 && hosts.length === 0) return [...rows];
-  const gpuSet = new Set(gpus);
-  const hostSet = new Set(hosts);
-  const out = rows.filter((r) => (gpuSet.size === 0 || gpuSet.has(r.gpu_uuid)) && (hostSet.size === 0 || (r.host !== null && hostSet.has(r.host))));
-  if (out.length === 0) {
-    throw new InputError(`no GPU in the window matches ${[...gpus.map((g) => `--gpu ${g}`), ...hosts.map((h) => `--host ${h}`)].join(' ')}`, [
-      'gpuhealth score --json lists every GPU of the window',
-    ]);
-  }
-  return out;
 }
 
 /** Reads every row of `features`, timestamps as ISO strings. */

@@ -13,13 +13,13 @@ import {
   featureWindow,
   openWindowStage,
   readFeatureRows,
-  selectGpus,
   windowFile,
   windowSummary,
   writeStageTables,
   type FeatureRow,
   type WindowOptions,
 } from './features.js';
+import { selectGpus } from './select.js';
 import { scoreGpu, type GpuFeatures, type HealthGrade, type HealthScore } from '../health/score.js';
 import { XID_CLASSES, type XidTable } from '../health/xid.js';
 
