@@ -3,7 +3,8 @@ import { BaseCommand } from '../lib/cli/base-command.js';
 import { renderRows, type Cell, type ColumnDef } from '../lib/cli/output.js';
 import { configFlag, windowFlags, windowOptions } from '../lib/cli/window-flags.js';
 import { configPath, loadConfig } from '../lib/config.js';
-import { computeFeatures, staleNote } from '../lib/stage/features.js';
+import { computeFeatures } from '../lib/stage/features.js';
+import { staleNote } from '../lib/stage/window.js';
 import { worstFeatureRows } from '../lib/stage/score.js';
 
 const short = (v: Cell): string => (v === null || v === undefined ? '–' : String(v).replace('NVIDIA ', ''));

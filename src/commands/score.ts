@@ -4,7 +4,7 @@ import { renderRows } from '../lib/cli/output.js';
 import { SCORE_CSV_COLUMNS, SCORE_TABLE_COLUMNS } from '../lib/cli/score-columns.js';
 import { configFlag, windowFlags, windowOptions } from '../lib/cli/window-flags.js';
 import { configPath, loadConfig } from '../lib/config.js';
-import { staleNote } from '../lib/stage/features.js';
+import { staleNote } from '../lib/stage/window.js';
 import { scoreFleet } from '../lib/stage/score.js';
 import { GRADES } from '../lib/health/score.js';
 

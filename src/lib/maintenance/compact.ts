@@ -5,13 +5,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { NO_PROGRESS, type ProgressFn } from '../progress.js';
-import { Db, quotePath } from '../db/duckdb.js';
+import { quotePath } from '../db/duckdb.js';
 import { listParquet } from '../sql/lake-views.js';
 import { addRollupVersion, writeRollup } from './rollups.js';
-import { acquireLock } from '../lake/lock.js';
-import { lakeLayout, newRunId, PARTITIONED_TABLES, type PartitionedTable } from '../lake/layout.js';
-import { commit, recover, stagingDir } from '../lake/txn.js';
-import { InputError } from '../errors.js';
+import { PARTITIONED_TABLES, type PartitionedTable } from '../lake/layout.js';
+import { withLakeRun } from '../lake/run.js';
 
 export interface CompactSummary {
   run_id: string;
@@ -47,17 +45,9 @@ function compactFilesSql(files: readonly string[], target: string, table: Partit
 
 export async function compactLake(lake: string, opts: { progress?: ProgressFn; minFiles?: number } = {}): Promise<CompactSummary> {
   const progress = opts.progress ?? NO_PROGRESS;
-  const layout = lakeLayout(lake);
-  if (!fs.existsSync(layout.root)) throw new InputError(`no lake at ${layout.root}`);
-  const lock = await acquireLock(layout.lockFile, { waitMs: 60_000 });
-  const runId = newRunId();
-  const db = await Db.open({ tempDir: path.join(layout.tmpDir, runId, 'duckdb-tmp'), memoryLimit: process.env.GPUHEALTH_MEMORY_LIMIT ?? '4GB' });
-  const summary: CompactSummary = { run_id: runId, partitions_compacted: 0, files_before: 0, files_after: 0, rows_before: 0, rows_after: 0, duplicates_dropped: 0 };
-  try {
-    recover(layout);
-    const stage = stagingDir(layout, runId);
-    const adds: { from: string; to: string }[] = [];
-    const deletes: string[] = [];
+  return withLakeRun({ lake }, async (run) => {
+    const { layout, db, stage, runId, add, remove } = run;
+    const summary: CompactSummary = { run_id: runId, partitions_compacted: 0, files_before: 0, files_after: 0, rows_before: 0, rows_after: 0, duplicates_dropped: 0 };
     const count = async (files: readonly string[]): Promise<number> =>
       Number((await db.query<{ n: number }>('count rows', `SELECT count(*) AS n FROM read_parquet([${files.map(quotePath).join(', ')}], union_by_name = true)`))[0]!.n);
     for (const table of PARTITIONED_TABLES) {
@@ -81,14 +71,14 @@ export async function compactLake(lake: string, opts: { progress?: ProgressFn; m
         summary.partitions_compacted++;
         summary.files_after++;
         const to = path.join(dir, part, `part-compact-${runId}.parquet`);
-        adds.push({ from, to });
-        deletes.push(...files);
+        add(from, to);
+        remove(...files);
         if (table === 'metrics') {
           // the merged file's rollup replaces those of the files it merges
           const rollup = path.join(stage, `rollup-${part}.parquet`);
           await writeRollup((n, sql) => db.exec(n, sql), [from], rollup);
-          adds.push({ from: rollup, to: layout.rollupOf(to) });
-          deletes.push(...files.map((f) => layout.rollupOf(f)).filter((r) => fs.existsSync(r)));
+          add(rollup, layout.rollupOf(to));
+          remove(...files.map((f) => layout.rollupOf(f)).filter((r) => fs.existsSync(r)));
         }
       }
     }
@@ -96,15 +86,10 @@ export async function compactLake(lake: string, opts: { progress?: ProgressFn; m
     if (manifests.length > 1) {
       const from = path.join(stage, 'manifest.parquet');
       await db.exec('compact manifest', `COPY (SELECT * FROM read_parquet([${manifests.map(quotePath).join(', ')}], union_by_name = true) ORDER BY ingested_at, path) TO ${quotePath(from)} (FORMAT parquet, COMPRESSION zstd)`);
-      adds.push({ from, to: path.join(layout.manifestDir, `part-compact-${runId}.parquet`) });
-      deletes.push(...manifests);
+      add(from, path.join(layout.manifestDir, `part-compact-${runId}.parquet`));
+      remove(...manifests);
     }
-    addRollupVersion(layout, stage, adds);
-    if (adds.length) commit(layout, { run_id: runId, adds, deletes });
+    addRollupVersion(run);
     return summary;
-  } finally {
-    db.close();
-    fs.rmSync(path.join(layout.tmpDir, runId), { recursive: true, force: true });
-    lock.release();
-  }
+  });
 }

@@ -7,11 +7,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { NO_PROGRESS, type ProgressFn } from '../progress.js';
-import { Db, quotePath } from '../db/duckdb.js';
+import { quotePath } from '../db/duckdb.js';
 import { listParquet, rollupInputViewSql } from '../sql/lake-views.js';
-import { acquireLock } from '../lake/lock.js';
-import { lakeLayout, newRunId, type LakeLayout } from '../lake/layout.js';
-import { commit, recover, stagingDir } from '../lake/txn.js';
+import { lakeLayout, type LakeLayout } from '../lake/layout.js';
+import { withLakeRun, type LakeRun } from '../lake/run.js';
 import { copyRollupSql, ROLLUP_VERSION } from '../sql/rollup.js';
 
 /** Runs SQL on some connection (a Db, or a second connection that writes beside the first). */
@@ -40,22 +39,22 @@ export function rollupVersion(layout: LakeLayout): number {
   }
 }
 
-/** Stages the version marker and adds it to a commit's adds. */
-function addVersionMarker(layout: LakeLayout, stage: string, adds: { from: string; to: string }[]): void {
-  const from = path.join(stage, 'rollup-version');
+/** Stages the version marker and queues it in the run's next commit. */
+function addVersionMarker(run: Pick<LakeRun, 'layout' | 'stage' | 'add'>): void {
+  const from = path.join(run.stage, 'rollup-version');
   fs.writeFileSync(from, `${ROLLUP_VERSION}\n`);
-  adds.push({ from, to: layout.rollupsVersionFile });
+  run.add(from, run.layout.rollupsVersionFile);
 }
 
 /**
- * For a commit that writes rollups (ingest, compact, simulate --to-lake): adds the version marker when
+ * For a run that writes rollups (ingest, compact, simulate --to-lake): adds the version marker when
  * the lake has no rollups yet. A lake that holds rollups of another version keeps its marker, so the
  * next ensureRollups rebuilds them all.
  */
-export function addRollupVersion(layout: LakeLayout, stage: string, adds: { from: string; to: string }[]): void {
-  if (!adds.some((a) => a.to.startsWith(layout.rollupsDir + path.sep))) return;
-  if (listParquet(layout.rollupsDir).length > 0) return;
-  addVersionMarker(layout, stage, adds);
+export function addRollupVersion(run: Pick<LakeRun, 'layout' | 'stage' | 'add' | 'pending'>): void {
+  if (!run.pending.some((a) => a.to.startsWith(run.layout.rollupsDir + path.sep))) return;
+  if (listParquet(run.layout.rollupsDir).length > 0) return;
+  addVersionMarker(run);
 }
 
 export function rollupState(layout: LakeLayout): RollupState {
@@ -76,42 +75,31 @@ export interface EnsureRollupsSummary {
   seconds: number;
 }
 
-/** Builds missing rollups and removes orphaned ones, atomically, under the lake lock. */
+/** Builds missing rollups and removes orphaned ones, atomically, as a lake run of its own. */
 export async function ensureRollups(lake: string, opts: { progress?: ProgressFn } = {}): Promise<EnsureRollupsSummary> {
-  const layout = lakeLayout(lake);
-  const quick = rollupState(layout);
+  const quick = rollupState(lakeLayout(lake));
   if (quick.missing.length === 0 && quick.orphans.length === 0) return { built: 0, removed: 0, seconds: 0 };
-  const lock = await acquireLock(layout.lockFile, { waitMs: 60_000 });
-  try {
-    recover(layout);
-    return await ensureRollupsLocked(layout, opts.progress ?? NO_PROGRESS);
-  } finally {
-    lock.release();
-  }
+  return withLakeRun({ lake }, (run) => buildRollups(run, opts.progress ?? NO_PROGRESS));
 }
 
-/** ensureRollups for a caller that holds the lake lock and has recovered the lake. */
-export async function ensureRollupsLocked(layout: LakeLayout, progress: ProgressFn): Promise<EnsureRollupsSummary> {
+/**
+ * Builds the rollups the run's lake lacks and removes orphaned ones, and commits them at once: a stage
+ * that fails after this keeps them. One metrics file at a time, so memory stays flat.
+ */
+export async function buildRollups(run: LakeRun, progress: ProgressFn): Promise<EnsureRollupsSummary> {
   const t0 = Date.now();
+  const { layout, db, stage } = run;
   const { missing, orphans } = rollupState(layout);
   if (missing.length === 0 && orphans.length === 0) return { built: 0, removed: 0, seconds: 0 };
-  const runId = newRunId();
-  const db = await Db.open({ memoryLimit: process.env.GPUHEALTH_MEMORY_LIMIT ?? '4GB', tempDir: path.join(layout.tmpDir, runId, 'duckdb-tmp') });
-  try {
-    const stage = stagingDir(layout, runId);
-    const adds: { from: string; to: string }[] = [];
-    const run: RunSql = (name, sql) => db.exec(name, sql);
-    for (const [i, m] of missing.entries()) {
-      progress(`building hourly rollups ${i + 1}/${missing.length}`);
-      const from = path.join(stage, `rollup-${i}.parquet`);
-      await writeRollup(run, [m], from);
-      adds.push({ from, to: layout.rollupOf(m) });
-    }
-    if (rollupVersion(layout) !== ROLLUP_VERSION) addVersionMarker(layout, stage, adds);
-    commit(layout, { run_id: runId, adds, deletes: orphans });
-    return { built: missing.length, removed: orphans.length, seconds: (Date.now() - t0) / 1000 };
-  } finally {
-    db.close();
-    fs.rmSync(path.join(layout.tmpDir, runId), { recursive: true, force: true });
+  const sql: RunSql = (name, text) => db.exec(name, text);
+  for (const [i, m] of missing.entries()) {
+    progress(`building hourly rollups ${i + 1}/${missing.length}`);
+    const from = path.join(stage, `rollup-${i}.parquet`);
+    await writeRollup(sql, [m], from);
+    run.add(from, layout.rollupOf(m));
   }
+  if (rollupVersion(layout) !== ROLLUP_VERSION) addVersionMarker(run);
+  run.remove(...orphans);
+  run.commit();
+  return { built: missing.length, removed: orphans.length, seconds: (Date.now() - t0) / 1000 };
 }

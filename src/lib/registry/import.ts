@@ -8,10 +8,8 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { InputError } from '../errors.js';
 import { RecordReader, type CsvRecord } from '../csv.js';
-import { Db, quotePath } from '../db/duckdb.js';
-import { acquireLock } from '../lake/lock.js';
-import { lakeLayout, newRunId } from '../lake/layout.js';
-import { commit, recover, stagingDir } from '../lake/txn.js';
+import { quotePath } from '../db/duckdb.js';
+import { withLakeRun, type LakeRun } from '../lake/run.js';
 
 export type FieldType = 'VARCHAR' | 'DATE' | 'TIMESTAMP' | 'DOUBLE' | 'INTEGER';
 
@@ -71,7 +69,13 @@ function parseValue(f: FieldSpec, text: string): string | number | null | { erro
   }
 }
 
-export async function importTable(lake: string, file: string, spec: TableSpec): Promise<ImportSummary> {
+/** A registry CSV's rows, parsed and checked; bad rows are rejects with their line numbers. */
+export interface RegistryRows {
+  rows: Record<string, string | number | null>[];
+  rejects: ImportReject[];
+}
+
+export async function readRegistryCsv(file: string, spec: TableSpec): Promise<RegistryRows> {
   if (!fs.existsSync(file)) throw new InputError(`no such file: ${file}`);
   const rows: Record<string, string | number | null>[] = [];
   const rejects: ImportReject[] = [];
@@ -125,50 +129,53 @@ export async function importTable(lake: string, file: string, spec: TableSpec): 
     throw new InputError(`nothing to import from ${file}${first ? ` (line ${first.line}: ${first.reason})` : ''}`);
   }
 
-  const layout = lakeLayout(lake);
-  fs.mkdirSync(layout.root, { recursive: true });
-  const lock = await acquireLock(layout.lockFile, { waitMs: 60_000 });
-  const runId = newRunId();
-  const db = await Db.open({ threads: 1 });
-  try {
-    recover(layout);
-    const stage = stagingDir(layout, runId);
-    const cols = spec.fields.map((f) => `${f.name} ${f.type}`).join(', ');
-    await db.exec('create incoming', `CREATE TEMP TABLE incoming (${cols}, line INTEGER)`);
-    const insert = `INSERT INTO incoming VALUES (${spec.fields.map((f) => `CAST($${f.name} AS ${f.type})`).join(', ')}, $line)`;
-    for (const [i, r] of rows.entries()) {
-      const params: Record<string, string | number | null> = { line: i };
-      for (const f of spec.fields) params[f.name] = r[f.name] ?? null;
-      await db.exec('insert incoming', insert, params as Record<string, string | number>);
-    }
-    // Each import writes a new file and retires the old one in the same commit, so a killed import
-    // leaves the previous table in place (a rename over the old file could not be rolled back).
-    const dir = path.join(layout.root, spec.table);
-    const olds = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.parquet')).map((f) => path.join(dir, f)) : [];
-    const names = spec.fields.map((f) => f.name).join(', ');
-    const key = spec.key.join(', ');
-    // Later rows of the file win over earlier ones, and the file wins over the lake.
-    const oldSql = olds.length ? `SELECT ${names}, 0 AS src, 0 AS line FROM read_parquet([${olds.map(quotePath).join(', ')}], union_by_name = true)` : `SELECT ${names}, 0 AS src, 0 AS line FROM incoming WHERE false`;
-    await db.exec(
-      'merge table',
-      `CREATE TEMP TABLE merged AS
-       SELECT ${names} FROM (
-         SELECT *, row_number() OVER (PARTITION BY ${key} ORDER BY src DESC, line DESC) AS rn
-         FROM (${oldSql} UNION ALL SELECT ${names}, 1 AS src, line FROM incoming)
-       ) WHERE rn = 1 ORDER BY ${key}`,
-    );
-    const counts = (await db.query<{ total: number; replaced: number }>(
-      'count merged',
-      `SELECT (SELECT count(*) FROM merged) AS total, (SELECT count(*) FROM (${oldSql}) o WHERE EXISTS (SELECT 1 FROM incoming i WHERE ${spec.key.map((k) => `i.${k} IS NOT DISTINCT FROM o.${k}`).join(' AND ')})) AS replaced`,
-    ))[0]!;
-    const out = path.join(stage, `${spec.table}.parquet`);
-    await db.exec('write table', `COPY merged TO ${quotePath(out)} (FORMAT parquet, COMPRESSION zstd)`);
-    commit(layout, { run_id: runId, adds: [{ from: out, to: path.join(dir, `${spec.table}-${runId}.parquet`) }], deletes: olds });
-    const distinctIncoming = (await db.query<{ n: number }>('count incoming', `SELECT count(*) AS n FROM (SELECT DISTINCT ${key} FROM incoming)`))[0]!.n;
-    return { file, table: spec.table, imported: distinctIncoming, replaced: counts.replaced, total: counts.total, rejected: rejects.length, rejects };
-  } finally {
-    db.close();
-    fs.rmSync(path.join(layout.tmpDir, runId), { recursive: true, force: true });
-    lock.release();
+  return { rows, rejects };
+}
+
+export async function importTable(lake: string, file: string, spec: TableSpec): Promise<ImportSummary> {
+  const { rows, rejects } = await readRegistryCsv(file, spec);
+  const counts = await withLakeRun({ lake, create: true, threads: 1 }, (run) => stageRegistryTable(run, spec, rows));
+  return { file, table: spec.table, ...counts, rejected: rejects.length, rejects };
+}
+
+/**
+ * Merges rows into a registry table within a lake run: the table's new file is staged and queued,
+ * and its old files are queued for removal, so the run's commit swaps them. (A rename over the old
+ * file could not be rolled back.) Later rows win over earlier ones, and the rows win over the lake.
+ */
+export async function stageRegistryTable(run: LakeRun, spec: TableSpec, rows: readonly Record<string, string | number | null>[]): Promise<{ imported: number; replaced: number; total: number }> {
+  const { db, layout, stage, runId } = run;
+  const incoming = `incoming_${spec.table}`;
+  const merged = `merged_${spec.table}`;
+  const cols = spec.fields.map((f) => `${f.name} ${f.type}`).join(', ');
+  await db.exec('create incoming', `CREATE TEMP TABLE ${incoming} (${cols}, line INTEGER)`);
+  const insert = `INSERT INTO ${incoming} VALUES (${spec.fields.map((f) => `CAST($${f.name} AS ${f.type})`).join(', ')}, $line)`;
+  for (const [i, r] of rows.entries()) {
+    const params: Record<string, string | number | null> = { line: i };
+    for (const f of spec.fields) params[f.name] = r[f.name] ?? null;
+    await db.exec('insert incoming', insert, params as Record<string, string | number>);
   }
+  const dir = path.join(layout.root, spec.table);
+  const olds = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.parquet')).map((f) => path.join(dir, f)) : [];
+  const names = spec.fields.map((f) => f.name).join(', ');
+  const key = spec.key.join(', ');
+  const oldSql = olds.length ? `SELECT ${names}, 0 AS src, 0 AS line FROM read_parquet([${olds.map(quotePath).join(', ')}], union_by_name = true)` : `SELECT ${names}, 0 AS src, 0 AS line FROM ${incoming} WHERE false`;
+  await db.exec(
+    'merge table',
+    `CREATE TEMP TABLE ${merged} AS
+     SELECT ${names} FROM (
+       SELECT *, row_number() OVER (PARTITION BY ${key} ORDER BY src DESC, line DESC) AS rn
+       FROM (${oldSql} UNION ALL SELECT ${names}, 1 AS src, line FROM ${incoming})
+     ) WHERE rn = 1 ORDER BY ${key}`,
+  );
+  const counts = (await db.query<{ total: number; replaced: number }>(
+    'count merged',
+    `SELECT (SELECT count(*) FROM ${merged}) AS total, (SELECT count(*) FROM (${oldSql}) o WHERE EXISTS (SELECT 1 FROM ${incoming} i WHERE ${spec.key.map((k) => `i.${k} IS NOT DISTINCT FROM o.${k}`).join(' AND ')})) AS replaced`,
+  ))[0]!;
+  const out = path.join(stage, `${spec.table}.parquet`);
+  await db.exec('write table', `COPY ${merged} TO ${quotePath(out)} (FORMAT parquet, COMPRESSION zstd)`);
+  run.add(out, path.join(dir, `${spec.table}-${runId}.parquet`));
+  run.remove(...olds);
+  const imported = (await db.query<{ n: number }>('count incoming', `SELECT count(*) AS n FROM (SELECT DISTINCT ${key} FROM ${incoming})`))[0]!.n;
+  return { imported, replaced: counts.replaced, total: counts.total };
 }

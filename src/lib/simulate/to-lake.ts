@@ -8,24 +8,23 @@
  * the whole run commits atomically like an ingest.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { DOUBLE, DuckDBDataChunk, type DuckDBVector } from '@duckdb/node-api';
 import { InputError } from '../errors.js';
-import { Db, quotePath } from '../db/duckdb.js';
+import { NO_PROGRESS } from '../progress.js';
+import { quotePath } from '../db/duckdb.js';
 import { createLakeViews, listParquet } from '../sql/lake-views.js';
 import { isDcgmBlank } from '../dcgm/fields.js';
-import { acquireLock } from '../lake/lock.js';
+import { ZERO_MEANS_ABSENT_BY_INDEX } from '../dcgm/values.js';
 import { addRollupVersion, writeRollup } from '../maintenance/rollups.js';
-import { lakeLayout, newRunId } from '../lake/layout.js';
-import { commit, recover, stagingDir } from '../lake/txn.js';
+import { withLakeRun } from '../lake/run.js';
 import { VALUE_COLUMNS, normalizePciBusId, type ValueColumn } from '../schema.js';
 import { FAMILIES } from './exposition.js';
 import { planFleet, type PlanOptions } from './fleet.js';
 import { HOUR_MS, MODELS } from './hardware.js';
 import { scrapes } from './telemetry.js';
 import { assetsCsv, failuresCsv } from './csv.js';
-import { importTable } from '../registry/import.js';
+import { readRegistryCsv, stageRegistryTable } from '../registry/import.js';
 import { ASSETS_SPEC, FAILURES_SPEC } from '../registry/specs.js';
 
 export interface ToLakeOptions extends PlanOptions {
@@ -46,7 +45,6 @@ export interface ToLakeSummary {
 
 const CHUNK = 2048;
 const PRINTED: ReadonlySet<ValueColumn> = new Set(FAMILIES.map((f) => f.column));
-const MEMORY_TEMP = 'memory_temp';
 
 /**
  * Appended rows: time in ms and the GPU's rank in UUID order as doubles, so every column is a
@@ -80,18 +78,12 @@ function itemsOf(v: DuckDBVector): Float64Array {
 
 export async function simulateToLake(opts: ToLakeOptions): Promise<ToLakeSummary> {
   const t0 = Date.now();
-  const progress = opts.progress ?? (() => {});
-  const layout = lakeLayout(opts.lake);
-  fs.mkdirSync(layout.root, { recursive: true });
-  const lock = await acquireLock(layout.lockFile, { waitMs: 60_000 });
-  const runId = newRunId();
-  const db = await Db.open({ memoryLimit: process.env.GPUHEALTH_MEMORY_LIMIT ?? '4GB', tempDir: path.join(layout.tmpDir, runId, 'duckdb-tmp') });
-  try {
-    recover(layout);
+  const progress = opts.progress ?? NO_PROGRESS;
+  return withLakeRun({ lake: opts.lake, create: true }, async (run) => {
+    const { layout, db, stage, runId } = run;
     if (listParquet(layout.table('metrics')).length > 0) {
       throw new InputError(`--to-lake writes a fleet into a lake without telemetry, and ${layout.root} has some`, ['pass a new --lake folder']);
     }
-    const stage = stagingDir(layout, runId);
     await createLakeViews(db, layout);
     const plan = planFleet(opts);
     const tables = ['sim_rows_0', 'sim_rows_1'] as const;
@@ -158,7 +150,6 @@ export async function simulateToLake(opts: ToLakeOptions): Promise<ToLakeSummary
       appender = await db.conn.createAppender(tables[table]);
     };
     const printed = VALUE_COLUMNS.map((c) => (PRINTED.has(c.name) ? c.name : null));
-    const memTemp = VALUE_COLUMNS.findIndex((c) => c.name === MEMORY_TEMP);
     const ncol = VALUE_COLUMNS.length;
     const src: (Float64Array | null)[] = new Array(ncol).fill(null);
     for (const sc of scrapes(plan)) {
@@ -175,8 +166,8 @@ export async function simulateToLake(opts: ToLakeOptions): Promise<ToLakeSummary
         for (let c = 0; c < ncol; c++) {
           const a = src[c];
           const v = a === null ? NaN : a[k]!;
-          // ingest's null rules: NaN/±Inf, DCGM blanks, a memory temperature of 0
-          if (v !== v || v === Infinity || v === -Infinity || (v >= 2147483632 && isDcgmBlank(v)) || (c === memTemp && v === 0)) vectors[c + 2]!.setItem(n, null);
+          // ingest's null rules (dcgm/values.ts canonicalValue; the values are already in canonical units)
+          if (v !== v || v === Infinity || v === -Infinity || (v >= 2147483632 && isDcgmBlank(v)) || (v === 0 && ZERO_MEANS_ABSENT_BY_INDEX[c] === 1)) vectors[c + 2]!.setItem(n, null);
           else items[c + 2]![n] = v;
         }
         const s = seen.get(id);
@@ -194,34 +185,34 @@ export async function simulateToLake(opts: ToLakeOptions): Promise<ToLakeSummary
     for (const [id, [first, last]] of seen) {
       await db.exec('insert seen', 'INSERT INTO sim_seen VALUES ($rank, $first, $last)', { rank: rank.get(id)!, first: first * 1000, last: last * 1000 });
     }
-    const adds: { from: string; to: string }[] = [];
+    let files = 0;
     for (let i = 0; i < hours; i++) {
       const dir = path.join(stage, `hour-${i}`);
       if (!fs.existsSync(dir)) continue;
       for (const dateDir of fs.readdirSync(dir)) {
         for (const f of fs.readdirSync(path.join(dir, dateDir))) {
           const to = path.join(layout.table('metrics'), dateDir, `part-${runId}-h${String(i).padStart(4, '0')}-${f.replace(/^part-/, '')}`);
-          adds.push({ from: path.join(dir, dateDir, f), to });
-          adds.push({ from: path.join(`${dir}-rollup`, dateDir, f), to: layout.rollupOf(to) });
+          run.add(path.join(dir, dateDir, f), to);
+          run.add(path.join(`${dir}-rollup`, dateDir, f), layout.rollupOf(to));
+          files++;
         }
       }
     }
-    addRollupVersion(layout, stage, adds);
+    addRollupVersion(run);
     const gpusFile = path.join(stage, 'gpus.parquet');
     await db.exec('write gpus', GPU_REGISTRY_SQL(quotePath(gpusFile)));
-    adds.push({ from: gpusFile, to: path.join(layout.gpusDir, `gpus-${runId}.parquet`) });
-    const deletes = fs.existsSync(layout.gpusDir) ? fs.readdirSync(layout.gpusDir).map((f) => path.join(layout.gpusDir, f)) : [];
-    commit(layout, { run_id: runId, adds, deletes });
-    lock.release();
-    // The registry and failure history go in through the same import a real fleet's CSVs take.
-    const csvDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpuhealth-sim-'));
-    try {
-      fs.writeFileSync(path.join(csvDir, 'assets.csv'), assetsCsv(plan));
-      fs.writeFileSync(path.join(csvDir, 'failures.csv'), failuresCsv(plan));
-      await importTable(layout.root, path.join(csvDir, 'assets.csv'), ASSETS_SPEC);
-      if (plan.failures.length > 0) await importTable(layout.root, path.join(csvDir, 'failures.csv'), FAILURES_SPEC);
-    } finally {
-      fs.rmSync(csvDir, { recursive: true, force: true });
+    run.add(gpusFile, path.join(layout.gpusDir, `gpus-${runId}.parquet`));
+    if (fs.existsSync(layout.gpusDir)) run.remove(...fs.readdirSync(layout.gpusDir).map((f) => path.join(layout.gpusDir, f)));
+    // The registry and failure history go in through the same CSV parse a real fleet's files take,
+    // and commit with the telemetry: a killed run leaves neither.
+    const registry = [
+      { spec: ASSETS_SPEC, file: path.join(stage, 'assets.csv'), text: assetsCsv(plan) },
+      { spec: FAILURES_SPEC, file: path.join(stage, 'failures.csv'), text: plan.failures.length > 0 ? failuresCsv(plan) : null },
+    ];
+    for (const { spec, file, text } of registry) {
+      if (text === null) continue;
+      fs.writeFileSync(file, text);
+      await stageRegistryTable(run, spec, (await readRegistryCsv(file, spec)).rows);
     }
     return {
       lake: layout.root,
@@ -229,13 +220,9 @@ export async function simulateToLake(opts: ToLakeOptions): Promise<ToLakeSummary
       hosts: plan.hosts.length,
       rows,
       hours,
-      files: adds.filter((a) => a.to.startsWith(layout.table('metrics') + path.sep)).length,
+      files,
       failures: plan.failures.length,
       seconds: (Date.now() - t0) / 1000,
     };
-  } finally {
-    db.close();
-    fs.rmSync(path.join(layout.tmpDir, runId), { recursive: true, force: true });
-    lock.release();
-  }
+  });
 }

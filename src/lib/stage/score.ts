@@ -3,22 +3,10 @@
  * `lake/scores/date=<at>/scores-<at>.parquet` with `at` and the window in every row.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { NO_PROGRESS } from '../progress.js';
 import { loadJsonlTable } from '../sql/lake-views.js';
-import {
-  computeFeatureTable,
-  featuresFile,
-  featureWindow,
-  openWindowStage,
-  readFeatureRows,
-  windowFile,
-  windowSummary,
-  writeStageTables,
-  type FeatureRow,
-  type WindowOptions,
-} from './features.js';
+import { computeFeatureTable, featuresFile, readFeatureRows, type FeatureRow } from './features.js';
+import { windowFile, windowSummary, withWindowStage, type WindowOptions } from './window.js';
 import { selectGpus } from './select.js';
 import { scoreGpu, type GpuFeatures, type HealthGrade, type HealthScore } from '../health/score.js';
 import { XID_CLASSES, type XidTable } from '../health/xid.js';
@@ -197,12 +185,9 @@ export const SCORE_COLUMNS: Record<keyof ScoreRow, string> = {
 
 export async function scoreFleet(opts: ScoreOptions): Promise<ScoreResult> {
   const t0 = Date.now();
-  const progress = opts.progress ?? NO_PROGRESS;
   const xidClasses = opts.xidClasses ?? XID_CLASSES;
-  const { startMs, endMs } = featureWindow(opts.sinceMs, opts.atMs ?? Date.now());
-  const stage = await openWindowStage(opts.lake, progress);
-  const { layout, db } = stage;
-  try {
+  return withWindowStage(opts, async (stage) => {
+    const { db, layout, startMs, endMs, progress } = stage;
     progress('computing features');
     const { gpus: total, newestSample } = await computeFeatureTable(db, startMs, endMs);
     progress('scoring');
@@ -213,15 +198,10 @@ export async function scoreFleet(opts: ScoreOptions): Promise<ScoreResult> {
       featuresPath = featuresFile(layout, startMs, endMs);
       file = windowFile(layout.scoresDir, 'scores', startMs, endMs);
       // the rows go through a JSON file so DuckDB types them once, by SCORE_COLUMNS
-      const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpuhealth-scores-'));
-      try {
-        const tmp = path.join(tmpDir, 'scores.jsonl');
-        fs.writeFileSync(tmp, all.map((r) => JSON.stringify(r)).join('\n') + '\n');
-        await loadJsonlTable(db, 'scores', tmp, SCORE_COLUMNS);
-      } finally {
-        fs.rmSync(tmpDir, { recursive: true, force: true });
-      }
-      await writeStageTables(db, layout, [
+      const tmp = path.join(stage.run.stage, 'scores.jsonl');
+      fs.writeFileSync(tmp, all.map((r) => JSON.stringify(r)).join('\n') + '\n');
+      await loadJsonlTable(db, 'scores', tmp, SCORE_COLUMNS);
+      await stage.writeTables([
         { table: 'features', target: featuresPath },
         { table: 'scores', target: file },
       ]);
@@ -241,8 +221,5 @@ export async function scoreFleet(opts: ScoreOptions): Promise<ScoreResult> {
       rollups_built: stage.rollupsBuilt,
       seconds: (Date.now() - t0) / 1000,
     };
-  } finally {
-    stage.close();
-  }
+  });
 }
-

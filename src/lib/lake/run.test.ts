@@ -1,0 +1,122 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { InputError } from '../errors.js';
+import { lakeLayout } from './layout.js';
+import { memoryLimit, withLakeRun } from './run.js';
+
+const dirs: string[] = [];
+const tmp = (): string => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'gpuhealth-run-'));
+  dirs.push(d);
+  return d;
+};
+afterEach(() => {
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+const stageFile = (dir: string, name: string, text: string): string => {
+  const f = path.join(dir, name);
+  fs.writeFileSync(f, text);
+  return f;
+};
+
+describe('withLakeRun', () => {
+  it('commits what the work queued when it returns, and leaves no staging, journal or lock behind', async () => {
+    const lake = path.join(tmp(), 'lake');
+    const target = path.join(lake, 'assets', 'a.parquet');
+    const result = await withLakeRun({ lake, create: true }, async (run) => {
+      expect(fs.existsSync(run.layout.lockFile)).toBe(true);
+      run.add(stageFile(run.stage, 'a', 'new'), target);
+      expect(fs.existsSync(target)).toBe(false); // invisible until the commit
+      return 42;
+    });
+    expect(result).toBe(42);
+    expect(fs.readFileSync(target, 'utf8')).toBe('new');
+    const layout = lakeLayout(lake);
+    expect(fs.readdirSync(layout.tmpDir)).toEqual([]);
+    expect(fs.existsSync(layout.journalDir) ? fs.readdirSync(layout.journalDir) : []).toEqual([]);
+    expect(fs.existsSync(layout.lockFile)).toBe(false);
+  });
+
+  it('commits nothing when the work throws, and removes a lake it created', async () => {
+    const lake = path.join(tmp(), 'lake');
+    await expect(
+      withLakeRun({ lake, create: true }, async (run) => {
+        run.add(stageFile(run.stage, 'a', 'x'), path.join(lake, 'assets', 'a.parquet'));
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(fs.existsSync(lake)).toBe(false);
+  });
+
+  it('keeps an earlier commit point of the run when later work fails, and the lake it created', async () => {
+    const lake = path.join(tmp(), 'lake');
+    const first = path.join(lake, 'rollups', 'r.parquet');
+    const second = path.join(lake, 'scores', 's.parquet');
+    await expect(
+      withLakeRun({ lake, create: true }, async (run) => {
+        run.add(stageFile(run.stage, 'r', 'rollup'), first);
+        run.commit();
+        run.add(stageFile(run.stage, 's', 'score'), second);
+        throw new Error('stage failed');
+      }),
+    ).rejects.toThrow('stage failed');
+    expect(fs.readFileSync(first, 'utf8')).toBe('rollup');
+    expect(fs.existsSync(second)).toBe(false);
+  });
+
+  it('replaces and removes files in one commit', async () => {
+    const lake = tmp();
+    const old = path.join(lake, 'assets', 'old.parquet');
+    fs.mkdirSync(path.dirname(old), { recursive: true });
+    fs.writeFileSync(old, 'old');
+    await withLakeRun({ lake }, async (run) => {
+      run.add(stageFile(run.stage, 'n', 'new'), path.join(lake, 'assets', 'new.parquet'));
+      run.remove(old);
+    });
+    expect(fs.readdirSync(path.join(lake, 'assets'))).toEqual(['new.parquet']);
+  });
+
+  it('refuses a missing lake unless asked to create it', async () => {
+    const lake = path.join(tmp(), 'nowhere');
+    await expect(withLakeRun({ lake }, async () => 1)).rejects.toThrow(InputError);
+    expect(fs.existsSync(lake)).toBe(false);
+  });
+
+  it('serialises runs on one lake', async () => {
+    const lake = tmp();
+    const order: string[] = [];
+    const slow = withLakeRun({ lake }, async () => {
+      order.push('a start');
+      await new Promise((r) => setTimeout(r, 300));
+      order.push('a end');
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    await withLakeRun({ lake }, async () => {
+      order.push('b');
+    });
+    await slow;
+    expect(order).toEqual(['a start', 'a end', 'b']);
+  });
+
+  it('opens DuckDB with the memory limit, GPUHEALTH_MEMORY_LIMIT first', async () => {
+    const lake = tmp();
+    const limit = await withLakeRun({ lake, memoryLimit: '256MB' }, async ({ db }) => (await db.query<{ v: string }>('limit', "SELECT current_setting('memory_limit') AS v"))[0]!.v);
+    expect(limit).toMatch(/^2\d\d\.\d MiB$|^244\.1 MiB$/);
+  });
+});
+
+describe('memoryLimit', () => {
+  it('takes the variable when set, the default otherwise', () => {
+    expect(memoryLimit('4GB', {})).toBe('4GB');
+    expect(memoryLimit('4GB', { GPUHEALTH_MEMORY_LIMIT: '512MB' })).toBe('512MB');
+    expect(memoryLimit('4GB', { GPUHEALTH_MEMORY_LIMIT: ' 1.5 GiB ' })).toBe('1.5 GiB');
+  });
+
+  it('names the variable when its value is not a size', () => {
+    expect(() => memoryLimit('4GB', { GPUHEALTH_MEMORY_LIMIT: 'lots' })).toThrow(InputError);
+    expect(() => memoryLimit('4GB', { GPUHEALTH_MEMORY_LIMIT: 'lots' })).toThrow(/GPUHEALTH_MEMORY_LIMIT="lots"/);
+  });
+});
