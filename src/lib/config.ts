@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { InputError } from './errors.js';
-import { mergeXidOverrides, XID_CLASSES, type XidTable } from './health/xid.js';
+import { mergeXidOverrides, XID_CLASSES, type XidTable } from './dcgm/xid.js';
 
 export const CONFIG_FILE_NAME = 'gpuhealth.json';
 export const CONFIG_KEYS = ['xid'] as const;

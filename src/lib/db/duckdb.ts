@@ -5,6 +5,7 @@
  */
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import os from 'node:os';
+import { COUNTER_INCREASE_MACRO_SQL } from '../dcgm/counters.js';
 
 export type Params = Record<string, DuckDBValue> | DuckDBValue[];
 export type JsRow = Record<string, unknown>;
@@ -28,6 +29,8 @@ export class Db {
     const instance = await DuckDBInstance.create(':memory:', options);
     const conn = await instance.connect();
     await conn.run("SET TimeZone = 'UTC'");
+    // the shared DCGM rules the rollup and features SQL call; not TEMP, so every connection sees them
+    await conn.run(COUNTER_INCREASE_MACRO_SQL);
     return new Db(instance, conn);
   }
 

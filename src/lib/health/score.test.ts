@@ -1,19 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import {
-  clockEventCauses,
-  counterDelta,
   DIMENSIONS,
-  expectedSamples,
-  gapThresholdS,
   gradeOf,
   GRADES,
   memoryRepairKind,
   overallScore,
   scoreGpu,
   WEIGHTS,
-  type GpuFeatures,
 } from './score.js';
-import { mergeXidOverrides, XID_CLASSES } from './xid.js';
+import type { GpuFeatures } from '../features/feature-list.js';
+import { expectedSamples } from '../dcgm/sampling.js';
+import { mergeXidOverrides, XID_CLASSES } from '../dcgm/xid.js';
 
 const WEEK_S = 7 * 86_400;
 const H100 = 'NVIDIA H100 80GB HBM3';
@@ -213,55 +210,17 @@ describe('memory', () => {
   });
 });
 
-describe('counter deltas (the feature definition the memory rules rely on)', () => {
-  it('counts increments within the window, not the counter value', () => {
-    expect(counterDelta([5000, 5000, 5000])).toBe(0);
-    expect(counterDelta([5000, 5003, 5010])).toBe(10);
-  });
-
-  it('survives a reset: a drop restarts from 0', () => {
-    expect(counterDelta([5, 7, 0, 2])).toBe(4);
-    expect(counterDelta([5000, 5003, 1, 4])).toBe(7);
-  });
-
-  it('skips missing readings and is null without any', () => {
-    expect(counterDelta([3, null, undefined, Number.NaN, 5])).toBe(2);
-    expect(counterDelta([null, null])).toBeNull();
-    expect(counterDelta([])).toBeNull();
-  });
-
+describe('counter deltas (made by the counter_increase rule, dcgm/counters.test.ts)', () => {
   it('scores a GPU with a large lifetime count and no new errors as healthy', () => {
-    const volatileSbe = [4_812, 4_812, 4_812, 4_812];
-    const volatileDbe = [3, 3, 0, 0]; // driver reload mid-window, no new errors
-    const s = scoreGpu(healthy({ sbe_delta: counterDelta(volatileSbe), dbe_delta: counterDelta(volatileDbe) }));
+    // volatile SBE 4812 throughout; volatile DBE 3, 3, then 0, 0 after a driver reload: no new errors
+    const s = scoreGpu(healthy({ sbe_delta: 0, dbe_delta: 0 }));
     expect(s.memory_health).toBe(100);
   });
 
   it('counts the error that came with a reset', () => {
-    const s = scoreGpu(healthy({ dbe_delta: counterDelta([2, 2, 0, 1]) }));
+    // DBE readings 2, 2, 0, 1: the reset to 0 adds nothing, the 1 after it is one new error
+    const s = scoreGpu(healthy({ dbe_delta: 1 }));
     expect(s.memory_health).toBe(80);
-  });
-});
-
-describe('clock-event bits', () => {
-  it('never counts GPU_IDLE or the settings bits as throttling', () => {
-    for (const mask of [0x1, 0x2, 0x10, 0x100, 0x113]) {
-      expect(clockEventCauses(mask), `0x${mask.toString(16)}`).toEqual({ thermal: false, hw_thermal: false, power_cap: false, power_brake: false, hw_slowdown_unattributed: false });
-    }
-  });
-
-  it('counts SW power cap as power, not thermal', () => {
-    expect(clockEventCauses(0x4)).toMatchObject({ thermal: false, power_cap: true });
-  });
-
-  it('counts SW and HW thermal as thermal', () => {
-    expect(clockEventCauses(0x20)).toMatchObject({ thermal: true, hw_thermal: false });
-    expect(clockEventCauses(0x48)).toMatchObject({ thermal: true, hw_thermal: true, hw_slowdown_unattributed: false });
-  });
-
-  it('attributes HW slowdown to the brake when both are set (0x88, seen on H100s)', () => {
-    expect(clockEventCauses(0x88)).toMatchObject({ power_brake: true, hw_slowdown_unattributed: false, thermal: false });
-    expect(clockEventCauses(0x8)).toMatchObject({ hw_slowdown_unattributed: true });
   });
 });
 
@@ -353,12 +312,6 @@ describe('power', () => {
 });
 
 describe('reliability', () => {
-  it('expects samples at the GPU’s own interval', () => {
-    expect(expectedSamples(WEEK_S, 60)).toBe(10_080);
-    expect(expectedSamples(WEEK_S, 10)).toBe(60_480);
-    expect(expectedSamples(WEEK_S, 0)).toBe(0);
-  });
-
   it('scores a complete 60 s-interval GPU as complete', () => {
     const s = scoreGpu(healthy({ interval_s: 60, samples: 10_080, expected_samples: expectedSamples(WEEK_S, 60) }));
     expect(s.reliability_health).toBe(100);
@@ -383,9 +336,6 @@ describe('reliability', () => {
     // an hour of silence at a 10 s interval is not yet "not reporting"; a 30-min exporter needs 3 intervals
     expect(scoreGpu(healthy({ silent_before_end_s: 3000 })).degradation_factors).not.toContain('not_reporting');
     expect(scoreGpu(healthy({ silent_before_end_s: 4000, interval_s: 1800, expected_samples: 336, samples: 336 })).degradation_factors).not.toContain('not_reporting');
-    expect(gapThresholdS(10)).toBe(300);
-    expect(gapThresholdS(300)).toBe(900);
-    expect(gapThresholdS(null)).toBe(300);
   });
 
   it('uses DCGM’s PCIe replay and NVLink CRC limits', () => {

@@ -11,6 +11,7 @@ import { RecordReader, splitRecord, type CsvRecord } from '../csv.js';
 import { InputError } from '../errors.js';
 import { normalizePciBusId, VALUE_COLUMN_NAMES, type GpuIdentity, type MetricRow, type OtherSample, type ValueColumn } from '../schema.js';
 import { parseIsoUtc } from '../time.js';
+import { absentAtZero } from '../dcgm/values.js';
 import type { IngestSink, ParseContext, Parser } from './types.js';
 
 type Role =
@@ -200,7 +201,7 @@ function parseRow(cols: readonly Column[], fields: readonly string[], ctx: Parse
         const flag = FLAG_COLUMNS.has(role.column) && str !== null ? FLAG_WORDS.get(str.toLowerCase()) : undefined;
         const v = flag ?? readNumber(text, col.name);
         if (v !== null && typeof v === 'object') return v;
-        if (values[role.column] == null) values[role.column] = v;
+        if (values[role.column] == null) values[role.column] = v !== null && absentAtZero(role.column, v) ? null : v;
         break;
       }
       case 'throttle': {

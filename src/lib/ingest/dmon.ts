@@ -18,22 +18,19 @@
  */
 import { InputError } from '../errors.js';
 import type { GpuIdentity, ValueColumn } from '../schema.js';
+import type { FieldMapping } from '../dcgm/fields.js';
+import { canonicalValue } from '../dcgm/values.js';
 import { localToUtcMs } from '../time.js';
 import type { IngestSink, ParseContext, Parser } from './types.js';
 
-/** A dmon column's canonical home: `scale` converts to the canonical unit (DCP ratios → percent). */
-export interface DmonField {
-  readonly column: ValueColumn;
-  readonly scale: number;
-}
-
-const F = (column: ValueColumn, scale = 1): DmonField => ({ column, scale });
+/** A dmon column's canonical home, as for dcgm-exporter names: `scale` converts to the canonical unit (DCP ratios → percent). */
+const F = (column: ValueColumn, scale = 1): FieldMapping => ({ column, scale });
 
 /**
  * `dcgmi dmon` short names (`dcgmi dmon -l`; NVIDIA/DCGM dcgmlib/src/dcgm_fields.cpp) → columns.
  * Names not listed go to metrics_other as `dcgmi.<NAME>`.
  */
-export const DCGMI_FIELDS: ReadonlyMap<string, DmonField> = new Map<string, DmonField>([
+export const DCGMI_FIELDS: ReadonlyMap<string, FieldMapping> = new Map<string, FieldMapping>([
   ['TMPTR', F('gpu_temp')],
   ['MMTMP', F('memory_temp')],
   ['POWER', F('power_usage')],
@@ -77,7 +74,7 @@ export const DCGMI_FIELDS: ReadonlyMap<string, DmonField> = new Map<string, Dmon
  * use (nvidia-smi's "MB" are MiB). `pviol`/`tviol` are a percentage and a flag, not DCGM's µs
  * counters, so they stay in metrics_other with every other column, as `nvsmi.<name>`.
  */
-export const NVSMI_FIELDS: ReadonlyMap<string, DmonField> = new Map<string, DmonField>([
+export const NVSMI_FIELDS: ReadonlyMap<string, FieldMapping> = new Map<string, FieldMapping>([
   ['pwr', F('power_usage')],
   ['gtemp', F('gpu_temp')],
   ['mtemp', F('memory_temp')],
@@ -118,20 +115,6 @@ const NULL_TOKENS = new Set(['N/A', '-', '[N/A]', 'n/a']);
 
 function clip(text: string): string {
   return text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT)}…` : text;
-}
-
-function decimals(token: string): number {
-  const m = /\.(\d+)/.exec(token);
-  return m ? m[1]!.length : 0;
-}
-
-/** Raw dmon value → canonical unit, without the float noise of `0.998 * 100`. */
-function canonical(field: DmonField, raw: number, token: string): number | null {
-  // DCGM and nvidia-smi print 0 °C memory temperature on GPUs without an HBM sensor (T4, L4, L40S).
-  if (field.column === 'memory_temp' && raw === 0) return null;
-  if (field.scale === 1) return raw;
-  const places = Math.max(0, decimals(token) - Math.round(Math.log10(field.scale)));
-  return Number((raw * field.scale).toFixed(places));
 }
 
 /** A header line, or null when the line is not one. `units` marks the second (units) header line. */
@@ -284,7 +267,7 @@ async function parse(lines: AsyncIterable<string>, ctx: ParseContext, sink: Inge
       const name = l.names[i]!;
       const field = fields.get(name);
       if (field) {
-        const c = canonical(field, v, tokens[i]!);
+        const c = canonicalValue(field, v, tokens[i]!);
         if (c !== null) {
           row[field.column] = c;
           any = true;

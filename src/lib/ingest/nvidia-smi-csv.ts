@@ -10,6 +10,7 @@
 import { InputError } from '../errors.js';
 import { normalizePciBusId, type GpuIdentity, type MetricRow, type OtherSample, type ValueColumn } from '../schema.js';
 import { localToUtcMs } from '../time.js';
+import { absentAtZero, scaleReading } from '../dcgm/values.js';
 import type { GpuResolver, IngestSink, ParseContext, Parser } from './types.js';
 
 /** What a canonical field's value is: a quantity in a unit family, a Yes/No flag, or a hex bitmask. */
@@ -142,7 +143,7 @@ function stripLine(line: string): string {
 
 type Cell =
   | { kind: 'null' }
-  | { kind: 'number'; value: number; unit: string | null }
+  | { kind: 'number'; value: number; unit: string | null; /** The number as printed, for decimal unit scaling. */ text: string | null }
   | { kind: 'flag'; value: 0 | 1 }
   | { kind: 'text'; text: string };
 
@@ -156,14 +157,14 @@ const FLAG_WORDS: ReadonlyMap<string, 0 | 1> = new Map([
 /** One value as nvidia-smi prints it. `[...]` (any bracketed message), bare `N/A` and empty are missing. */
 function readCell(raw: string, field: string): Cell {
   if (raw === '' || /^\[.*\]$/.test(raw) || /^n\/a$/i.test(raw)) return NULL_CELL;
-  if (/^0x[0-9a-f]+$/i.test(raw)) return { kind: 'number', value: Number.parseInt(raw.slice(2), 16), unit: null };
+  if (/^0x[0-9a-f]+$/i.test(raw)) return { kind: 'number', value: Number.parseInt(raw.slice(2), 16), unit: null, text: null };
   const m = NUMBER_WITH_UNIT.exec(raw);
-  if (m) return { kind: 'number', value: Number(m[1]), unit: m[2] ?? null };
+  if (m) return { kind: 'number', value: Number(m[1]), unit: m[2] ?? null, text: m[1]! };
   const flag = FLAG_WORDS.get(raw.toLowerCase());
   if (flag !== undefined) return { kind: 'flag', value: flag };
   if (field === 'pstate') {
     const p = /^P(\d{1,2})$/.exec(raw);
-    if (p) return { kind: 'number', value: Number(p[1]), unit: null };
+    if (p) return { kind: 'number', value: Number(p[1]), unit: null, text: null };
   }
   return { kind: 'text', text: raw };
 }
@@ -196,7 +197,8 @@ function canonicalValue(cell: Cell, field: CanonicalField, col: Column, raw: str
   const unit = cell.unit ?? col.field.unit ?? '';
   const scale = UNIT_SCALE[field.family][unit];
   if (scale === undefined) return { error: `${name}: unexpected unit "${unit}" in "${raw}"` };
-  return scale === 1 ? cell.value : cell.value * scale;
+  if (absentAtZero(field.column, cell.value)) return null;
+  return scaleReading(cell.value, scale, cell.text);
 }
 
 type Role =

@@ -138,18 +138,17 @@ describe('promJsonParser: values', () => {
     expect(rec.rejects).toEqual([]);
   });
 
-  it('scales DCP ratios to percent', async () => {
+  it('scales DCP ratios to percent in decimal, as the exposition-text parser does (dcgm/values.ts)', async () => {
     const rec = await runParser(promJsonParser, fixture('dcp-ratio.json'));
     const id: GpuIdentity = { ...GPU_A };
     const t = 1773114090000;
     expect(rec.rows).toEqual([
-      { ...id, time_ms: t, values: { gr_engine_active: 0.912345 * 100 } },
-      { ...id, time_ms: t, values: { sm_active: 0.873412 * 100 } },
-      { ...id, time_ms: t, values: { sm_occupancy: 0.40123 * 100 } },
-      { ...id, time_ms: t, values: { tensor_active: 0.412006 * 100 } },
-      { ...id, time_ms: t, values: { dram_active: 0.655 * 100 } },
+      { ...id, time_ms: t, values: { gr_engine_active: 91.2345 } },
+      { ...id, time_ms: t, values: { sm_active: 87.3412 } },
+      { ...id, time_ms: t, values: { sm_occupancy: 40.123 } },
+      { ...id, time_ms: t, values: { tensor_active: 41.2006 } },
+      { ...id, time_ms: t, values: { dram_active: 65.5 } },
     ]);
-    expect(rec.rows[1]!.values.sm_active).toBeCloseTo(87.3412, 9);
   });
 
   it('reads Prometheus sample strings as Go floats', () => {

@@ -362,7 +362,8 @@ class Emitter {
         this.sink.reject(line, `${at}: bad ${timeMs === null ? 'timestamp' : 'sample value'}`, stringify(pair));
         continue;
       }
-      emitSample(name, labels, info, value, timeMs, this.sink);
+      // the printed value, for the decimal unit scaling (a JSON number prints as its shortest decimal)
+      emitSample(name, labels, info, value, String(pair[1]), timeMs, this.sink);
       if (xidKey !== null) this.xidCount(xidKey, labels, info, value, timeMs);
     }
   }

@@ -5,6 +5,7 @@
  */
 import { normalizePciBusId, type GpuIdentity, type MetricRow, type OtherSample } from '../schema.js';
 import { DCGM_FIELD_MAP, DRIVER_LABELS, HOST_LABELS, INDEX_LABELS, isDcgmBlank, MIG_LABELS, MODEL_LABELS, PCI_LABELS, UUID_LABELS, type FieldMapping } from '../dcgm/fields.js';
+import { canonicalValue } from '../dcgm/values.js';
 
 export type Labels = Record<string, string>;
 
@@ -56,27 +57,22 @@ export function canonicalField(metric: string): FieldMapping | undefined {
 }
 
 /**
- * Converts a raw exporter value to the canonical unit, or null for DCGM blank sentinels, NaN and
- * signals the exporter reports as 0 when unsupported (MEMORY_TEMP on L4/L40S/T4/vGPU).
+ * Routes one sample of a series to the sink: a canonical column of a GPU row (dcgm/values.ts
+ * `canonicalValue`: blanks and absent readings null, units scaled from the printed `text`), or
+ * metrics_other.
  */
-export function canonicalValue(field: FieldMapping, raw: number): number | null {
-  if (Number.isNaN(raw) || !Number.isFinite(raw) || isDcgmBlank(raw)) return null;
-  if (field.column === 'memory_temp' && raw === 0) return null;
-  return field.scale === 1 ? raw : raw * field.scale;
-}
-
-/** Routes one sample of a series to the sink: a canonical column of a GPU row, or metrics_other. */
 export function emitSample(
   metric: string,
   labels: Labels,
   info: SeriesInfo,
   value: number,
+  text: string | null,
   timeMs: number,
   out: { row(r: MetricRow): void; other(s: OtherSample): void },
 ): void {
   const field = canonicalField(metric);
   if (field && info.identity && !info.mig) {
-    out.row({ ...info.identity, time_ms: timeMs, values: { [field.column]: canonicalValue(field, value) } });
+    out.row({ ...info.identity, time_ms: timeMs, values: { [field.column]: canonicalValue(field, value, text) } });
     return;
   }
   out.other({

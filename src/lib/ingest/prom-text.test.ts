@@ -12,6 +12,9 @@ import { VALUE_COLUMNS } from '../schema.js';
 import { OTHER_STAGING_COLUMNS, WIDE_STAGING_COLUMNS, closeStaging, openStaging } from './staging.js';
 import { OTHER_BATCH_COLUMNS, WIDE_BATCH_COLUMNS, batchRows, type Batch } from './batches.js';
 import { parseLabelBody, parsePromTask, sniffPromText, type PromResult } from './prom-text.js';
+import { promJsonParser } from './prom-json.js';
+import { runParser } from '../../../test/helpers/parse.js';
+import { scaleReading } from '../dcgm/values.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../fixtures/prom/', import.meta.url));
 const fx = (name: string): string => path.join(FIXTURES, name);
@@ -1181,5 +1184,32 @@ describe('parsePromTask: gzip', () => {
     expect(r.result.stats).toEqual(plain.result.stats);
     expect(r.wide).toEqual(plain.wide);
     expect(r.other).toEqual(plain.other);
+  });
+});
+
+// The DCP scaling rule lives in dcgm/values.ts (scaleReading); this parser inlines it as digit
+// arithmetic on its fast path. Both parsers must store the same double for the same printed value.
+describe('one DCP scaling rule for exposition text and Prometheus JSON', () => {
+  const PRINTED = ['0.058619', '0.873412', '0.912345', '0.655', '1', '0', '0.000001', '1.000000', '5.8619e-02', '0.12345678901234567'];
+
+  it('stores the printed decimal scaled in decimal: "0.058619" is 5.8619 in both', async () => {
+    const labels = 'gpu="0",UUID="GPU-dcp",Hostname="h"';
+    const prom = path.join(TMP, 'dcp-rule.prom');
+    fs.writeFileSync(prom, PRINTED.map((t, i) => `DCGM_FI_PROF_SM_ACTIVE{${labels}} ${t} ${T + i * 1000}\n`).join(''));
+    const text = (await run(prom)).wide.map((r) => r.values['sm_active']);
+    const json = JSON.stringify({
+      status: 'success',
+      data: {
+        resultType: 'matrix',
+        result: [{ metric: { __name__: 'DCGM_FI_PROF_SM_ACTIVE', gpu: '0', UUID: 'GPU-dcp', Hostname: 'h' }, values: PRINTED.map((t, i) => [(T + i * 1000) / 1000, t]) }],
+      },
+    });
+    const fromJson = (await runParser(promJsonParser, json)).rows.map((r) => r.values.sm_active);
+    const rule = PRINTED.map((t) => scaleReading(Number(t), 100, t));
+    expect(text[0]).toBe(5.8619);
+    expect(fromJson[0]).toBe(5.8619);
+    expect(text).toEqual(rule);
+    expect(fromJson).toEqual(rule);
+    expect(rule.slice(0, 4)).toEqual([5.8619, 87.3412, 91.2345, 65.5]);
   });
 });

@@ -16,6 +16,7 @@ import { threadId } from 'node:worker_threads';
 import { gunzipFile } from './gunzip.js';
 import { VALUE_COLUMNS } from '../schema.js';
 import { DCGM_FIELD_MAP, INT32_BLANK, FP64_BLANK } from '../dcgm/fields.js';
+import { decimalShift, scaleReading, ZERO_MEANS_ABSENT_BY_INDEX } from '../dcgm/values.js';
 import { seriesInfo, type Labels, type SeriesInfo } from './prom-series.js';
 import { BATCH_ROWS, BatchBuilder, OTHER_BATCH_COLUMNS, WIDE_BATCH_COLUMNS, type BatchSink } from './batches.js';
 import { csvText, emptyStats, wideIdentityCsv, type FileStats, type RejectRecord, type StagingFiles } from './staging.js';
@@ -23,7 +24,6 @@ import { csvText, emptyStats, wideIdentityCsv, type FileStats, type RejectRecord
 const NL = 10, CR = 13, SP = 32, TAB = 9, HASH = 35, LBRACE = 123, RBRACE = 125;
 const NCOLS = VALUE_COLUMNS.length;
 const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
-const MEMORY_TEMP_COL = VALUE_COLUMNS.findIndex((c) => c.name === 'memory_temp');
 const MAX_REJECTS_KEPT = 10_000;
 /** Series and metric-name keys are integers unique across the workers of one run: thread id × 2^32 + a counter. */
 let keyCounter = 0;
@@ -91,8 +91,8 @@ interface MetricName {
   /** Canonical column index or -1. */
   col: number;
   scale: number;
-  /** log10(scale) when the scale is a power of ten (a plain decimal is rescaled exactly), else -1. */
-  shift: number;
+  /** log10(scale) when the scale is a power of ten (a plain decimal is rescaled exactly), else null. */
+  shift: number | null;
   /** The name's key in other samples; its names-file line is written on first use. */
   key: number;
   nameLine: string | null;
@@ -187,12 +187,6 @@ function slowNumber(s: string): number | undefined {
   if (t === '-inf' || t === '-infinity') return -Infinity;
   if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s)) return undefined;
   return Number(s);
-}
-
-/** k when scale = 10^k (k ≥ 0), else -1. */
-function decimalShift(scale: number): number {
-  for (let k = 0; k <= 6; k++) if (scale === 10 ** k) return k;
-  return -1;
 }
 
 /** Same rule as isDcgmBlank, inlined for the hot path. */
@@ -536,6 +530,7 @@ export class PromTextParser {
     let fast = false;
     let neg = false;
     let mant = 0, frac = 0;
+    let text: string | null = null;
     {
       let p = vs;
       if (buf[p] === 45) {
@@ -557,7 +552,7 @@ export class PromTextParser {
         if (neg) v = -v;
         fast = true;
       } else {
-        const text = buf.toString('latin1', vs, ve);
+        text = buf.toString('latin1', vs, ve);
         const slow = slowNumber(text);
         if (slow === undefined) {
           if (text.startsWith('<<<') && text.endsWith('>>>')) v = NaN; // DCGM string blank
@@ -617,14 +612,15 @@ export class PromTextParser {
       const col = name.col;
       if (se.given[col] !== 0) this.duplicates++;
       se.given[col] = 1;
-      if (blank || (col === MEMORY_TEMP_COL && v === 0)) se.vals[col] = NaN;
+      // dcgm/values.ts canonicalValue, inlined: the zero rule by column index, and scaleReading's
+      // decimal shift as digit arithmetic (the same double: both round the scaled decimal once)
+      if (blank || (v === 0 && ZERO_MEANS_ABSENT_BY_INDEX[col] === 1)) se.vals[col] = NaN;
       else if (name.scale === 1) se.vals[col] = v;
-      else if (fast && name.shift >= 0) {
-        // the decimal times 10^shift, rounded once: as if the exporter had printed percent
+      else if (fast && name.shift !== null) {
         const k = frac - name.shift;
         const x = k >= 0 ? mant / POW10[k]! : mant * POW10[-k]!;
         se.vals[col] = neg ? -x : x;
-      } else se.vals[col] = Math.round(v * name.scale * 1e6) / 1e6;
+      } else se.vals[col] = scaleReading(v, name.scale, text);
     } else {
       this.writeSeries(se);
       // A repeat of the same sample at one time is marked; the merge keeps the last one.

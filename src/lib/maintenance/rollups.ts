@@ -30,12 +30,15 @@ export interface RollupState {
   orphans: string[];
 }
 
-/** The rollup format of the lake's rollups; 0 when unknown (none yet, or written before versions). */
-export function rollupVersion(layout: LakeLayout): number {
+/**
+ * The rollup format of the lake's rollups (a ROLLUP_VERSION hash; a number from releases that bumped it
+ * by hand); '' when unknown (none yet, or written before versions).
+ */
+export function rollupVersion(layout: LakeLayout): string {
   try {
-    return Number(fs.readFileSync(layout.rollupsVersionFile, 'utf8').trim()) || 0;
+    return fs.readFileSync(layout.rollupsVersionFile, 'utf8').trim();
   } catch {
-    return 0;
+    return '';
   }
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DCGM_FIELD_MAP } from '../dcgm/fields.js';
+import { scaleReading } from '../dcgm/values.js';
 import { VALUE_COLUMNS } from '../schema.js';
 import { ByteSink, FAMILIES, familiesFor, formatValue, renderScrape, renderScrapeTo } from './exposition.js';
 import { planFleet } from './fleet.js';
@@ -70,7 +71,7 @@ describe('exposition', () => {
         const map = DCGM_FIELD_MAP.get(m[1]!)!;
         const i = byUuid.get(m[3]!)!;
         // What the ingester stores: the printed decimal, scaled in decimal (0.058619 → 5.8619).
-        const ingested = map.scale === 1 ? Number(m[4]) : Math.round(Number(m[4]) * map.scale * 1e6) / 1e6;
+        const ingested = scaleReading(Number(m[4]), map.scale, m[4]);
         if (ingested !== sc.values[map.column][i]) problems.push(`${m[1]} ${m[4]} → ${ingested} ≠ ${sc.values[map.column][i]}`);
       }
     }

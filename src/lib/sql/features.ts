@@ -6,20 +6,15 @@
  * The query runs in stages, each a CTE:
  *   seg      rollup segments in the window (one per GPU, hour and metrics file)
  *   cseg     counters stitched across segments, reset-aware at each seam (a reading below the
- *            previous segment's last started again from zero)
+ *            previous segment's last started again from zero: `counter_increase`, dcgm/counters.ts)
  *   hr       one row per GPU and hour: segments merged (sums, min of mins, max of maxes)
  *   win      per GPU: window statistics, rolling 1 h / 6 h / 24 h / 7 d windows, trends, counters
  *   cohort   robust z-scores against GPUs of the same model and power limit at the same load
  * Cohort features need the whole fleet, so filters (--gpu, --host) apply to the output, not here.
  */
-import {
-  COHORT_MIN_GPUS,
-  GAP_MIN_INTERVALS,
-  GAP_MIN_S,
-  SBE_ACCEL_MIN_ERRORS,
-  XID_INCIDENT_GAP_S,
-} from '../health/score.js';
-import { UNCLASSIFIED_XID, XID_CLASS_NAMES, XID_CLASSES } from '../health/xid.js';
+import { GAP_MIN_INTERVALS, GAP_MIN_S } from '../dcgm/sampling.js';
+import { UNCLASSIFIED_XID, XID_CLASS_NAMES, XID_CLASSES } from '../dcgm/xid.js';
+import { COHORT_MIN_GPUS, SBE_ACCEL_MIN_ERRORS, XID_INCIDENT_GAP_S } from '../features/definitions.js';
 import { ROLLUP_CLOCK_EVENTS, ROLLUP_COUNTER_COLUMNS, ROLLUP_STAT_COLUMNS, ROLLUP_STATE_COLUMNS } from './rollup.js';
 
 /** Rolling windows ending at the window end, each clipped to the window. */
@@ -101,7 +96,7 @@ const COUNTER_STITCH = ROLLUP_COUNTER_COLUMNS.map(
   (c) =>
     `CASE WHEN ${c}_first IS NULL THEN NULL
               WHEN is_overlap THEN greatest(${c}_last - coalesce(${c}_prev_max, ${c}_last), 0)
-              ELSE ${c}_inc + CASE WHEN ${c}_prev IS NULL THEN 0 WHEN ${c}_first >= ${c}_prev THEN ${c}_first - ${c}_prev ELSE ${c}_first END END AS ${c}_d`,
+              ELSE ${c}_inc + counter_increase(${c}_first, ${c}_prev) END AS ${c}_d`,
 ).join(',\n         ');
 
 const COUNTER_HOURLY = ROLLUP_COUNTER_COLUMNS.map((c) => `sum(${c}_d) AS ${c}_d`).join(', ');

@@ -10,15 +10,15 @@
  * rises between two files is still counted (reset-aware at the seams as within a segment).
  *
  * Everything mergeable is kept as sums (count, sum, sum of squares, min, max); counters keep their first
- * and last reading and the reset-aware increase between them; state gauges keep their last reading.
+ * and last reading and the reset-aware increase between them (the `counter_increase` macro,
+ * dcgm/counters.ts); state gauges keep their last reading. The definitions a rollup bakes in (loaded
+ * threshold, gap floor, clock-event bits, counter rule) come from src/lib/dcgm/, and ROLLUP_VERSION is
+ * a hash of the SQL they produce.
  */
-import { CLOCK_EVENT_BITS, GAP_MIN_S, LOADED_MIN_ACTIVITY_PCT } from '../health/score.js';
-
-/**
- * The rollup format. Bump it whenever a column is added or its meaning changes: rollups of another
- * version are rebuilt from the raw samples by the next `features` / `score` run (ensureRollups).
- */
-export const ROLLUP_VERSION = 3;
+import { createHash } from 'node:crypto';
+import { CLOCK_EVENT_BITS, CLOCK_PINNED_MASK, THERMAL_THROTTLE_MASK } from '../dcgm/clock-events.js';
+import { COUNTER_INCREASE_MACRO_SQL } from '../dcgm/counters.js';
+import { GAP_MIN_S, LOADED_MIN_ACTIVITY_PCT } from '../dcgm/sampling.js';
 
 /** Gauges with full statistics: `<col>_n`, `_sum`, `_ssq`, `_min`, `_max`. */
 export const ROLLUP_STAT_COLUMNS = [
@@ -64,12 +64,9 @@ export const ROLLUP_CLOCK_EVENTS = {
   sw_thermal: `(throttle_reasons & ${B.sw_thermal}) <> 0`,
   hw_thermal: `(throttle_reasons & ${B.hw_thermal}) <> 0`,
   power_brake: `(throttle_reasons & ${B.hw_power_brake}) <> 0`,
-  thermal: `(throttle_reasons & ${B.sw_thermal | B.hw_thermal}) <> 0`,
+  thermal: `(throttle_reasons & ${THERMAL_THROTTLE_MASK}) <> 0`,
   slowdown_unattributed: `(throttle_reasons & ${B.hw_slowdown}) <> 0 AND (throttle_reasons & ${B.hw_thermal | B.hw_power_brake}) = 0`,
 } as const;
-
-/** Bits that pin the SM clock for reasons other than the hardware's health (idle, application clocks, sync boost, power cap). */
-export const CLOCK_PINNED_MASK = B.gpu_idle | B.clocks_setting | B.sync_boost | B.sw_power_cap;
 
 const statCols = ROLLUP_STAT_COLUMNS.map(
   (c) => `count(${c}) AS ${c}_n, sum(${c}) AS ${c}_sum, sum(${c} * ${c}) AS ${c}_ssq, min(${c}) AS ${c}_min, max(${c}) AS ${c}_max`,
@@ -78,7 +75,7 @@ const statCols = ROLLUP_STAT_COLUMNS.map(
 const counterCols = ROLLUP_COUNTER_COLUMNS.map(
   (c) =>
     `arg_min(${c}, time) AS ${c}_first, arg_max(${c}, time) AS ${c}_last, ` +
-    `coalesce(sum(CASE WHEN ${c} IS NULL OR prev_${c} IS NULL THEN 0 WHEN ${c} >= prev_${c} THEN ${c} - prev_${c} ELSE ${c} END), 0) AS ${c}_inc`,
+    `coalesce(sum(counter_increase(${c}, prev_${c})), 0) AS ${c}_inc`,
 ).join(',\n       ');
 
 const stateCols = ROLLUP_STATE_COLUMNS.map((c) => `arg_min(${c}, time) AS ${c}_first, arg_max(${c}, time) AS ${c}_last`).join(',\n       ');
@@ -141,6 +138,19 @@ SELECT gpu_uuid, hour,
 FROM s
 GROUP BY gpu_uuid, hour`;
 
+/**
+ * The rollup format of `sql`, the rollup query, with the counter macro it calls: the first 12 hex digits
+ * of their SHA-256. Everything a rollup row means is in that text (the columns, the loaded threshold,
+ * the gap floor, the clock-event bits, the counter rule), so changing any definition changes the
+ * version, and `ensureRollups` rebuilds rollups of another version from the raw samples.
+ */
+export function rollupVersionOf(sql: string, counterMacroSql: string = COUNTER_INCREASE_MACRO_SQL): string {
+  return createHash('sha256').update(sql).update('\0').update(counterMacroSql).digest('hex').slice(0, 12);
+}
+
+/** The version written to `rollups/hour/_version` beside rollups made by ROLLUP_SQL. */
+export const ROLLUP_VERSION = rollupVersionOf(ROLLUP_SQL);
+
 /** ROLLUP_SQL's rows kept as the database table `table`, for copyRollupsByDateSql. */
 export function createRollupTableSql(table: string): string {
   return `CREATE OR REPLACE TABLE ${table} AS ${ROLLUP_SQL}`;
@@ -150,7 +160,7 @@ export function createRollupTableSql(table: string): string {
  * Writes a rollup table as one file per date partition, sorted like the metrics; `target` is a quoted
  * folder. Right where each date's metrics rows are one file (the rollup of a file is per hour).
  * Identity columns may be ENUMs (an ingest run's new rows): gpu_uuid is written as text, so that
- * row-group statistics are its own (see the metrics write in ingest/pipeline.ts).
+ * row-group statistics are its own (see the metrics write in ingest/rounds.ts).
  */
 export function copyRollupsByDateSql(table: string, target: string): string {
   return `COPY (SELECT * REPLACE (CAST(gpu_uuid AS VARCHAR) AS gpu_uuid), CAST(hour AS DATE) AS date FROM (SELECT * FROM ${table} ORDER BY gpu_uuid, hour))

@@ -8,8 +8,9 @@ import { loadJsonlTable } from '../sql/lake-views.js';
 import { computeFeatureTable, featuresFile, readFeatureRows, type FeatureRow } from './features.js';
 import { windowFile, windowSummary, withWindowStage, type WindowOptions } from './window.js';
 import { selectGpus } from './select.js';
-import { scoreGpu, type GpuFeatures, type HealthGrade, type HealthScore } from '../health/score.js';
-import { XID_CLASSES, type XidTable } from '../health/xid.js';
+import { scoreGpu, type HealthGrade, type HealthScore } from '../health/score.js';
+import { toGpuFeatures } from '../features/feature-list.js';
+import { XID_CLASSES, type XidTable } from '../dcgm/xid.js';
 
 export interface ScoreRow {
   gpu_uuid: string;
@@ -57,63 +58,6 @@ export interface ScoreResult {
   features_file: string | null;
   rollups_built: number;
   seconds: number;
-}
-
-const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
-const int0 = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
-
-/** One row of the features table as the scoring rules read it. */
-export function toGpuFeatures(r: FeatureRow): GpuFeatures {
-  let xid: Record<number, number> = {};
-  if (typeof r['xid_counts'] === 'string' && r['xid_counts'] !== '') {
-    const parsed = JSON.parse(r['xid_counts']) as Record<string, number>;
-    xid = Object.fromEntries(Object.entries(parsed).map(([k, v]) => [Number(k), Number(v)]));
-  }
-  return {
-    model: r.model,
-    window_s: Number(r['window_s']),
-    span_s: int0(r['span_s']),
-    samples: int0(r['samples']),
-    interval_s: num(r['interval_s']),
-    expected_samples: num(r['expected_samples']),
-    gaps_over_5min: int0(r['gaps_over_5min']),
-    silent_before_end_s: int0(r['silent_before_end_s']),
-    loaded_samples: int0(r['loaded_samples']),
-    throttle_samples: int0(r['throttle_samples']),
-    temp_mean: num(r['temp_mean']),
-    temp_max: num(r['temp_max']),
-    temp_std: num(r['temp_std']),
-    temp_excess_at_power: num(r['temp_excess_at_power']),
-    share_thermal_throttled: num(r['share_thermal_throttled']),
-    hw_thermal_slowdown_samples: int0(r['hw_thermal_slowdown_samples']),
-    sw_thermal_samples: int0(r['sw_thermal_samples']),
-    power_mean: num(r['power_mean']),
-    power_std: num(r['power_std']),
-    power_cv: num(r['power_cv']),
-    hw_power_brake_samples: int0(r['hw_power_brake_samples']),
-    hw_slowdown_samples: int0(r['hw_slowdown_samples']),
-    sw_power_cap_share: num(r['sw_power_cap_share']),
-    sm_clock_under_load_z: num(r['sm_clock_under_load_z']),
-    sm_clock_std_pct_under_load: num(r['sm_clock_std_pct_under_load']),
-    sm_active_mean: num(r['sm_active_mean']),
-    sm_occupancy_mean: num(r['sm_occupancy_mean']),
-    dram_activity_per_load_z: num(r['dram_activity_per_load_z']),
-    sbe_delta: num(r['sbe_delta']),
-    dbe_delta: num(r['dbe_delta']),
-    sbe_accel: num(r['sbe_accel']),
-    retired_pages_dbe: num(r['retired_pages_dbe']),
-    retired_pages_sbe: num(r['retired_pages_sbe']),
-    retired_pages_pending: num(r['retired_pages_pending']),
-    remapped_rows_correctable: num(r['remapped_rows_correctable']),
-    remapped_rows_uncorrectable: num(r['remapped_rows_uncorrectable']),
-    row_remap_failure: num(r['row_remap_failure']),
-    row_remap_pending: num(r['row_remap_pending']),
-    pcie_replay_delta: num(r['pcie_replay_delta']),
-    pcie_replay_peak_per_min: num(r['pcie_replay_peak_per_min']),
-    nvlink_crc_delta: num(r['nvlink_crc_delta']),
-    nvlink_crc_peak_per_s: num(r['nvlink_crc_peak_per_s']),
-    xid_counts: xid,
-  };
 }
 
 export function toScoreRow(r: FeatureRow, s: HealthScore): ScoreRow {

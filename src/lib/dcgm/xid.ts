@@ -2,25 +2,18 @@
  * The Xid classification, kept as data so a config file can override it (docs/scoring.md, "Xid codes").
  *
  * Each code has a class (which part of the GPU it points at), a severity (what it says about the
- * hardware) and the catalog mnemonic. The class decides which health dimension an Xid lowers
- * (`XID_CLASS_DIMENSION` in score.ts); application and informational Xids lower none. `counted_by`
- * names the counter that already records the same event (Xid 48 is a DBE the ECC counters count), so
- * one fault is not charged twice when that counter is present.
+ * hardware) and the catalog mnemonic. The features query counts Xid events per class from this table
+ * (sql/features.ts); scoring decides which health dimension a class lowers (`XID_CLASS_DIMENSION` in
+ * health/score.ts); application and informational Xids lower none. `counted_by` names the counter that
+ * already records the same event (Xid 48 is a DBE the ECC counters count), so one fault is not charged
+ * twice when that counter is present. The config file's `xid` overrides are merged here too
+ * (`mergeXidOverrides`, read by config.ts), so the table and its override rules stay in one place.
  *
  * Source: NVIDIA's Xid catalog and nverror.h, as summarised in ../shared/formats/REFERENCE.md.
  */
 import { InputError } from '../errors.js';
 
-export const XID_CLASS_NAMES = [
-  'memory',
-  'thermal',
-  'power',
-  'interconnect',
-  'gpu_hardware',
-  'firmware',
-  'application',
-  'informational',
-] as const;
+export const XID_CLASS_NAMES = ['memory', 'thermal', 'power', 'interconnect', 'gpu_hardware', 'firmware', 'application', 'informational'] as const;
 export type XidClass = (typeof XID_CLASS_NAMES)[number];
 
 /** rma: replace the GPU; reset: a GPU reset or reboot is needed, repeats point at hardware; watch: trend it; none: not a hardware signal. */
@@ -98,10 +91,10 @@ export function classifyXid(code: number, overrides?: XidTable): XidInfo {
 const ENTRY_KEYS = ['class', 'severity', 'mnemonic', 'counted_by'] as const;
 const MAX_XID_CODE = 65_535;
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const show = (v: unknown): string => (typeof v === 'string' ? `"${v}"` : Array.isArray(v) ? 'a list' : v === null ? 'null' : typeof v === 'object' ? 'an object' : String(v));
+const show = (v: unknown): string =>
+  typeof v === 'string' ? `"${v}"` : Array.isArray(v) ? 'a list' : v === null ? 'null' : typeof v === 'object' ? 'an object' : String(v);
 
 function oneOf<T extends string>(value: unknown, options: readonly T[], key: string): T {
   if (typeof value === 'string' && (options as readonly string[]).includes(value)) return value as T;

@@ -35,7 +35,9 @@ describe('XID_CLASSES', () => {
   });
 
   it('makes only a failed retirement / row remap (64) RMA-grade', () => {
-    const rma = Object.entries(XID_CLASSES).filter(([, v]) => v.severity === 'rma').map(([k]) => Number(k));
+    const rma = Object.entries(XID_CLASSES)
+      .filter(([, v]) => v.severity === 'rma')
+      .map(([k]) => Number(k));
     expect(rma).toEqual([64]);
   });
 
@@ -93,7 +95,11 @@ describe('mergeXidOverrides', () => {
   });
 
   it('removes a counter link with counted_by: null', () => {
-    expect(mergeXidOverrides(XID_CLASSES, { '48': { counted_by: null } })[48]).toEqual({ class: 'memory', severity: 'reset', mnemonic: 'ROBUST_CHANNEL_GPU_ECC_DBE' });
+    expect(mergeXidOverrides(XID_CLASSES, { '48': { counted_by: null } })[48]).toEqual({
+      class: 'memory',
+      severity: 'reset',
+      mnemonic: 'ROBUST_CHANNEL_GPU_ECC_DBE',
+    });
   });
 
   it('rejects a section that is not an object', () => {
