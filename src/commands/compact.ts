@@ -18,6 +18,8 @@ export default class Compact extends BaseCommand<typeof Compact> {
     progress.done();
     if (this.outputFormat === 'json') this.out(renderJson(s));
     else if (this.outputFormat === 'csv') this.out(renderRecord({ ...s }, 'csv'));
-    else this.out(`compacted ${s.partitions_compacted} partitions: ${s.files_before} → ${s.files_after} files, ${s.duplicates_dropped} duplicate rows dropped`);
+    // the human summary is a note, as ingest's is: stdout carries data only (--json, --csv)
+    else
+      this.note(`compacted ${s.partitions_compacted} partitions: ${s.files_before} → ${s.files_after} files, ${s.duplicates_dropped} duplicate rows dropped`);
   }
 }

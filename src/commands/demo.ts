@@ -1,14 +1,14 @@
 import { Flags } from '@oclif/core';
-import { BaseCommand } from '../lib/cli/base-command.js';
+import { BaseCommand, tableFlags } from '../lib/cli/base-command.js';
 import { InputError } from '../lib/errors.js';
-import { renderJson, renderRows } from '../lib/cli/output.js';
+import { ID_MIN, renderJson, renderRows, shellWord } from '../lib/cli/output.js';
 import { SCORE_CSV_COLUMNS, SCORE_TABLE_COLUMNS } from '../lib/cli/score-columns.js';
 import { GRADES } from '../lib/health/score.js';
 import { runDemo } from '../lib/demo.js';
 import { parseDuration, parseInstant } from '../lib/time.js';
 
 export default class Demo extends BaseCommand<typeof Demo> {
-  static override summary = 'Run the whole product on a simulated fleet (the README\'s main job).';
+  static override summary = "Run the whole product on a simulated fleet (the README's main job).";
   static override description =
     'Simulates a mixed A100/H100 fleet (dcgm-exporter scrapes, assets.csv, failures.csv) into --out, ingests it into <out>/lake, imports the asset registry and failure history, scores every GPU over the last 7 days, and prints the lake summary, the grade counts and the worst GPUs with the factors behind their scores. Starts from scratch each time; the same --seed gives the same fleet.';
   static override examples = ['<%= config.bin %> demo', '<%= config.bin %> demo --out /tmp/fleet --gpus 200 --days 30 --json'];
@@ -20,6 +20,7 @@ export default class Demo extends BaseCommand<typeof Demo> {
     seed: Flags.integer({ summary: 'Random seed.', default: 1 }),
     end: Flags.string({ summary: 'End of the simulated window (ISO-8601 or now).', default: 'now' }),
     top: Flags.integer({ summary: 'GPUs to list.', default: 10, min: 1 }),
+    ...tableFlags,
   };
 
   public async run(): Promise<void> {
@@ -30,7 +31,18 @@ export default class Demo extends BaseCommand<typeof Demo> {
     const r = await runDemo({ out: f.out, gpus: f.gpus, days: f.days, intervalMs, seed: f.seed, endMs: parseInstant(f.end), progress });
     progress.done();
     if (this.outputFormat === 'json') {
-      this.out(renderJson({ lake: r.lake, seconds: r.seconds, simulate: r.simulate, ingest: r.ingest, assets: r.assets, failures: r.failures, info: r.info, score: r.score }));
+      this.out(
+        renderJson({
+          lake: r.lake,
+          seconds: r.seconds,
+          simulate: r.simulate,
+          ingest: r.ingest,
+          assets: r.assets,
+          failures: r.failures,
+          info: r.info,
+          score: r.score,
+        }),
+      );
       return;
     }
     if (this.outputFormat === 'csv') {
@@ -41,13 +53,33 @@ export default class Demo extends BaseCommand<typeof Demo> {
     const s = r.score;
     this.out(`gpuhealth demo — ${r.simulate.gpus} simulated GPUs on ${r.simulate.hosts} hosts, ${f.days} days at ${f.interval} (seed ${f.seed})`);
     this.out(`  scrapes:   ${r.simulate.files - 2} files, ${r.simulate.samples.toLocaleString('en-US')} samples → ${r.lake}`);
-    this.out(`  ingested:  ${r.ingest.rows.toLocaleString('en-US')} rows for ${r.ingest.gpus} GPUs in ${r.ingest.elapsed_s.toFixed(1)} s, ${r.ingest.rejected} rejected`);
+    this.out(
+      `  ingested:  ${r.ingest.rows.toLocaleString('en-US')} rows for ${r.ingest.gpus} GPUs in ${r.ingest.elapsed_s.toFixed(1)} s, ${r.ingest.rejected} rejected`,
+    );
     this.out(`  registry:  ${r.assets.total} assets, ${r.failures.total} recorded failures`);
-    this.out(`  lake:      ${i.first?.slice(0, 16)} → ${i.last?.slice(0, 16)} UTC, ${i.gpus} GPUs, ${i.hosts} hosts, missing signals: ${i.missing_signals.join(', ') || 'none'}`);
-    const grades = [...GRADES, 'unknown' as const].filter((g) => s.grades[g] > 0).map((g) => `${s.grades[g]} ${g}`).join(', ');
+    this.out(
+      `  lake:      ${i.first?.slice(0, 16)} → ${i.last?.slice(0, 16)} UTC, ${i.gpus} GPUs, ${i.hosts} hosts, missing signals: ${i.missing_signals.join(', ') || 'none'}`,
+    );
+    const grades = [...GRADES, 'unknown' as const]
+      .filter((g) => s.grades[g] > 0)
+      .map((g) => `${s.grades[g]} ${g}`)
+      .join(', ');
     this.out(`  health:    ${grades}`);
     this.out(`\nWorst ${Math.min(f.top, s.rows.length)} GPUs by health score, ${s.window_start.slice(0, 16)} → ${s.window_end.slice(0, 16)} UTC:`);
-    this.out(renderRows(s.rows.slice(0, f.top), SCORE_TABLE_COLUMNS, 'table'));
-    this.out(`\nDone in ${r.seconds.toFixed(1)} s. Explore: gpuhealth score --lake ${r.lake} --since 7d --at ${s.window_end}`);
+    this.out(renderRows(s.rows.slice(0, f.top), SCORE_TABLE_COLUMNS, 'table', this.tableOptions));
+    // what to try next is a note; each line runs as written once `npm link` has put gpuhealth on the PATH
+    const lake = `--lake ${shellWord(r.lake)}`;
+    const worst = s.rows[0] ? [`gpuhealth score ${lake} --since 7d --at ${s.window_end} --gpu ${s.rows[0].gpu_uuid.slice(0, ID_MIN)} --wide`] : [];
+    this.note(
+      [
+        `\nDone in ${r.seconds.toFixed(1)} s. Explore (gpuhealth is node bin/run.js until npm link puts it on your PATH):`,
+        ...[
+          `gpuhealth score ${lake} --since 7d --at ${s.window_end}`,
+          ...worst,
+          `gpuhealth features ${lake} --since 24h --at ${s.window_end}`,
+          `gpuhealth lake info ${lake}`,
+        ].map((l) => `  ${l}`),
+      ].join('\n'),
+    );
   }
 }

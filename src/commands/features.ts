@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { BaseCommand } from '../lib/cli/base-command.js';
+import { BaseCommand, tableFlags } from '../lib/cli/base-command.js';
 import { renderRows, type Cell, type ColumnDef } from '../lib/cli/output.js';
 import { configFlag, windowFlags, windowOptions } from '../lib/cli/window-flags.js';
 import { configPath, loadConfig } from '../lib/config.js';
@@ -8,25 +8,32 @@ import { staleNote } from '../lib/stage/window.js';
 import { worstFeatureRows } from '../lib/stage/score.js';
 
 const short = (v: Cell): string => (v === null || v === undefined ? '–' : String(v).replace('NVIDIA ', ''));
-const fixed = (d: number) => (v: Cell): string => (typeof v === 'number' ? v.toFixed(d) : '–');
+const fixed =
+  (d: number) =>
+  (v: Cell): string =>
+    typeof v === 'number' ? v.toFixed(d) : '–';
 
-/** The table view: what an operator scans first. CSV and JSON carry every feature. */
+/**
+ * The table view: what an operator scans first. CSV and JSON carry every feature. Headers take two
+ * lines to save width; on a narrow terminal the model goes first, then coverage, then the absent
+ * signals, then the thermal comparisons (--wide keeps them all).
+ */
 const TABLE_COLUMNS: ColumnDef[] = [
   { key: 'host' },
-  { key: 'gpu_uuid', header: 'gpu', format: (v) => String(v).slice(0, 13) },
-  { key: 'model', format: short },
-  { key: 'samples' },
-  { key: 'interval_s', header: 'every s', format: fixed(0) },
-  { key: 'gaps_over_5min', header: 'gaps' },
-  { key: 'temp_mean', header: 'temp °C', format: fixed(1) },
-  { key: 'temp_max', header: 'max °C', format: fixed(0) },
-  { key: 'temp_excess_at_power', header: '°C vs peers', format: fixed(1) },
-  { key: 'power_mean', header: 'power W', format: fixed(0) },
-  { key: 'share_thermal_throttled', header: 'thermal thr', format: (v) => (typeof v === 'number' ? `${(v * 100).toFixed(1)} %` : '–') },
+  { key: 'gpu_uuid', header: 'gpu', fit: 'id' },
+  { key: 'model', format: short, dropRank: 1 },
+  { key: 'samples', dropRank: 2 },
+  { key: 'interval_s', header: 'every\ns', format: fixed(0), dropRank: 2 },
+  { key: 'gaps_over_5min', header: 'gaps', dropRank: 2 },
+  { key: 'temp_mean', header: 'temp\n°C', format: fixed(1) },
+  { key: 'temp_max', header: 'max\n°C', format: fixed(0) },
+  { key: 'temp_excess_at_power', header: '°C vs\npeers', format: fixed(1), dropRank: 4 },
+  { key: 'power_mean', header: 'power\nW', format: fixed(0) },
+  { key: 'share_thermal_throttled', header: 'thermal\nthr', format: (v) => (typeof v === 'number' ? `${(v * 100).toFixed(1)} %` : '–'), dropRank: 4 },
   { key: 'sbe_delta', header: 'SBE' },
   { key: 'dbe_delta', header: 'DBE' },
   { key: 'xid_events', header: 'Xids' },
-  { key: 'signals_absent', header: 'absent', format: (v) => (v ? String(v) : '') },
+  { key: 'signals_absent', header: 'absent', format: (v) => (v ? String(v) : ''), fit: 'wrap', dropRank: 3 },
 ];
 
 export default class Features extends BaseCommand<typeof Features> {
@@ -44,6 +51,7 @@ export default class Features extends BaseCommand<typeof Features> {
     ...windowFlags,
     worst: Flags.integer({ summary: 'Only the N lowest-scoring GPUs (scored as `score` would), worst first.', min: 1 }),
     config: configFlag,
+    ...tableFlags,
   };
 
   public async run(): Promise<void> {
@@ -56,9 +64,18 @@ export default class Features extends BaseCommand<typeof Features> {
     if (stale) this.note(stale);
     if (this.flags.worst !== undefined) r.rows = worstFeatureRows(r.rows, this.flags.worst, config?.xid);
     if (r.rollups_built > 0) this.note(`built hourly rollups for ${r.rollups_built} metrics files (once; ingest keeps them from now on)`);
-    if (this.outputFormat === 'table') this.out(renderRows(r.rows, TABLE_COLUMNS, 'table'));
-    else if (this.outputFormat === 'csv') this.out(renderRows(r.rows, Object.keys(r.rows[0] ?? {}).map((key) => ({ key })), 'csv'));
+    if (this.outputFormat === 'table') this.out(renderRows(r.rows, TABLE_COLUMNS, 'table', this.tableOptions));
+    else if (this.outputFormat === 'csv')
+      this.out(
+        renderRows(
+          r.rows,
+          Object.keys(r.rows[0] ?? {}).map((key) => ({ key })),
+          'csv',
+        ),
+      );
     else this.out(renderRows(r.rows, [], 'json'));
-    this.note(`features for ${r.rows.length} of ${r.gpus_total} GPUs, ${r.window_start.slice(0, 16)} → ${r.window_end.slice(0, 16)} UTC, in ${r.seconds.toFixed(1)} s${r.file ? ` → ${r.file}` : ''}`);
+    this.note(
+      `features for ${r.rows.length} of ${r.gpus_total} GPUs, ${r.window_start.slice(0, 16)} → ${r.window_end.slice(0, 16)} UTC, in ${r.seconds.toFixed(1)} s${r.file ? ` → ${r.file}` : ''}`,
+    );
   }
 }

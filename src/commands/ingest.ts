@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../lib/cli/base-command.js';
 import { InputError } from '../lib/errors.js';
 import { renderJson, renderRecord } from '../lib/cli/output.js';
-import { ingest } from '../lib/ingest/pipeline.js';
+import { ingest } from '../lib/ingest/ingest.js';
 import { INPUT_FORMATS } from '../lib/ingest/types.js';
 import type { CommitHooks } from '../lib/lake/txn.js';
 import { checkTimeZone, localTimeZone, parseDuration, parseInstant } from '../lib/time.js';
@@ -17,9 +17,14 @@ function killHookFromEnv(): CommitHooks | undefined {
   return { afterStep: (step) => void (step === at && process.kill(process.pid, 'SIGKILL')) };
 }
 
+/** A rejected line as shown on stderr: cut to fit an 80-column terminal (the rejects file has it whole). */
+const REJECT_EXCERPT = 72;
+const excerpt = (text: string): string => (text.length > REJECT_EXCERPT ? `${text.slice(0, REJECT_EXCERPT - 1)}…` : text);
+
 export default class Ingest extends BaseCommand<typeof Ingest> {
   static override summary = 'Read DCGM telemetry into the Parquet lake.';
-  static override description = `Reads dcgm-exporter scrapes (any exporter version, with or without timestamps), Prometheus HTTP API JSON, nvidia-smi --query-gpu CSV, dcgmi dmon / nvidia-smi dmon tables, kernel logs with NVRM Xid lines, and CSV exports of telemetry tables. PATH may be a file, a folder (read recursively), a glob, or - for stdin; .gz files are read as they are. The format is detected from the content.
+  static override description =
+    `Reads dcgm-exporter scrapes (any exporter version, with or without timestamps), Prometheus HTTP API JSON, nvidia-smi --query-gpu CSV, dcgmi dmon / nvidia-smi dmon tables, kernel logs with NVRM Xid lines, and CSV exports of telemetry tables. PATH may be a file, a folder (read recursively), a glob, or - for stdin; .gz files are read as they are. The format is detected from the content.
 
 Re-ingesting a source adds nothing; rows the lake already has for the same GPU and time are dropped. Malformed lines are recorded in <lake>/_ingest/rejects/ and the first few shown; the valid lines around them are kept. A killed run leaves the lake as it was.
 
@@ -68,13 +73,13 @@ Exit codes: 0 something was ingested (or everything was already there), 1 the ru
       progress,
       onReject: (r) => {
         shown++;
-        process.stderr.write(`rejected ${r.file}:${r.line}: ${r.reason}\n    ${r.text.slice(0, 160)}\n`);
+        this.note(`rejected ${r.file}:${r.line}: ${r.reason}\n    ${excerpt(r.text)}`);
       },
       onWarning: (m) => this.note(`warning: ${m}`),
       commitHooks: killHookFromEnv(),
     });
     progress.done();
-    if (summary.rejected > shown && shown > 0) process.stderr.write(`… ${summary.rejected - shown} more rejected lines in ${summary.rejects_file}\n`);
+    if (summary.rejected > shown && shown > 0) this.note(`… ${summary.rejected - shown} more rejected lines in ${summary.rejects_file}`);
     for (const s of summary.sources) {
       if (s.status === 'not-telemetry' || s.status === 'failed' || s.status === 'empty') this.note(`skipped ${s.file}: ${s.message ?? s.status}`);
     }
@@ -85,7 +90,8 @@ Exit codes: 0 something was ingested (or everything was already there), 1 the ru
       this.out(renderJson({ ...totals, sources }));
       return;
     }
-    const line = `ingested ${summary.files} file(s): ${summary.samples} samples → ${summary.rows} new rows for ${summary.gpus} GPUs, ${summary.other_samples} other samples, ${summary.xid_events} Xid events; ${summary.rejected} rejected, ${summary.skipped_files} skipped, ${summary.duplicates_dropped} duplicate rows dropped (${summary.elapsed_s.toFixed(1)} s)`;
+    // two lines, so that the summary fits a terminal of 80–120 columns
+    const line = `ingested ${summary.files} file(s): ${summary.samples} samples → ${summary.rows} new rows for ${summary.gpus} GPUs (${summary.elapsed_s.toFixed(1)} s)\n  ${summary.other_samples} other samples, ${summary.xid_events} Xid events; ${summary.rejected} rejected, ${summary.skipped_files} skipped, ${summary.duplicates_dropped} duplicate rows dropped`;
     // The human summary is a note (stderr); stdout carries data only (--json, --csv).
     if (this.outputFormat === 'csv') this.out(renderRecord(totals, 'csv'));
     else this.note(line);

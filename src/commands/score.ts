@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { BaseCommand } from '../lib/cli/base-command.js';
+import { BaseCommand, tableFlags } from '../lib/cli/base-command.js';
 import { renderRows } from '../lib/cli/output.js';
 import { SCORE_CSV_COLUMNS, SCORE_TABLE_COLUMNS } from '../lib/cli/score-columns.js';
 import { configFlag, windowFlags, windowOptions } from '../lib/cli/window-flags.js';
@@ -11,18 +11,20 @@ import { GRADES } from '../lib/health/score.js';
 export default class Score extends BaseCommand<typeof Score> {
   static override summary = 'Health scores and grades per GPU over a window, worst first.';
   static override description =
-    'Scores five dimensions (memory .30, thermal .25, performance .20, power .15, reliability .10) from the window\'s features, the overall score as their weighted mean, a grade (excellent ≥ 90, good ≥ 80, fair ≥ 70, degraded ≥ 60, poor ≥ 50, critical < 50) and the degradation factors behind it. A dimension without signals is unknown (– in the table, null in JSON) and its weight goes to the others. The rules and the reason for every threshold are in docs/scoring.md. Every GPU\'s score is written to <lake>/scores/date=<at>/scores-<at>-<since>.parquet (and its features beside them), whatever --gpu, --host or --worst show.';
+    "Scores five dimensions (memory .30, thermal .25, performance .20, power .15, reliability .10) from the window's features, the overall score as their weighted mean, a grade (excellent ≥ 90, good ≥ 80, fair ≥ 70, degraded ≥ 60, poor ≥ 50, critical < 50) and the degradation factors behind it. A dimension without signals is unknown (– in the table, null in JSON) and its weight goes to the others. The rules and the reason for every threshold are in docs/scoring.md. Every GPU's score is written to <lake>/scores/date=<at>/scores-<at>-<since>.parquet (and its features beside them), whatever --gpu, --host or --worst show.";
   static override examples = [
     '<%= config.bin %> score',
     '<%= config.bin %> score --since 7d --worst 20',
     '<%= config.bin %> score --json --at 2026-11-20T00:00:00Z > scores.json',
     '<%= config.bin %> score --host gpu-a-r01-n01 --host gpu-a-r01-n02',
+    '<%= config.bin %> score --gpu GPU-1a2b3c4d --wide',
     '<%= config.bin %> score --config /etc/gpuhealth.json',
   ];
   static override flags = {
     ...windowFlags,
     worst: Flags.integer({ summary: 'Show only the N lowest-scoring GPUs.', min: 1 }),
     config: configFlag,
+    ...tableFlags,
   };
 
   public async run(): Promise<void> {
@@ -34,8 +36,13 @@ export default class Score extends BaseCommand<typeof Score> {
     const stale = staleNote(r.window_end, r.newest_sample);
     if (stale) this.note(stale);
     if (r.rollups_built > 0) this.note(`built hourly rollups for ${r.rollups_built} metrics files (once; ingest keeps them from now on)`);
-    this.out(renderRows(r.rows, this.outputFormat === 'csv' ? SCORE_CSV_COLUMNS : SCORE_TABLE_COLUMNS, this.outputFormat));
-    const grades = [...GRADES, 'unknown' as const].filter((g) => r.grades[g] > 0).map((g) => `${r.grades[g]} ${g}`).join(', ');
-    this.note(`scored ${r.gpus_total} GPUs, ${r.window_start.slice(0, 16)} → ${r.window_end.slice(0, 16)} UTC: ${grades}; ${r.seconds.toFixed(1)} s${r.file ? ` → ${r.file}` : ''}`);
+    this.out(renderRows(r.rows, this.outputFormat === 'csv' ? SCORE_CSV_COLUMNS : SCORE_TABLE_COLUMNS, this.outputFormat, this.tableOptions));
+    const grades = [...GRADES, 'unknown' as const]
+      .filter((g) => r.grades[g] > 0)
+      .map((g) => `${r.grades[g]} ${g}`)
+      .join(', ');
+    this.note(
+      `scored ${r.gpus_total} GPUs, ${r.window_start.slice(0, 16)} → ${r.window_end.slice(0, 16)} UTC: ${grades}; ${r.seconds.toFixed(1)} s${r.file ? ` → ${r.file}` : ''}`,
+    );
   }
 }

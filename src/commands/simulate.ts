@@ -25,7 +25,8 @@ export function parseFailureRate(text: string): { a100: number; h100: number } {
 
 export default class Simulate extends BaseCommand<typeof Simulate> {
   static override summary = 'Write a realistic demo fleet: dcgm-exporter scrapes, assets.csv and failures.csv.';
-  static override description = `A seeded A100/H100 fleet on 8-GPU hosts with training, inference and idle load, counters that behave like DCGM's, scrape gaps and host outages, and failures (memory, thermal, power, interconnect, sudden) whose precursors and rates follow published field data (docs/simulation.md). Output: <out>/prom/<host>/<host>_<hour>.prom.gz (one file per host per hour, ms timestamps), <out>/assets.csv and <out>/failures.csv — the same files a real fleet feeds to ingest, assets import and failures import.`;
+  static override description =
+    `A seeded A100/H100 fleet on 8-GPU hosts with training, inference and idle load, counters that behave like DCGM's, scrape gaps and host outages, and failures (memory, thermal, power, interconnect, sudden) whose precursors and rates follow published field data (docs/simulation.md). Output: <out>/prom/<host>/<host>_<hour>.prom.gz (one file per host per hour, ms timestamps), <out>/assets.csv and <out>/failures.csv — the same files a real fleet feeds to ingest, assets import and failures import.`;
   static override examples = [
     '<%= config.bin %> simulate --out demo-fleet',
     '<%= config.bin %> simulate --out big --gpus 1000 --days 7 --interval 10s --seed 7',
@@ -36,7 +37,8 @@ export default class Simulate extends BaseCommand<typeof Simulate> {
     out: Flags.string({ summary: 'Folder to write the fleet into (scrapes, assets.csv, failures.csv).', exactlyOne: ['out', 'to-lake'] }),
     'to-lake': Flags.boolean({
       summary: 'Write the fleet straight into --lake as Parquet (no scrape files); for design-load lakes.',
-      description: 'Same values as simulating to --out and ingesting; the asset registry and failure history are imported too. The lake must hold no telemetry yet.',
+      description:
+        'Same values as simulating to --out and ingesting; the asset registry and failure history are imported too. The lake must hold no telemetry yet.',
       exactlyOne: ['out', 'to-lake'],
     }),
     gpus: Flags.integer({ summary: 'Number of GPUs (8 per host).', default: 50, min: 1, max: 200_000 }),
@@ -68,7 +70,10 @@ export default class Simulate extends BaseCommand<typeof Simulate> {
       progress.done();
       if (this.outputFormat === 'json') this.out(renderJson(r));
       else if (this.outputFormat === 'csv') this.out(renderRecord({ ...r }, 'csv'));
-      else this.note(`simulated ${r.gpus} GPUs on ${r.hosts} hosts straight into ${r.lake}: ${r.rows.toLocaleString('en-US')} rows in ${r.hours} hourly files, ${r.failures} failures (${r.seconds.toFixed(1)} s)`);
+      else
+        this.note(
+          `simulated ${r.gpus} GPUs on ${r.hosts} hosts straight into ${r.lake}: ${r.rows.toLocaleString('en-US')} rows in ${r.hours} hourly files, ${r.failures} failures (${r.seconds.toFixed(1)} s)`,
+        );
       return;
     }
     const s = await simulateFleet({

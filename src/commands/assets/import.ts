@@ -1,6 +1,6 @@
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../../lib/cli/base-command.js';
-import { renderJson } from '../../lib/cli/output.js';
+import { renderJson, renderRecord } from '../../lib/cli/output.js';
 import { importTable } from '../../lib/registry/import.js';
 import { ASSETS_SPEC } from '../../lib/registry/specs.js';
 
@@ -14,9 +14,11 @@ A GPU already in the registry is replaced by its new row. Bad rows are reported 
 
   public async run(): Promise<void> {
     const s = await importTable(this.lakeDir, this.args.file, ASSETS_SPEC);
-    for (const r of s.rejects.slice(0, 10)) process.stderr.write(`rejected ${s.file}:${r.line}: ${r.reason}\n`);
-    if (s.rejected > 10) process.stderr.write(`… ${s.rejected - 10} more rejected rows\n`);
+    for (const r of s.rejects.slice(0, 10)) this.note(`rejected ${s.file}:${r.line}: ${r.reason}`);
+    if (s.rejected > 10) this.note(`… ${s.rejected - 10} more rejected rows`);
+    const { rejects, ...totals } = s;
     if (this.outputFormat === 'json') this.out(renderJson(s));
-    else if (!this.quiet) this.out(`imported ${s.imported} assets (${s.replaced} replaced), registry now ${s.total}; ${s.rejected} rows rejected`);
+    else if (this.outputFormat === 'csv') this.out(renderRecord(totals, 'csv'));
+    else this.note(`imported ${s.imported} assets (${s.replaced} replaced), registry now ${s.total}; ${s.rejected} rows rejected`);
   }
 }

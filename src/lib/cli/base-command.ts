@@ -5,13 +5,36 @@
  */
 import { Command, Flags, type Interfaces } from '@oclif/core';
 import { EXIT_FAILURE, EXIT_USAGE, GpuhealthError } from '../errors.js';
-import { OUTPUT_FORMATS, type OutputFormat } from './output.js';
+import { OUTPUT_FORMATS, type OutputFormat, type TableOptions } from './output.js';
 import { NO_PROGRESS, shouldShowProgress, terminalProgress, type ProgressFn } from '../progress.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
 
 export const DEFAULT_LAKE = './gpuhealth-lake';
+
+/** Where stdout is no terminal (a pipe, a file, cron) and $COLUMNS is unset, tables fit this width. */
+const DEFAULT_TABLE_WIDTH = 120;
+
+/**
+ * The width human tables fit: $COLUMNS when set (`COLUMNS=80 gpuhealth score`), else the terminal's,
+ * else DEFAULT_TABLE_WIDTH.
+ */
+function tableWidth(env: NodeJS.ProcessEnv, stdout: { isTTY?: boolean; columns?: number }): number {
+  const columns = Number(env.COLUMNS);
+  if (Number.isInteger(columns) && columns > 0) return columns;
+  if (stdout.isTTY && stdout.columns) return stdout.columns;
+  return DEFAULT_TABLE_WIDTH;
+}
+
+/** The flag of every command that prints a human table. */
+export const tableFlags = {
+  wide: Flags.boolean({
+    summary: 'Print tables whole: full GPU UUIDs, every column, no wrapping, however wide they get.',
+    description:
+      'Without it, a table fits the terminal ($COLUMNS, else its width, else 120 columns): GPU UUIDs are cut to a prefix that tells the rows apart (GPU-1a2b3c4d…), which --gpu accepts as it is; long cells wrap; the least important columns are left out. CSV and JSON always carry everything.',
+  }),
+};
 
 export abstract class BaseCommand<T extends typeof Command> extends Command {
   static override baseFlags = {
@@ -59,6 +82,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected get quiet(): boolean {
     return Boolean((this.flags as { quiet?: boolean }).quiet);
+  }
+
+  /** How human tables render: fit to the terminal, or whole with --wide. */
+  protected get tableOptions(): TableOptions {
+    return { wide: Boolean((this.flags as { wide?: boolean }).wide), width: tableWidth(process.env, process.stdout) };
   }
 
   protected get lakeDir(): string {

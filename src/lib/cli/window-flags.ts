@@ -13,7 +13,10 @@ export const windowFlags = {
     description: 'Rounded down to the hour: only complete hours count, so a past --at sees nothing later.',
     default: 'now',
   }),
-  gpu: Flags.string({ summary: 'Only this GPU (UUID); repeat for several.', multiple: true }),
+  gpu: Flags.string({
+    summary: 'Only this GPU: its UUID, or a unique prefix of it (GPU-1a2b3c4d… as tables show it); repeat for several.',
+    multiple: true,
+  }),
   host: Flags.string({ summary: 'Only GPUs on this host; repeat for several.', multiple: true }),
 };
 

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { NO_PROGRESS, type ProgressFn } from '../progress.js';
 import { quotePath } from '../db/duckdb.js';
-import { listParquet } from '../sql/lake-views.js';
+import { listParquet, quoteFile } from '../sql/lake-views.js';
 import { addRollupVersion, writeRollup } from './rollups.js';
 import { PARTITIONED_TABLES, type PartitionedTable } from '../lake/layout.js';
 import { withLakeRun } from '../lake/run.js';
@@ -33,12 +33,16 @@ const ORDER: Record<PartitionedTable, string> = {
   xid_events: 'time, gpu_uuid',
 };
 
-/** Rewrites a set of files as one, de-duplicated and sorted. Paths are the lake's own files. */
+/**
+ * Rewrites a set of files as one, de-duplicated and sorted. Paths are the lake's own files. The source
+ * file decides which copy of a row is kept, and is left out of the result; so is the `filename`
+ * column that earlier compactions wrote by mistake (a file holding it could not be compacted again).
+ */
 function compactFilesSql(files: readonly string[], target: string, table: PartitionedTable): string {
   return `COPY (
-  SELECT * EXCLUDE (rn) FROM (
-    SELECT *, row_number() OVER (PARTITION BY ${KEYS[table]} ORDER BY filename) AS rn
-    FROM read_parquet([${files.map(quotePath).join(', ')}], filename = true, union_by_name = true)
+  SELECT COLUMNS(c -> c NOT IN ('rn', 'compact_source', 'filename')) FROM (
+    SELECT *, row_number() OVER (PARTITION BY ${KEYS[table]} ORDER BY compact_source) AS rn
+    FROM read_parquet([${files.map(quoteFile).join(', ')}], filename = 'compact_source', union_by_name = true)
   ) WHERE rn = 1 ORDER BY ${ORDER[table]}
 ) TO ${quotePath(target)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`;
 }
@@ -49,7 +53,7 @@ export async function compactLake(lake: string, opts: { progress?: ProgressFn; m
     const { layout, db, stage, runId, add, remove } = run;
     const summary: CompactSummary = { run_id: runId, partitions_compacted: 0, files_before: 0, files_after: 0, rows_before: 0, rows_after: 0, duplicates_dropped: 0 };
     const count = async (files: readonly string[]): Promise<number> =>
-      Number((await db.query<{ n: number }>('count rows', `SELECT count(*) AS n FROM read_parquet([${files.map(quotePath).join(', ')}], union_by_name = true)`))[0]!.n);
+      Number((await db.query<{ n: number }>('count rows', `SELECT count(*) AS n FROM read_parquet([${files.map(quoteFile).join(', ')}], union_by_name = true)`))[0]!.n);
     for (const table of PARTITIONED_TABLES) {
       const dir = layout.table(table);
       if (!fs.existsSync(dir)) continue;
@@ -85,7 +89,7 @@ export async function compactLake(lake: string, opts: { progress?: ProgressFn; m
     const manifests = listParquet(layout.manifestDir);
     if (manifests.length > 1) {
       const from = path.join(stage, 'manifest.parquet');
-      await db.exec('compact manifest', `COPY (SELECT * FROM read_parquet([${manifests.map(quotePath).join(', ')}], union_by_name = true) ORDER BY ingested_at, path) TO ${quotePath(from)} (FORMAT parquet, COMPRESSION zstd)`);
+      await db.exec('compact manifest', `COPY (SELECT * FROM read_parquet([${manifests.map(quoteFile).join(', ')}], union_by_name = true) ORDER BY ingested_at, path) TO ${quotePath(from)} (FORMAT parquet, COMPRESSION zstd)`);
       add(from, path.join(layout.manifestDir, `part-compact-${runId}.parquet`));
       remove(...manifests);
     }

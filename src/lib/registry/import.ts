@@ -9,6 +9,7 @@ import readline from 'node:readline';
 import { InputError } from '../errors.js';
 import { RecordReader, type CsvRecord } from '../csv.js';
 import { quotePath } from '../db/duckdb.js';
+import { quoteFile } from '../sql/lake-views.js';
 import { withLakeRun, type LakeRun } from '../lake/run.js';
 
 export type FieldType = 'VARCHAR' | 'DATE' | 'TIMESTAMP' | 'DOUBLE' | 'INTEGER';
@@ -159,7 +160,7 @@ export async function stageRegistryTable(run: LakeRun, spec: TableSpec, rows: re
   const olds = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.parquet')).map((f) => path.join(dir, f)) : [];
   const names = spec.fields.map((f) => f.name).join(', ');
   const key = spec.key.join(', ');
-  const oldSql = olds.length ? `SELECT ${names}, 0 AS src, 0 AS line FROM read_parquet([${olds.map(quotePath).join(', ')}], union_by_name = true)` : `SELECT ${names}, 0 AS src, 0 AS line FROM ${incoming} WHERE false`;
+  const oldSql = olds.length ? `SELECT ${names}, 0 AS src, 0 AS line FROM read_parquet([${olds.map(quoteFile).join(', ')}], union_by_name = true)` : `SELECT ${names}, 0 AS src, 0 AS line FROM ${incoming} WHERE false`;
   await db.exec(
     'merge table',
     `CREATE TEMP TABLE ${merged} AS
