@@ -1,6 +1,6 @@
 // Runs one ingest in a fresh process and prints its figures (peak RSS covers the worker threads
 // and DuckDB, which live in this process).
-import { ingest } from '../dist/lib/ingest/pipeline.js';
+import { ingest } from '../dist/lib/ingest/ingest.js';
 
 const [corpus, lake, threads] = process.argv.slice(2);
 const t0 = process.hrtime.bigint();

@@ -1,1 +1,2 @@
-export { ingest, type IngestOptions, type IngestSummary } from './lib/ingest/pipeline.js';
+export { ingest, type IngestOptions } from './lib/ingest/ingest.js';
+export type { IngestSummary } from './lib/ingest/summary.js';

@@ -126,6 +126,31 @@ export const OTHER_COLUMNS = [
 ] as const;
 
 /**
+ * The registry tables `assets import` and `failures import` write (one row per GPU; one per failure).
+ * registry/specs.ts documents and checks each column of the CSV; the lake views read these types.
+ */
+export const ASSET_COLUMNS = [
+  { name: 'gpu_uuid', type: 'VARCHAR' },
+  { name: 'serial', type: 'VARCHAR' },
+  { name: 'model', type: 'VARCHAR' },
+  { name: 'host', type: 'VARCHAR' },
+  { name: 'datacenter', type: 'VARCHAR' },
+  { name: 'rack', type: 'VARCHAR' },
+  { name: 'deployed_date', type: 'DATE' },
+  { name: 'warranty_expiry', type: 'DATE' },
+  { name: 'purchase_price', type: 'DOUBLE' },
+] as const;
+
+export const FAILURE_COLUMNS = [
+  { name: 'gpu_uuid', type: 'VARCHAR' },
+  { name: 'serial', type: 'VARCHAR' },
+  { name: 'failed_at', type: 'TIMESTAMP' },
+  { name: 'failure_type', type: 'VARCHAR' },
+  { name: 'xid', type: 'INTEGER' },
+  { name: 'description', type: 'VARCHAR' },
+] as const;
+
+/**
  * PCI bus ids are written many ways (`00000000:9B:00.0`, `0000:9b:00.0`, `PCI:0000:9b:00`).
  * The lake keeps one: 4-hex-digit domain, lower case, with function (`0000:9b:00.0`).
  */

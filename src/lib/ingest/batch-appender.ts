@@ -1,7 +1,7 @@
 /**
  * The main thread's end of batches.ts: appends each column batch to a DuckDB table as one data
  * chunk, one memory copy per column (no text is parsed, no value is visited in JavaScript). The
- * tables hold every column as DOUBLE with NaN for null; the staged_* views (sql/lake-views.ts) cast
+ * tables hold every column as DOUBLE with NaN for null; the staged_* views (staging-views.ts) cast
  * them back.
  */
 import { DOUBLE, DuckDBDataChunk, type DuckDBAppender } from '@duckdb/node-api';

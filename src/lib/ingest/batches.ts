@@ -19,7 +19,7 @@ export const OTHER_BATCH_COLUMNS: readonly string[] = ['time_ms', 'series', 'met
 
 export type BatchKind = 'wide' | 'other';
 
-/** The DuckDB tables the main thread appends batches to (all DOUBLE; see sql/lake-views.ts for the views). */
+/** The DuckDB tables the main thread appends batches to (all DOUBLE; see staging-views.ts for the views). */
 export const BATCH_TABLES: Record<BatchKind, { table: string; columns: readonly string[] }> = {
   wide: { table: 'staged_wide_batches', columns: WIDE_BATCH_COLUMNS },
   other: { table: 'staged_other_batches', columns: OTHER_BATCH_COLUMNS },

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { queryLake, tempDir, tempLake } from '../../../test/helpers/cli.js';
 import { T0, gpus, instants, scrape } from '../../../test/e2e/scrapes.js';
-import { ingest } from './pipeline.js';
+import { ingest } from './ingest.js';
 
 const TEXT = scrape({ gpus: gpus(2), times: instants(T0, 3), seed: 5 }).text;
 const LARGE = { smallSourceBytes: 0 };

@@ -9,7 +9,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { queryLake, tempDir, tempLake } from '../../../test/helpers/cli.js';
 import { T0, gpus, instants, scrape } from '../../../test/e2e/scrapes.js';
-import { ingest, type IngestSummary } from './pipeline.js';
+import { ingest } from './ingest.js';
+import type { IngestSummary } from './summary.js';
 
 const DIR = tempDir();
 afterAll(() => fs.rmSync(DIR, { recursive: true, force: true }));

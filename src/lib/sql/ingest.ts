@@ -1,8 +1,8 @@
 /**
  * Named queries of `ingest`. They read the views of sql/lake-views.ts (metrics, metrics_other,
- * xid_events, manifest, gpus, staged_*); user values are bound ($name), never spliced. The new_metrics,
- * new_other and new_xid tables are database tables, not TEMP ones, so that the Parquet writes can
- * run on several connections at once.
+ * xid_events, manifest, gpus) and of ingest/staging-views.ts (staged_*); user values are bound
+ * ($name), never spliced. The new_metrics, new_other and new_xid tables are database tables, not
+ * TEMP ones, so that the Parquet writes can run on several connections at once.
  */
 import { ID_COLUMNS, VALUE_COLUMNS } from '../schema.js';
 
@@ -45,7 +45,7 @@ WHERE gpu_uuid IS NOT NULL`;
 
 /**
  * Drops new rows whose (gpu_uuid, time) the lake already holds. Params: none (dates from new rows).
- * The run's identity columns may be ENUMs of its own values (sql/lake-views.ts): compared as text.
+ * The run's identity columns may be ENUMs of its own values (ingest/staging-views.ts): compared as text.
  */
 /** Where rows may already be: the lake's views, or the files earlier rounds of this run wrote (sql/lake-views.ts). */
 export type ExistingRows = 'lake' | 'run';

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { plantedFleet, uuidOf } from '../../../test/helpers/planted-fleet.js';
-import { ingest } from '../ingest/pipeline.js';
+import { ingest } from '../ingest/ingest.js';
 import { compactLake } from '../maintenance/compact.js';
 import { lakeLayout } from '../lake/layout.js';
 import { computeFeatures, type FeatureRow } from './features.js';

@@ -1,0 +1,231 @@
+/**
+ * Merge rounds: exposition text is parsed, merged and written a round at a time (ROUND_BYTES of
+ * text), so DuckDB's share of a run stays bounded however much is ingested at once. Each round's
+ * rows are merged, de-duplicated against the lake and the earlier rounds, and written to staged
+ * Parquet with their hourly rollups, queued for the run's one commit.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { quotePath, type Db } from '../db/duckdb.js';
+import type { PartitionedTable } from '../lake/layout.js';
+import type { LakeRun } from '../lake/run.js';
+import { writeRollup } from '../maintenance/rollups.js';
+import type { ProgressFn } from '../progress.js';
+import * as Q from '../sql/ingest.js';
+import { createRunView, rollupInputFromTableSql } from '../sql/lake-views.js';
+import { copyRollupsByDateSql, createRollupTableSql } from '../sql/rollup.js';
+import type { Planned } from './sources.js';
+import { createStagingViews, enumSizesSql, type EnumColumn } from './staging-views.js';
+
+/** ENUM columns with more values than this are written to Parquet as text (see RunOutputs.mergeRound). */
+const MAX_ENUM_IN_FILE = 1024;
+
+/** Exposition text merged and written per round; gzip counts as 8× its size. */
+export const ROUND_BYTES = 2 ** 31;
+
+/** Groups exposition-text sources into rounds of at most `bytes` of text each (one round at least). */
+export function splitRounds(files: Planned[], bytes: number): Planned[][] {
+  const rounds: Planned[][] = [[]];
+  let size = 0;
+  for (const p of files) {
+    const text = p.src.gzip ? p.size * 8 : p.size;
+    if (size > 0 && size + text > bytes) {
+      rounds.push([]);
+      size = 0;
+    }
+    rounds.at(-1)!.push(p);
+    size += text;
+  }
+  return rounds;
+}
+
+/** What one round wrote to one table: its files, its GPUs (null for rows without one) and its time span. */
+interface RoundRows {
+  files: string[];
+  gpus: Set<string | null>;
+  timeMin: number;
+  timeMax: number;
+}
+
+async function roundRows(db: Db, table: string, files: string[]): Promise<RoundRows> {
+  const [span] = await db.query<{ t0: Date | null; t1: Date | null }>('round span', Q.roundSpanSql(table));
+  const gpus = await db.query<{ gpu_uuid: string | null }>('round gpus', Q.roundGpusSql(table));
+  return { files, gpus: new Set(gpus.map((g) => g.gpu_uuid)), timeMin: span?.t0?.getTime() ?? Infinity, timeMax: span?.t1?.getTime() ?? -Infinity };
+}
+
+/** Rows of `a` and `b` can share a key only if they share a GPU (or both lack one) and their spans meet. */
+function overlaps(a: RoundRows, b: RoundRows): boolean {
+  if (a.timeMax < b.timeMin || b.timeMax < a.timeMin) return false;
+  const [small, large] = a.gpus.size <= b.gpus.size ? [a.gpus, b.gpus] : [b.gpus, a.gpus];
+  for (const g of small) if (large.has(g)) return true;
+  return false;
+}
+
+interface RoundCounts {
+  rows: number;
+  others: number;
+  xids: number;
+  time_min: Date | null;
+  time_max: Date | null;
+}
+
+/**
+ * 4. What a run has merged and written so far, round by round: the staged Parquet files (each round
+ * de-duplicates against the lake and the rounds before it), their rollups, and the counts.
+ */
+export class RunOutputs {
+  /** Per table, what each earlier round wrote: its files, GPUs (null included) and time range. */
+  private readonly staged: Record<PartitionedTable, RoundRows[]> = { metrics: [], metrics_other: [], xid_events: [] };
+  private round = 0;
+  private rows = 0;
+  private others = 0;
+  private xids = 0;
+  private duplicates = 0;
+  private timeMin: Date | null = null;
+  private timeMax: Date | null = null;
+
+  constructor(private readonly run: Pick<LakeRun, 'db' | 'layout' | 'runId' | 'stage' | 'add'>) {}
+
+  totals(): { rows: number; others: number; xids: number; duplicates: number; timeMin: Date | null; timeMax: Date | null } {
+    return { rows: this.rows, others: this.others, xids: this.xids, duplicates: this.duplicates, timeMin: this.timeMin, timeMax: this.timeMax };
+  }
+
+  /**
+   * Merges one round's staged rows, drops what the lake (or an earlier round) holds, and writes
+   * Parquet. The new metrics rows come first: their Parquet write and their hourly rollup
+   * (src/lib/sql/rollup.ts) then run on connections of their own while this one merges
+   * metrics_other and xid_events, whose writes follow. A Parquet write is mostly one thread, so
+   * running them side by side keeps both cores busy.
+   */
+  async mergeRound(roundStage: string, repeatedSamples: number, progress: ProgressFn): Promise<void> {
+    const { db } = this.run;
+    const k = this.round++;
+    const out = path.join(this.run.stage, 'out', `round-${k}`);
+    progress('merging rows');
+    // Rows the lake holds are dropped and counted as duplicates; rows an earlier round of this run
+    // holds are dropped too (overlapping sources), uncounted, as one round merges them silently.
+    // Only earlier rounds that share a GPU and a time span with this one's rows are read.
+    const dropFromEarlierRounds = async (table: PartitionedTable, tmp: string, sql: (from: Q.ExistingRows) => string): Promise<void> => {
+      if (k === 0) return;
+      const mine = await roundRows(db, tmp, []);
+      const files = this.staged[table].filter((r) => overlaps(r, mine)).flatMap((r) => r.files);
+      if (files.length === 0) return;
+      await createRunView(db, table, files);
+      await db.exec(`drop ${table} of earlier rounds`, sql('run'));
+    };
+    const dropExisting = async (table: PartitionedTable, tmp: string, sql: (from: Q.ExistingRows) => string): Promise<void> => {
+      await db.exec(`drop existing ${table}`, sql('lake'));
+      await dropFromEarlierRounds(table, tmp, sql);
+    };
+    await createStagingViews(db, roundStage, { repeats: repeatedSamples > 0, enums: true });
+    // An ENUM column is written as it is, dictionary and all, to every row group: fine for a few
+    // hundred values, not for thousands (pod label sets, big fleets' GPUs), which are written as text.
+    const sizes = (await db.query<Record<EnumColumn, number>>('enum sizes', enumSizesSql()))[0]!;
+    const asText = (columns: readonly EnumColumn[]): EnumColumn[] => columns.filter((c) => sizes[c] > MAX_ENUM_IN_FILE);
+    const overlap = (await db.query<{ n: number }>('staged overlap', Q.COUNT_STAGED_OVERLAP_SQL))[0]!.n;
+    await db.exec('merge metrics', overlap > 0 ? Q.MERGE_STAGED_METRICS_SQL : Q.COPY_STAGED_METRICS_SQL);
+    const before = (await db.query<{ n: number }>('count merged', Q.COUNT_NEW_METRICS_SQL))[0]!.n;
+    await db.exec('drop existing metrics', Q.dropExistingMetricsSql('lake'));
+    const notInLake = (await db.query<{ n: number }>('count not in lake', Q.COUNT_NEW_METRICS_SQL))[0]!.n;
+    await dropFromEarlierRounds('metrics', 'new_metrics', Q.dropExistingMetricsSql);
+    const newRows = (await db.query<{ n: number }>('count new', Q.COUNT_NEW_METRICS_SQL))[0]!.n;
+    await db.exec('add run gpus', Q.ADD_RUN_GPUS_SQL);
+
+    const written = new Map<PartitionedTable, { dateDir: string; files: string[] }[]>();
+    const forks: Db[] = [];
+    const onFork = async <T>(fn: (conn: Db) => Promise<T>): Promise<T> => {
+      const conn = await db.fork();
+      forks.push(conn);
+      return fn(conn);
+    };
+    // metrics is written sorted (the per-GPU windows of later stages read it by gpu_uuid and time);
+    // metrics_other, read rarely, is left in arrival order until `compact` sorts it.
+    const writeTable = (tmp: string, table: PartitionedTable, order: string | null, asText: readonly string[]) =>
+      onFork(async (conn) => {
+        const dir = path.join(out, table);
+        fs.mkdirSync(out, { recursive: true });
+        await conn.exec(`write ${table}`, Q.copyPartitionedSql(tmp, quotePath(dir), order, asText));
+        written.set(
+          table,
+          fs.readdirSync(dir).map((dateDir) => ({ dateDir, files: fs.readdirSync(path.join(dir, dateDir)).sort() })),
+        );
+      });
+    const work: Promise<void>[] = [];
+    // awaited below; the no-op handler keeps a failure that comes first from counting as unhandled
+    const track = (p: Promise<void>): void => {
+      p.catch(() => {});
+      work.push(p);
+    };
+    let counts: RoundCounts | null = null;
+    try {
+      if (newRows > 0) {
+        // gpu_uuid as text: the files are sorted by it, and its row-group statistics let readers skip
+        // what one GPU's rows are not in. Small ENUMs go as they are: a row group's dictionary and
+        // statistics then span the run's values, a little wider than its own (still right to filter on).
+        track(writeTable('new_metrics', 'metrics', 'gpu_uuid, time', ['gpu_uuid', ...asText(['host', 'model'])]));
+        track(
+          onFork(async (conn) => {
+            await conn.exec('view rollup_input', rollupInputFromTableSql('new_metrics'));
+            await conn.exec('rollup new rows', createRollupTableSql('new_rollups'));
+          }),
+        );
+      }
+      const merged = (async () => {
+        const otherOverlap = (await db.query<{ n: number }>('staged other overlap', Q.COUNT_STAGED_OTHER_OVERLAP_SQL))[0]!.n;
+        await db.exec('merge other', otherOverlap > 0 ? Q.MERGE_STAGED_OTHER_SQL : Q.COPY_STAGED_OTHER_SQL);
+        await dropExisting('metrics_other', 'new_other', Q.dropExistingOtherSql);
+        await db.exec('merge xid', Q.MERGE_STAGED_XID_SQL);
+        await dropExisting('xid_events', 'new_xid', Q.dropExistingXidSql);
+        counts = (await db.query<RoundCounts & Record<string, unknown>>('new counts', Q.NEW_COUNTS_SQL))[0]!;
+        if (counts.others > 0) track(writeTable('new_other', 'metrics_other', null, asText(['gpu_uuid', 'host', 'metric', 'labels'])));
+        if (counts.xids > 0) track(writeTable('new_xid', 'xid_events', 'time, gpu_uuid', []));
+      })();
+      track(merged);
+      await merged;
+      // every statement ends before a connection closes, also when one of them failed
+      const results = await Promise.allSettled(work);
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    } finally {
+      await Promise.allSettled(work);
+      for (const f of forks) f.close();
+    }
+    const c = counts!;
+    this.rows += c.rows;
+    this.others += c.others;
+    this.xids += c.xids;
+    this.duplicates += before - notInLake;
+    if (c.time_min && (!this.timeMin || c.time_min < this.timeMin)) this.timeMin = c.time_min;
+    if (c.time_max && (!this.timeMax || c.time_max > this.timeMax)) this.timeMax = c.time_max;
+
+    const metricsFiles = written.get('metrics') ?? [];
+    const oneFilePerDate = metricsFiles.every((d) => d.files.length === 1);
+    if (c.rows > 0 && oneFilePerDate) await db.exec('write rollups', copyRollupsByDateSql('new_rollups', quotePath(path.join(out, 'rollups-by-date'))));
+    const tmpOf: Record<PartitionedTable, string> = { metrics: 'new_metrics', metrics_other: 'new_other', xid_events: 'new_xid' };
+    for (const table of ['metrics', 'metrics_other', 'xid_events'] as const) {
+      const files: string[] = [];
+      if (written.has(table)) this.staged[table].push(await roundRows(db, tmpOf[table], files));
+      for (const { dateDir, files: dateFiles } of written.get(table) ?? []) {
+        for (const [i, f] of dateFiles.entries()) {
+          // part-<run>[-r<round>][-<i>].parquet: rounds after the first, and dates DuckDB split, get a suffix
+          const name = `part-${this.run.runId}${k > 0 ? `-r${k}` : ''}${dateFiles.length > 1 ? `-${i}` : ''}.parquet`;
+          const from = path.join(out, table, dateDir, f);
+          files.push(from);
+          const to = path.join(this.run.layout.table(table), dateDir, name);
+          this.run.add(from, to);
+          if (table !== 'metrics') continue;
+          // the file's hourly rollup commits with it: the date's rollup when the date is one file,
+          // else the file's own, read back from it
+          const rollup = path.join(out, 'rollups', dateDir, name);
+          if (oneFilePerDate) {
+            fs.mkdirSync(path.dirname(rollup), { recursive: true });
+            fs.renameSync(path.join(out, 'rollups-by-date', dateDir, 'part-0.parquet'), rollup);
+          } else await writeRollup((n, sql) => db.exec(n, sql), [from], rollup);
+          this.run.add(rollup, this.run.layout.rollupOf(to));
+        }
+      }
+    }
+    // the round's rows are in its files now: free DuckDB's copies before the next round parses
+    await db.exec('drop round', Q.DROP_ROUND_SQL);
+  }
+}
