@@ -10,7 +10,7 @@ const FIELDS = [
   ['DCGM_FI_DEV_MEMORY_TEMP', 'gauge', 'Memory temperature (in C).', (r) => 50 + Math.floor(r() * 20)],
   ['DCGM_FI_DEV_GPU_TEMP', 'gauge', 'GPU temperature (in C).', (r) => 40 + Math.floor(r() * 40)],
   ['DCGM_FI_DEV_POWER_USAGE', 'gauge', 'Power draw (in W).', (r) => (100 + r() * 600).toFixed(6)],
-  ['DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION', 'counter', 'Total energy consumption since boot (in mJ).', (r, s) => 9_000_000_000 + s * 4_000_000],
+  ['DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION', 'counter', 'Total energy consumption since boot (in mJ).', (_r, s) => 9_000_000_000 + s * 4_000_000],
   ['DCGM_FI_DEV_PCIE_REPLAY_COUNTER', 'counter', 'Total number of PCIe retries.', () => 0],
   ['DCGM_FI_DEV_GPU_UTIL', 'gauge', 'GPU utilization (in %).', (r) => Math.floor(r() * 100)],
   ['DCGM_FI_DEV_MEM_COPY_UTIL', 'gauge', 'Memory utilization (in %).', (r) => Math.floor(r() * 60)],
@@ -27,9 +27,9 @@ const FIELDS = [
   ['DCGM_FI_DEV_UNCORRECTABLE_REMAPPED_ROWS', 'counter', 'Number of remapped rows for uncorrectable errors', () => 0],
   ['DCGM_FI_DEV_ROW_REMAP_FAILURE', 'gauge', 'Whether remapping of rows has failed', () => 0],
   ['DCGM_FI_DEV_CLOCKS_EVENT_REASONS', 'gauge', 'Current clock event reasons.', (r) => (r() < 0.2 ? 4 : 0)],
-  ['DCGM_FI_DEV_POWER_VIOLATION', 'counter', 'Throttling duration due to power constraints (in us).', (r, s) => s * 1000],
+  ['DCGM_FI_DEV_POWER_VIOLATION', 'counter', 'Throttling duration due to power constraints (in us).', (_r, s) => s * 1000],
   ['DCGM_FI_DEV_THERMAL_VIOLATION', 'counter', 'Throttling duration due to thermal constraints (in us).', () => 0],
-  ['DCGM_FI_DEV_NVLINK_BANDWIDTH_TOTAL', 'counter', 'Total number of NVLink bandwidth counters for all lanes.', (r, s) => s * 123456],
+  ['DCGM_FI_DEV_NVLINK_BANDWIDTH_TOTAL', 'counter', 'Total number of NVLink bandwidth counters for all lanes.', (_r, s) => s * 123456],
   ['DCGM_FI_PROF_GR_ENGINE_ACTIVE', 'gauge', 'Ratio of time the graphics engine is active.', (r) => r().toFixed(6)],
   ['DCGM_FI_PROF_SM_ACTIVE', 'gauge', 'The ratio of cycles an SM has at least 1 warp assigned.', (r) => r().toFixed(6)],
   ['DCGM_FI_PROF_SM_OCCUPANCY', 'gauge', 'The ratio of number of warps resident on an SM.', (r) => r().toFixed(6)],
@@ -59,7 +59,9 @@ export function generateCorpus(dir, { targetBytes = 1.1e9, hostsPerHour = 40, se
   fs.mkdirSync(dir, { recursive: true });
   const r = mulberry32(seed);
   const scrapesPerHour = 360;
-  let bytes = 0, samples = 0, files = 0;
+  let bytes = 0,
+    samples = 0,
+    files = 0;
   for (let hour = 0; bytes < targetBytes; hour++) {
     for (let h = 0; h < hostsPerHour && bytes < targetBytes; h++) {
       const host = `gpu-node-${String(h).padStart(4, '0')}`;

@@ -28,30 +28,38 @@ if (part === 'all' || part === 'ingest') benchIngest();
 if (part === 'all' || part === 'score') benchScore();
 
 function benchIngest() {
-if (!fs.existsSync(corpus) || du(corpus) < targetBytes * 0.95) {
-  fs.rmSync(corpus, { recursive: true, force: true });
-  const t = Date.now();
-  const g = generateCorpus(corpus, { targetBytes });
-  console.log(`generated corpus: ${g.files} files, ${(g.bytes / 1e9).toFixed(2)} GB, ${g.samples} samples in ${((Date.now() - t) / 1000).toFixed(1)} s`);
-}
-const bytes = du(corpus);
+  if (!fs.existsSync(corpus) || du(corpus) < targetBytes * 0.95) {
+    fs.rmSync(corpus, { recursive: true, force: true });
+    const t = Date.now();
+    const g = generateCorpus(corpus, { targetBytes });
+    console.log(`generated corpus: ${g.files} files, ${(g.bytes / 1e9).toFixed(2)} GB, ${g.samples} samples in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  }
+  const bytes = du(corpus);
 
-function run(label, lake, threads) {
-  const res = JSON.parse(execFileSync(process.execPath, [path.join(here, 'ingest-child.js'), corpus, lake, threads ?? ''], { encoding: 'utf8' }).trim().split('\n').pop());
-  const rate = res.samples > 0 ? `${(res.samples / res.seconds / 1e6).toFixed(2).padStart(5)} M samples/s  ${(bytes / 1e6 / res.seconds).toFixed(0).padStart(4)} MB/s` : 'nothing to read'.padEnd(32);
-  console.log(
-    `${label.padEnd(34)} ${res.seconds.toFixed(2).padStart(7)} s  ${rate}  peak RSS ${res.peak_rss_mib} MiB  (${res.samples} samples → ${res.rows} rows, ${res.skipped} skipped)`,
-  );
-  return res;
-}
+  function run(label, lake, threads) {
+    const res = JSON.parse(
+      execFileSync(process.execPath, [path.join(here, 'ingest-child.js'), corpus, lake, threads ?? ''], { encoding: 'utf8' })
+        .trim()
+        .split('\n')
+        .pop(),
+    );
+    const rate =
+      res.samples > 0
+        ? `${(res.samples / res.seconds / 1e6).toFixed(2).padStart(5)} M samples/s  ${(bytes / 1e6 / res.seconds).toFixed(0).padStart(4)} MB/s`
+        : 'nothing to read'.padEnd(32);
+    console.log(
+      `${label.padEnd(34)} ${res.seconds.toFixed(2).padStart(7)} s  ${rate}  peak RSS ${res.peak_rss_mib} MiB  (${res.samples} samples → ${res.rows} rows, ${res.skipped} skipped)`,
+    );
+    return res;
+  }
 
-console.log(`corpus: ${(bytes / 1e9).toFixed(2)} GB of exposition text`);
-for (const threads of [undefined, 1]) {
-  const lake = path.join(out, 'lake');
-  fs.rmSync(lake, { recursive: true, force: true });
-  run(threads === 1 ? 'ingest, 1 parser thread' : 'ingest, default threads', lake, threads);
-}
-run('re-ingest (all sources known)', path.join(out, 'lake'));
+  console.log(`corpus: ${(bytes / 1e9).toFixed(2)} GB of exposition text`);
+  for (const threads of [undefined, 1]) {
+    const lake = path.join(out, 'lake');
+    fs.rmSync(lake, { recursive: true, force: true });
+    run(threads === 1 ? 'ingest, 1 parser thread' : 'ingest, default threads', lake, threads);
+  }
+  run('re-ingest (all sources known)', path.join(out, 'lake'));
 }
 
 function benchScore() {
@@ -64,13 +72,24 @@ function benchScore() {
     if (!fs.existsSync(path.join(lake, 'metrics'))) {
       fs.rmSync(lake, { recursive: true, force: true });
       const t = Date.now();
-      execFileSync(process.execPath, [bin, 'simulate', '--to-lake', '--lake', lake, '--gpus', String(gpus), '--days', '7', '--interval', '10s', '--seed', '1', '--end', END, '-q'], { stdio: 'inherit' });
+      execFileSync(
+        process.execPath,
+        [bin, 'simulate', '--to-lake', '--lake', lake, '--gpus', String(gpus), '--days', '7', '--interval', '10s', '--seed', '1', '--end', END, '-q'],
+        { stdio: 'inherit' },
+      );
       console.log(`  ${gpus} GPUs: simulated into ${lake} in ${((Date.now() - t) / 1000).toFixed(0)} s`);
     }
     const rows = Number(JSON.parse(execFileSync(process.execPath, [bin, 'lake', 'info', '--lake', lake, '--json'], { encoding: 'utf8' })).rows);
     const score = (label) => {
-      const r = JSON.parse(execFileSync(process.execPath, [path.join(here, 'score-child.js'), lake, END], { encoding: 'utf8' }).trim().split('\n').pop());
-      console.log(`  ${String(gpus).padStart(6)} GPUs, ${(rows / 1e6).toFixed(1)} M rows, ${label.padEnd(36)} ${r.seconds.toFixed(2).padStart(7)} s  peak RSS ${r.peak_rss_mib} MiB  (${r.rollups_built} rollup files built)`);
+      const r = JSON.parse(
+        execFileSync(process.execPath, [path.join(here, 'score-child.js'), lake, END], { encoding: 'utf8' })
+          .trim()
+          .split('\n')
+          .pop(),
+      );
+      console.log(
+        `  ${String(gpus).padStart(6)} GPUs, ${(rows / 1e6).toFixed(1)} M rows, ${label.padEnd(36)} ${r.seconds.toFixed(2).padStart(7)} s  peak RSS ${r.peak_rss_mib} MiB  (${r.rollups_built} rollup files built)`,
+      );
     };
     // first run: a lake whose rollups were never built (one ingested by an older version) pays for them once
     fs.rmSync(path.join(lake, 'rollups'), { recursive: true, force: true });

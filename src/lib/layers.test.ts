@@ -47,17 +47,17 @@ function importsOf(text: string): string[] {
 
 describe('layering', () => {
   it('finds the imports of a module', () => {
-    expect(importsOf(`import a from './a.js';\nimport { b,\n  c } from '../b.js';\nexport { d } from './d.js';\nimport type { E } from 'e';\nconst f = await import('./f.js');\nimport './g.js';`)).toEqual([
-      './a.js',
-      '../b.js',
-      './d.js',
-      './f.js',
-      './g.js',
-    ]);
+    expect(
+      importsOf(
+        `import a from './a.js';\nimport { b,\n  c } from '../b.js';\nexport { d } from './d.js';\nimport type { E } from 'e';\nconst f = await import('./f.js');\nimport './g.js';`,
+      ),
+    ).toEqual(['./a.js', '../b.js', './d.js', './f.js', './g.js']);
   });
 
   it('places every module in a layer', () => {
-    const unplaced = sources(SRC).filter((f) => layerOf(f) < 0).map((f) => path.relative(SRC, f));
+    const unplaced = sources(SRC)
+      .filter((f) => layerOf(f) < 0)
+      .map((f) => path.relative(SRC, f));
     expect(unplaced, 'add these to LAYERS (and to the README code map)').toEqual([]);
   });
 

@@ -66,9 +66,7 @@ export const METRIC_COLUMNS = [...ID_COLUMNS, ...VALUE_COLUMNS] as const;
 export type ValueColumn = (typeof VALUE_COLUMNS)[number]['name'];
 export type IdColumn = (typeof ID_COLUMNS)[number]['name'];
 export const VALUE_COLUMN_NAMES: readonly ValueColumn[] = VALUE_COLUMNS.map((c) => c.name);
-export const VALUE_INDEX: Readonly<Record<ValueColumn, number>> = Object.fromEntries(
-  VALUE_COLUMNS.map((c, i) => [c.name, i]),
-) as Record<ValueColumn, number>;
+export const VALUE_INDEX: Readonly<Record<ValueColumn, number>> = Object.fromEntries(VALUE_COLUMNS.map((c, i) => [c.name, i])) as Record<ValueColumn, number>;
 
 /** Identity of one GPU as a source describes it; null where the source does not say. */
 export interface GpuIdentity {

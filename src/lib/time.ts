@@ -76,8 +76,14 @@ function zoneOffsetMs(tz: string, utcMs: number): number {
   let fmt = offsetFormatters.get(tz);
   if (!fmt) {
     fmt = new Intl.DateTimeFormat('en-US', {
-      timeZone: tz, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit',
-      hour: '2-digit', minute: '2-digit', second: '2-digit',
+      timeZone: tz,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
     });
     offsetFormatters.set(tz, fmt);
   }
@@ -88,9 +94,7 @@ function zoneOffsetMs(tz: string, utcMs: number): number {
 }
 
 /** Wall-clock time in zone `tz` → UTC milliseconds (DST-aware; an ambiguous hour takes the first). */
-export function localToUtcMs(
-  year: number, month: number, day: number, hour: number, minute: number, second: number, ms: number, tz: string,
-): number {
+export function localToUtcMs(year: number, month: number, day: number, hour: number, minute: number, second: number, ms: number, tz: string): number {
   const wall = Date.UTC(year, month - 1, day, hour, minute, second, ms);
   if (tz === 'UTC' || tz === 'Etc/UTC') return wall;
   let guess = wall - zoneOffsetMs(tz, wall);

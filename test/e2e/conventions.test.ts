@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseJson, runCli, tempDir, tempLake } from '../helpers/cli.js';
+import { FIXTURES, parseJson, runCli, tempDir, tempLake } from '../helpers/cli.js';
 import { T0, gpus, instants, scrape } from './scrapes.js';
 
 const END = '2026-11-20T00:00:00Z';
@@ -46,6 +46,17 @@ describe.concurrent('oclif conventions', () => {
     const script = await runCli(['autocomplete', 'script', 'bash'], { env });
     expect(script.code, script.stderr).toBe(0);
     expect(script.stdout).toContain('GPUHEALTH_AC_BASH_SETUP_PATH');
+  });
+});
+
+describe.concurrent('environment', () => {
+  it('names GPUHEALTH_MEMORY_LIMIT when its value is not a size, and exits 2 without touching the lake', async () => {
+    const lake = tempLake();
+    const r = await runCli(['ingest', path.join(FIXTURES, 'prom', 'h100-single-scrape.prom'), '--lake', lake], { env: { GPUHEALTH_MEMORY_LIMIT: 'lots' } });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain('GPUHEALTH_MEMORY_LIMIT="lots" is not a memory size');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(fs.existsSync(lake)).toBe(false);
   });
 });
 

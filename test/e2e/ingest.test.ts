@@ -6,18 +6,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  FIXTURES,
-  countRows,
-  listLakeFiles,
-  parseJson,
-  queryLake,
-  runCli,
-  stackLines,
-  tempDir,
-  tempLake,
-  type CliResult,
-} from '../helpers/cli.js';
+import { FIXTURES, countRows, listLakeFiles, parseJson, queryLake, runCli, stackLines, tempDir, tempLake, type CliResult } from '../helpers/cli.js';
 import { T0, gpus, gzipCutAfter, instants, scrape, truncatedGzip, type Sample } from './scrapes.js';
 
 interface Summary {
@@ -152,13 +141,28 @@ describe.concurrent('ingest: one source per format', () => {
     expect(s).toMatchObject({ files: 1, rows: 2, other_samples: 1, rejected: 0 });
     const other = await queryLake(lake, 'SELECT metric, gpu_uuid, host, value, labels, typeof(labels) AS t FROM {metrics_other}');
     expect(other).toHaveLength(1);
-    expect(other[0]).toMatchObject({ metric: 'DCGM_FI_DEV_ENC_UTIL', gpu_uuid: 'GPU-71c2d3e4-f5a6-4b7c-8d9e-0f1a2b3c4d5e', host: 'gke-h100-pool-7f3a', value: 0, t: 'VARCHAR' });
+    expect(other[0]).toMatchObject({
+      metric: 'DCGM_FI_DEV_ENC_UTIL',
+      gpu_uuid: 'GPU-71c2d3e4-f5a6-4b7c-8d9e-0f1a2b3c4d5e',
+      host: 'gke-h100-pool-7f3a',
+      value: 0,
+      t: 'VARCHAR',
+    });
     // identity columns are plain text in the lake (the merge carries them as ENUMs)
     const types = await queryLake(lake, 'SELECT DISTINCT typeof(gpu_uuid) AS u, typeof(host) AS h, typeof(model) AS m FROM {metrics}');
     expect(types).toEqual([{ u: 'VARCHAR', h: 'VARCHAR', m: 'VARCHAR' }]);
     expect(JSON.parse(String(other[0]!.labels))).toEqual({
-      gpu: '0', UUID: 'GPU-71c2d3e4-f5a6-4b7c-8d9e-0f1a2b3c4d5e', pci_bus_id: '00000000:4E:00.0', device: 'nvidia0', modelName: 'NVIDIA H100 80GB HBM3',
-      Hostname: 'gke-h100-pool-7f3a', DCGM_FI_DRIVER_VERSION: '570.133.20', container: 'pytorch', namespace: 'ml-train', pod: 'llama-ft-0', pod_uid: '',
+      gpu: '0',
+      UUID: 'GPU-71c2d3e4-f5a6-4b7c-8d9e-0f1a2b3c4d5e',
+      pci_bus_id: '00000000:4E:00.0',
+      device: 'nvidia0',
+      modelName: 'NVIDIA H100 80GB HBM3',
+      Hostname: 'gke-h100-pool-7f3a',
+      DCGM_FI_DRIVER_VERSION: '570.133.20',
+      container: 'pytorch',
+      namespace: 'ml-train',
+      pod: 'llama-ft-0',
+      pod_uid: '',
     });
   });
 
@@ -167,7 +171,9 @@ describe.concurrent('ingest: one source per format', () => {
     const { s } = await ingestJson(lake, [path.join(FIXTURES, 'prom-json', 'dcp-ratio.json')]);
     expect(s).toMatchObject({ files: 1, rows: 1, gpus: 1, rejected: 0, skipped_files: 0 });
     expect(s.time_min).toBe('2026-03-10T03:41:30.000Z');
-    expect(listLakeFiles(lake)).toEqual(expect.arrayContaining([expect.stringMatching(/^metrics\/date=2026-03-10\/part-.+\.parquet$/), expect.stringMatching(MANIFEST_FILE)]));
+    expect(listLakeFiles(lake)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^metrics\/date=2026-03-10\/part-.+\.parquet$/), expect.stringMatching(MANIFEST_FILE)]),
+    );
     const [r] = await queryLake(lake, 'SELECT gpu_uuid, host, sm_active, tensor_active, dram_active, gr_engine_active, sm_occupancy, gpu_temp FROM {metrics}');
     expect(r).toMatchObject({ gpu_uuid: 'GPU-5e0c7a4b-21f3-4d8e-9b1a-6c2f0d9e8a17', host: 'gpu-node-a', gpu_temp: null });
     expect(r!.sm_active).toBeCloseTo(87.3412, 6);
@@ -183,7 +189,10 @@ describe.concurrent('ingest: one source per format', () => {
     expect(s).toMatchObject({ files: 1, rows: 2, gpus: 2, rejected: 0, skipped_files: 0 });
     expect(s.time_min).toBe('2025-04-02T09:15:00.010Z');
     expect(listLakeFiles(lake).some((f) => /^metrics\/date=2025-04-02\/part-.+\.parquet$/.test(f))).toBe(true);
-    const rows = await queryLake(lake, 'SELECT gpu_uuid, host, gpu_temp, memory_temp, power_usage, power_limit, gpu_util, fb_used_mib, throttle_reasons FROM {metrics} ORDER BY time');
+    const rows = await queryLake(
+      lake,
+      'SELECT gpu_uuid, host, gpu_temp, memory_temp, power_usage, power_limit, gpu_util, fb_used_mib, throttle_reasons FROM {metrics} ORDER BY time',
+    );
     expect(rows[0]).toMatchObject({
       gpu_uuid: 'GPU-2e9d4b71-6c0a-4f3e-8d15-a7b6c3e90f28',
       host: 'node-9',
@@ -221,13 +230,23 @@ describe.concurrent('ingest: one source per format', () => {
     const map = writeInput('map.csv', 'host,gpu_index,gpu_uuid\nnode-3,0,GPU-d0d0d0d0-0000-4000-8000-000000000000\n', dir);
     const { s } = await ingestJson(lake, [
       path.join(FIXTURES, 'dmon', 'dcgmi-dcp-ratios.txt'),
-      '--host', 'node-3', '--time', '2026-01-02T00:00:00Z', '--interval', '1s', '--gpu-map', map,
+      '--host',
+      'node-3',
+      '--time',
+      '2026-01-02T00:00:00Z',
+      '--interval',
+      '1s',
+      '--gpu-map',
+      map,
     ]);
     expect(s).toMatchObject({ files: 1, rows: 4, gpus: 1, rejected: 0, skipped_files: 0 });
     expect(s.time_min).toBe('2026-01-02T00:00:00.000Z');
     expect(s.time_max).toBe('2026-01-02T00:00:03.000Z');
     expect(listLakeFiles(lake).some((f) => /^metrics\/date=2026-01-02\/part-.+\.parquet$/.test(f))).toBe(true);
-    const rows = await queryLake(lake, `SELECT gpu_uuid, host, strftime(time, '%H:%M:%S') AS t, tensor_active, dram_active, gr_engine_active FROM {metrics} ORDER BY time`);
+    const rows = await queryLake(
+      lake,
+      `SELECT gpu_uuid, host, strftime(time, '%H:%M:%S') AS t, tensor_active, dram_active, gr_engine_active FROM {metrics} ORDER BY time`,
+    );
     expect(rows.map((r) => r.t)).toEqual(['00:00:00', '00:00:01', '00:00:02', '00:00:03']);
     expect(new Set(rows.map((r) => r.gpu_uuid))).toEqual(new Set(['GPU-d0d0d0d0-0000-4000-8000-000000000000']));
     expect(rows[1]!.host).toBe('node-3');
@@ -256,7 +275,10 @@ describe.concurrent('ingest: one source per format', () => {
     const files = listLakeFiles(lake);
     expect(files.some((f) => /^xid_events\/date=2025-07-14\/part-.+\.parquet$/.test(f))).toBe(true);
     expect(files.some((f) => MANIFEST_FILE.test(f))).toBe(true);
-    const ev = await queryLake(lake, `SELECT strftime(time, '%Y-%m-%dT%H:%M:%S.%g') AS t, gpu_uuid, host, pci_bus_id, xid FROM {xid_events} ORDER BY time, xid`);
+    const ev = await queryLake(
+      lake,
+      `SELECT strftime(time, '%Y-%m-%dT%H:%M:%S.%g') AS t, gpu_uuid, host, pci_bus_id, xid FROM {xid_events} ORDER BY time, xid`,
+    );
     expect(ev.map((e) => e.xid)).toEqual([94, 48, 63]);
     // +02:00 local stamp converted to UTC
     expect(ev[0]).toMatchObject({ t: '2025-07-14T09:40:55.000', xid: 94 });
@@ -269,7 +291,10 @@ describe.concurrent('ingest: one source per format', () => {
     expect(s).toMatchObject({ files: 1, rows: 3, gpus: 1, rejected: 0, skipped_files: 0 });
     expect(s.time_min).toBe('2025-06-01T00:00:00.000Z');
     expect(s.time_max).toBe('2025-06-01T00:00:20.250Z');
-    const rows = await queryLake(lake, `SELECT strftime(time, '%H:%M:%S.%g') AS t, host, gpu_temp, power_usage, sm_active, xid_last FROM {metrics} ORDER BY time`);
+    const rows = await queryLake(
+      lake,
+      `SELECT strftime(time, '%H:%M:%S.%g') AS t, host, gpu_temp, power_usage, sm_active, xid_last FROM {metrics} ORDER BY time`,
+    );
     expect(rows).toEqual([
       expect.objectContaining({ t: '00:00:00.000', host: 'gpu-node-07', gpu_temp: 61, power_usage: 612.4, sm_active: 87.5, xid_last: null }),
       expect.objectContaining({ t: '00:00:10.000', gpu_temp: 62, power_usage: 615, xid_last: 79 }),
@@ -382,8 +407,16 @@ describe.concurrent('ingest: bad input', () => {
   });
 
   it.each([
-    ['a README', 'README.md', '# gpuhealth\n\nHealth, failure risk and economics for NVIDIA GPU fleets.\n\n## Install\n\n    npm install -g gpuhealth\n\nThen run `gpuhealth ingest spool/`.\n'],
-    ['a PNG', 'logo.png', Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d]), Buffer.from('IHDR'), Buffer.alloc(64, 0)])],
+    [
+      'a README',
+      'README.md',
+      '# gpuhealth\n\nHealth, failure risk and economics for NVIDIA GPU fleets.\n\n## Install\n\n    npm install -g gpuhealth\n\nThen run `gpuhealth ingest spool/`.\n',
+    ],
+    [
+      'a PNG',
+      'logo.png',
+      Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d]), Buffer.from('IHDR'), Buffer.alloc(64, 0)]),
+    ],
   ])('a file that is not telemetry (%s): exit 2, one Error line, no stack, lake unchanged', async (_what, name, content) => {
     const lake = await baseLake();
     const before = listLakeFiles(lake);

@@ -8,18 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import {
-  countRows,
-  listDataFiles,
-  listLakeFiles,
-  parseJson,
-  queryLake,
-  runCli,
-  spawnCli,
-  stackLines,
-  tempDir,
-  tempLake,
-} from '../helpers/cli.js';
+import { countRows, listDataFiles, listLakeFiles, parseJson, queryLake, runCli, spawnCli, stackLines, tempDir, tempLake } from '../helpers/cli.js';
 import { T0, gpus, instants, rng, scrape, type Sample } from './scrapes.js';
 
 const G2 = gpus(2);
@@ -151,7 +140,9 @@ describe.concurrent('a killed ingest', () => {
     // ~40 MB of exposition text: 8 GPUs, 1 s scrapes, seeded values, on 2026-01-02
     const r = rng(42);
     const g8 = gpus(8, 'node-big', 'bbbb');
-    const lbl = g8.map((g) => `gpu="${g.index}",UUID="${g.uuid}",pci_bus_id="${g.pci}",device="nvidia${g.index}",modelName="NVIDIA H100 80GB HBM3",Hostname="${g.host}"`);
+    const lbl = g8.map(
+      (g) => `gpu="${g.index}",UUID="${g.uuid}",pci_bus_id="${g.pci}",device="nvidia${g.index}",modelName="NVIDIA H100 80GB HBM3",Hostname="${g.host}"`,
+    );
     const parts: string[] = [];
     let size = 0;
     let instantsWritten = 0;
@@ -329,7 +320,7 @@ describe.concurrent('compact', () => {
     expect(listLakeFiles(lake).filter((f) => f.startsWith('_tmp/') || f.startsWith('_ingest/journal/'))).toEqual([]);
 
     // the merged manifest still knows both sources
-    expect((await ingestOk(lake, A_FILE))).toMatchObject({ rows: 0, skipped_files: 1 });
+    expect(await ingestOk(lake, A_FILE)).toMatchObject({ rows: 0, skipped_files: 1 });
     expect(await countRows(lake)).toBe(rowsBefore);
 
     // a second compact has nothing to do

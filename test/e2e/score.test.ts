@@ -41,7 +41,22 @@ describe('score on a fleet with planted conditions', () => {
     const overall = scores.map((s) => s.overall_score ?? Infinity);
     expect(overall).toEqual([...overall].sort((a, b) => a - b));
     for (const s of scores) {
-      for (const k of ['gpu_uuid', 'host', 'model', 'overall_score', 'memory_health', 'thermal_health', 'performance_health', 'power_health', 'reliability_health', 'health_grade', 'degradation_factors', 'samples', 'window_start', 'window_end']) {
+      for (const k of [
+        'gpu_uuid',
+        'host',
+        'model',
+        'overall_score',
+        'memory_health',
+        'thermal_health',
+        'performance_health',
+        'power_health',
+        'reliability_health',
+        'health_grade',
+        'degradation_factors',
+        'samples',
+        'window_start',
+        'window_end',
+      ]) {
         expect(s).toHaveProperty(k);
       }
       expect(s.window_start).toBe('2026-11-18T00:00:00.000Z');
@@ -115,7 +130,7 @@ describe('score on a fleet with planted conditions', () => {
   });
 
   it('matches the golden JSON', () => {
-    const actual = JSON.stringify(scores, null, 2) + '\n';
+    const actual = `${JSON.stringify(scores, null, 2)}\n`;
     // regenerate with UPDATE_GOLDEN=1 outside CI; CI never writes it
     if (process.env['CI'] !== 'true' && (process.env['UPDATE_GOLDEN'] || !fs.existsSync(GOLDEN))) fs.writeFileSync(GOLDEN, actual);
     expect(actual).toBe(fs.readFileSync(GOLDEN, 'utf8'));
@@ -124,7 +139,10 @@ describe('score on a fleet with planted conditions', () => {
 
 describe('features and score write the lake', () => {
   it('writes features and scores with the window in every row', async () => {
-    const rows = await queryLake(lake, `SELECT count(*) AS n, min(window_end) AS e, count(DISTINCT gpu_uuid) AS g FROM read_parquet('${lake}/scores/*/*.parquet')`);
+    const rows = await queryLake(
+      lake,
+      `SELECT count(*) AS n, min(window_end) AS e, count(DISTINCT gpu_uuid) AS g FROM read_parquet('${lake}/scores/*/*.parquet')`,
+    );
     expect(rows[0]).toMatchObject({ n: 12, g: 12 });
     const f = await queryLake(lake, `SELECT count(*) AS n FROM read_parquet('${lake}/features/*/*.parquet')`);
     expect(f[0]!['n']).toBe(12);

@@ -90,7 +90,7 @@ export function scrape(o: ScrapeOptions): Scrape {
     const stamp = ts ? ` ${t}` : '';
     const family = (name: string, type: string, help: string, value: (s: Sample) => string): void => {
       if (comments) out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-      o.gpus.forEach((g, i) => out.push(`${name}{${labels(g)}} ${value(now[i]!)}${stamp}`));
+      for (const [i, g] of o.gpus.entries()) out.push(`${name}{${labels(g)}} ${value(now[i]!)}${stamp}`);
     };
     family('DCGM_FI_DEV_GPU_TEMP', 'gauge', 'GPU temperature (in C).', (s) => String(s.gpu_temp));
     family('DCGM_FI_DEV_POWER_USAGE', 'gauge', 'Power draw (in W).', (s) => s.power_usage.toFixed(3));

@@ -24,7 +24,10 @@ describe('gpuhealth simulate', () => {
     expect(summary.skipped_files).toBe(0);
     expect(summary.files).toBe(s.files - 2);
     expect(summary.gpus).toBeGreaterThanOrEqual(16);
-    for (const [cmd, file] of [['assets', 'assets.csv'], ['failures', 'failures.csv']] as const) {
+    for (const [cmd, file] of [
+      ['assets', 'assets.csv'],
+      ['failures', 'failures.csv'],
+    ] as const) {
       const r = await runCli([cmd, 'import', path.join(out, file), '--lake', lake, '--json']);
       expect(r.code, r.stderr).toBe(0);
       expect(parseJson<{ rejected: number }>(r.stdout).rejected).toBe(0);
@@ -40,10 +43,13 @@ describe('gpuhealth simulate', () => {
     const r = await runCli(['simulate', '--to-lake', '--lake', direct, ...FLEET, '--json']);
     expect(r.code, r.stderr).toBe(0);
     const m = (lake: string): string => `read_parquet('${lake}/metrics/*/*.parquet', hive_partitioning = true)`;
-    const diff = await queryLake(viaText, `SELECT
+    const diff = await queryLake(
+      viaText,
+      `SELECT
         (SELECT count(*) FROM ${m(viaText)}) AS a, (SELECT count(*) FROM ${m(direct)}) AS b,
         (SELECT count(*) FROM (SELECT * FROM ${m(viaText)} EXCEPT SELECT * FROM ${m(direct)})) AS a_not_b,
-        (SELECT count(*) FROM (SELECT * FROM ${m(direct)} EXCEPT SELECT * FROM ${m(viaText)})) AS b_not_a`);
+        (SELECT count(*) FROM (SELECT * FROM ${m(direct)} EXCEPT SELECT * FROM ${m(viaText)})) AS b_not_a`,
+    );
     expect(diff[0]).toMatchObject({ a_not_b: 0, b_not_a: 0 });
     expect(Number(diff[0]!.a)).toBeGreaterThan(4000);
     expect(diff[0]!.a).toBe(diff[0]!.b);
@@ -51,7 +57,10 @@ describe('gpuhealth simulate', () => {
     const assets = await queryLake(direct, `SELECT count(*) AS n FROM read_parquet('${direct}/assets/*.parquet')`);
     expect(Number(assets[0]!.n)).toBeGreaterThanOrEqual(16);
     // both keep hourly rollups, and score the fleet alike (the ingested lake also imports the registry)
-    for (const [cmd, file] of [['assets', 'assets.csv'], ['failures', 'failures.csv']] as const) {
+    for (const [cmd, file] of [
+      ['assets', 'assets.csv'],
+      ['failures', 'failures.csv'],
+    ] as const) {
       expect((await runCli([cmd, 'import', path.join(out, file), '--lake', viaText, '--quiet'])).code).toBe(0);
     }
     const score = async (lake: string): Promise<unknown> => {
@@ -79,7 +88,10 @@ describe('gpuhealth demo', () => {
     const out = tempLake();
     const r = await runCli(['demo', '--out', out, '--gpus', '16', '--days', '2', '--interval', '10m', '--end', END, '--json'], { timeoutMs: 120_000 });
     expect(r.code, r.stderr).toBe(0);
-    const d = parseJson<{ ingest: { rejected: number }; score: { gpus_total: number; window_end: string; rows: { overall_score: number | null; health_grade: string }[] } }>(r.stdout);
+    const d = parseJson<{
+      ingest: { rejected: number };
+      score: { gpus_total: number; window_end: string; rows: { overall_score: number | null; health_grade: string }[] };
+    }>(r.stdout);
     expect(d.ingest.rejected).toBe(0);
     expect(d.score.window_end).toBe('2026-11-20T00:00:00.000Z');
     expect(d.score.rows.length).toBe(d.score.gpus_total);

@@ -31,10 +31,31 @@ export const hostOf = (g: number): string => (g < 8 ? 'node-a' : 'node-b');
 export const pciOf = (g: number): string => `00000000:${(0x18 + (g % 8) * 0x10).toString(16).padStart(2, '0').toUpperCase()}:00.0`;
 
 const COLUMNS = [
-  'time', 'gpu_uuid', 'host', 'gpu_index', 'model', 'pci_bus_id', 'driver_version',
-  'gpu_temp', 'memory_temp', 'power_usage', 'power_limit', 'gpu_util', 'sm_active', 'sm_occupancy', 'dram_active',
-  'sm_clock_mhz', 'throttle_reasons', 'ecc_sbe_volatile', 'ecc_dbe_volatile', 'remapped_rows_correctable',
-  'remapped_rows_uncorrectable', 'row_remap_failure', 'row_remap_pending', 'xid_last', 'pcie_replay_count',
+  'time',
+  'gpu_uuid',
+  'host',
+  'gpu_index',
+  'model',
+  'pci_bus_id',
+  'driver_version',
+  'gpu_temp',
+  'memory_temp',
+  'power_usage',
+  'power_limit',
+  'gpu_util',
+  'sm_active',
+  'sm_occupancy',
+  'dram_active',
+  'sm_clock_mhz',
+  'throttle_reasons',
+  'ecc_sbe_volatile',
+  'ecc_dbe_volatile',
+  'remapped_rows_correctable',
+  'remapped_rows_uncorrectable',
+  'row_remap_failure',
+  'row_remap_pending',
+  'xid_last',
+  'pcie_replay_count',
 ] as const;
 
 /** Activity of the shared load schedule in hour h: 40–90 %, so every GPU sees the same load bins. */
@@ -89,7 +110,7 @@ export function plantedFleet(seed = 7): PlantedFleet {
         power.toFixed(1),
         700,
         idle ? 0 : Math.min(100, Math.round(act + 15)),
-        (act).toFixed(1),
+        act.toFixed(1),
         idle ? '0.0' : (40 + noise(2)).toFixed(1),
         idle ? '0.0' : (act * 0.5 + noise(2)).toFixed(1),
         Math.round(clock),
@@ -115,5 +136,5 @@ export function plantedFleet(seed = 7): PlantedFleet {
     `${xidAt(20, 12)} NVRM: Xid (PCI:${pci7}): 79, pid=4242, name=python, GPU has fallen off the bus.`,
     '',
   ].join('\n');
-  return { csv: lines.join('\n') + '\n', kernelLog };
+  return { csv: `${lines.join('\n')}\n`, kernelLog };
 }

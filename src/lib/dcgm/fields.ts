@@ -85,7 +85,8 @@ export const DCGM_FIELD_MAP: ReadonlyMap<string, FieldMapping> = new Map<string,
  */
 export const INT32_BLANK = 0x7ffffff0; // 2147483632
 export const FP64_BLANK = 140737488355328.0; // 2^47
-export const INT64_BLANK = 9223372036854775792;
+/** 2^63 − 16 in DCGM; the nearest double is 2^63, which is what a parsed reading holds. */
+export const INT64_BLANK = 2 ** 63;
 
 export function isDcgmBlank(value: number): boolean {
   if (!Number.isFinite(value)) return false;

@@ -29,7 +29,10 @@ function tableFeatures(markdown: string, heading: string, firstHeader: string): 
       header = true;
       continue;
     }
-    const cells = line.split('|').slice(1, -1).map((c) => c.trim());
+    const cells = line
+      .split('|')
+      .slice(1, -1)
+      .map((c) => c.trim());
     if (header) {
       inFeatureTable = cells[0] === firstHeader;
       header = false;
@@ -59,7 +62,12 @@ describe('docs/features.md, "Columns"', () => {
   const documented = tableFeatures(doc('features.md'), '## Columns', 'column');
 
   it('names every listed feature and no other', () => {
-    expect(differences(documented.map((d) => d.name), LISTED)).toEqual(NO_DIFFERENCES);
+    expect(
+      differences(
+        documented.map((d) => d.name),
+        LISTED,
+      ),
+    ).toEqual(NO_DIFFERENCES);
   });
 
   it('gives them in the list order (the query order)', () => {
@@ -74,7 +82,12 @@ describe('docs/features.md, "Columns"', () => {
 describe('docs/scoring.md, "Feature fields"', () => {
   it('names exactly the scored features', () => {
     const documented = tableFeatures(doc('scoring.md'), '## Feature fields (`GpuFeatures`)', 'field');
-    expect(differences(documented.map((d) => d.name), SCORED)).toEqual(NO_DIFFERENCES);
+    expect(
+      differences(
+        documented.map((d) => d.name),
+        SCORED,
+      ),
+    ).toEqual(NO_DIFFERENCES);
   });
 });
 
@@ -86,7 +99,13 @@ describe('toGpuFeatures', () => {
     const row = Object.fromEntries(
       FEATURE_COLUMNS.map((c, i) => [
         c.name,
-        c.kind === 'xid_counts' ? '{"79":1,"119":2}' : c.kind === 'text' ? `text-${i}` : c.kind === 'timestamp' ? new Date(Date.UTC(2026, 10, 20, 0, i)).toISOString() : i + 0.5,
+        c.kind === 'xid_counts'
+          ? '{"79":1,"119":2}'
+          : c.kind === 'text'
+            ? `text-${i}`
+            : c.kind === 'timestamp'
+              ? new Date(Date.UTC(2026, 10, 20, 0, i)).toISOString()
+              : i + 0.5,
       ]),
     );
     const f = toGpuFeatures(row) as Record<string, unknown>;

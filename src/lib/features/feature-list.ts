@@ -48,16 +48,40 @@ export const FEATURE_COLUMNS = [
       'GPU model name as the source reports it (`NVIDIA H100 80GB HBM3`, `Tesla V100-SXM2-32GB`), latest in the window, or the asset ' +
       "registry's when the telemetry has none; decides row remapping vs page retirement.",
   },
-  { name: 'power_limit_w', type: 'DOUBLE', kind: 'number', scored: false, doc: 'Latest non-null power-limit reading in the window (W), as reported (the cohort rounds it).' },
+  {
+    name: 'power_limit_w',
+    type: 'DOUBLE',
+    kind: 'number',
+    scored: false,
+    doc: 'Latest non-null power-limit reading in the window (W), as reported (the cohort rounds it).',
+  },
   { name: 'at', type: 'TIMESTAMP', kind: 'timestamp', scored: false, doc: 'The window end: `--at` rounded down to the hour.' },
   { name: 'window_start', type: 'TIMESTAMP', kind: 'timestamp', scored: false, doc: '`at` − `--since`.' },
   { name: 'window_end', type: 'TIMESTAMP', kind: 'timestamp', scored: false, doc: 'Same as `at`.' },
-  { name: 'window_s', type: 'DOUBLE', kind: 'always', scored: true, doc: 'Length of the scoring window (s): `--since`, ending at `--at` rounded down to the hour.' },
+  {
+    name: 'window_s',
+    type: 'DOUBLE',
+    kind: 'always',
+    scored: true,
+    doc: 'Length of the scoring window (s): `--since`, ending at `--at` rounded down to the hour.',
+  },
 
   // coverage
-  { name: 'span_s', type: 'DOUBLE', kind: 'count', scored: true, doc: "Seconds from this GPU's first to last sample in the window: the span its counter deltas cover." },
+  {
+    name: 'span_s',
+    type: 'DOUBLE',
+    kind: 'count',
+    scored: true,
+    doc: "Seconds from this GPU's first to last sample in the window: the span its counter deltas cover.",
+  },
   { name: 'first_sample', type: 'TIMESTAMP', kind: 'timestamp', scored: false, doc: 'First sample of the GPU in the window.' },
-  { name: 'last_sample', type: 'TIMESTAMP', kind: 'timestamp', scored: false, doc: 'Last sample of the GPU in the window (of a GPU silent all window: its last sample ever).' },
+  {
+    name: 'last_sample',
+    type: 'TIMESTAMP',
+    kind: 'timestamp',
+    scored: false,
+    doc: 'Last sample of the GPU in the window (of a GPU silent all window: its last sample ever).',
+  },
   {
     name: 'silent_before_end_s',
     type: 'DOUBLE',
@@ -70,7 +94,7 @@ export const FEATURE_COLUMNS = [
     type: 'TIMESTAMP',
     kind: 'timestamp',
     scored: false,
-    doc: "The newest sample of any GPU in the window: tail gaps, silence and expected samples are measured to it, not to the window end, so a lake not ingested for a while does not make every GPU look silent.",
+    doc: 'The newest sample of any GPU in the window: tail gaps, silence and expected samples are measured to it, not to the window end, so a lake not ingested for a while does not make every GPU look silent.',
   },
   { name: 'samples', type: 'HUGEINT', kind: 'count', scored: true, doc: 'Rows (samples) of this GPU in the window.' },
   {
@@ -114,7 +138,13 @@ export const FEATURE_COLUMNS = [
       'Comma-separated signals the GPU never reported in the window, empty when none: temperature, power, sm_clock, profiling, ' +
       'clock_events, ecc, memory_repair, pcie, nvlink.',
   },
-  { name: 'loaded_samples', type: 'HUGEINT', kind: 'count', scored: true, doc: 'Samples with SM activity (or, without profiling metrics, GPU utilisation) ≥ LOADED_MIN_ACTIVITY_PCT.' },
+  {
+    name: 'loaded_samples',
+    type: 'HUGEINT',
+    kind: 'count',
+    scored: true,
+    doc: 'Samples with SM activity (or, without profiling metrics, GPU utilisation) ≥ LOADED_MIN_ACTIVITY_PCT.',
+  },
   {
     name: 'throttle_samples',
     type: 'HUGEINT',
@@ -125,7 +155,13 @@ export const FEATURE_COLUMNS = [
 
   // thermal
   { name: 'temp_mean', type: 'DOUBLE', kind: 'number', scored: true, doc: 'Mean GPU temperature (°C) over all samples.' },
-  { name: 'temp_std', type: 'DOUBLE', kind: 'number', scored: true, doc: 'Standard deviation of GPU temperature (°C). Not scored: it measures how the load changes (see docs).' },
+  {
+    name: 'temp_std',
+    type: 'DOUBLE',
+    kind: 'number',
+    scored: true,
+    doc: 'Standard deviation of GPU temperature (°C). Not scored: it measures how the load changes (see docs).',
+  },
   { name: 'temp_min', type: 'DOUBLE', kind: 'number', scored: false, doc: 'Lowest GPU temperature (°C).' },
   { name: 'temp_max', type: 'DOUBLE', kind: 'number', scored: true, doc: 'Highest GPU temperature (°C).' },
   { name: 'temp_mean_1h', type: 'DOUBLE', kind: 'number', scored: false, doc: 'Mean GPU temperature (°C), last hour.' },
@@ -154,7 +190,7 @@ export const FEATURE_COLUMNS = [
     kind: 'number',
     scored: true,
     doc:
-      "How much hotter (°C) this GPU runs than its model does at equal power draw: the median over its loaded hours of (hourly loaded " +
+      'How much hotter (°C) this GPU runs than its model does at equal power draw: the median over its loaded hours of (hourly loaded ' +
       "temperature − the model's fleet least-squares line of temperature on power), less the same figure of the model's median GPU (so hot " +
       'GPUs pulling the line up do not hide themselves). Null without a fit.',
   },
@@ -183,7 +219,13 @@ export const FEATURE_COLUMNS = [
   },
   { name: 'sw_thermal_samples', type: 'HUGEINT', kind: 'count', scored: true, doc: 'Samples (any load) with SW_THERMAL (0x20).' },
   { name: 'hw_thermal_slowdown_samples', type: 'HUGEINT', kind: 'count', scored: true, doc: 'Samples (any load) with HW_THERMAL (0x40).' },
-  { name: 'thermal_violation_s', type: 'DOUBLE', kind: 'number', scored: false, doc: 'Delta of the thermal-violation counter (µs) ÷ 10⁶: seconds of thermal violation.' },
+  {
+    name: 'thermal_violation_s',
+    type: 'DOUBLE',
+    kind: 'number',
+    scored: false,
+    doc: 'Delta of the thermal-violation counter (µs) ÷ 10⁶: seconds of thermal violation.',
+  },
   { name: 'thermal_violation_share', type: 'DOUBLE', kind: 'number', scored: false, doc: '`thermal_violation_s` ÷ window length (0–1).' },
 
   // power
@@ -221,8 +263,20 @@ export const FEATURE_COLUMNS = [
     doc: 'Samples with HW_SLOWDOWN (0x08) and neither HW_THERMAL nor HW_POWER_BRAKE: a slowdown the other bits do not explain.',
   },
   { name: 'sw_power_cap_samples', type: 'HUGEINT', kind: 'count', scored: false, doc: 'Samples (any load) with SW_POWER_CAP (0x04).' },
-  { name: 'sw_power_cap_share', type: 'DOUBLE', kind: 'number', scored: true, doc: 'Share (0–1) of loaded samples with SW_POWER_CAP (0x04); null without loaded samples with bits.' },
-  { name: 'power_violation_s', type: 'DOUBLE', kind: 'number', scored: false, doc: 'Delta of the power-violation counter (µs) ÷ 10⁶: seconds of power violation.' },
+  {
+    name: 'sw_power_cap_share',
+    type: 'DOUBLE',
+    kind: 'number',
+    scored: true,
+    doc: 'Share (0–1) of loaded samples with SW_POWER_CAP (0x04); null without loaded samples with bits.',
+  },
+  {
+    name: 'power_violation_s',
+    type: 'DOUBLE',
+    kind: 'number',
+    scored: false,
+    doc: 'Delta of the power-violation counter (µs) ÷ 10⁶: seconds of power violation.',
+  },
   { name: 'power_violation_share', type: 'DOUBLE', kind: 'number', scored: false, doc: '`power_violation_s` ÷ window length (0–1).' },
 
   // performance and utilisation
@@ -288,7 +342,13 @@ export const FEATURE_COLUMNS = [
       'Correctable (single-bit) ECC errors in the window: the larger of the reset-aware deltas (`counter_increase`, src/lib/dcgm/counters.ts) of the volatile and ' +
       'aggregate counters. Null when ECC counters are absent.',
   },
-  { name: 'dbe_delta', type: 'DOUBLE', kind: 'number', scored: true, doc: 'Uncorrectable (double-bit) ECC errors in the window, defined as sbe_delta. Null when absent.' },
+  {
+    name: 'dbe_delta',
+    type: 'DOUBLE',
+    kind: 'number',
+    scored: true,
+    doc: 'Uncorrectable (double-bit) ECC errors in the window, defined as sbe_delta. Null when absent.',
+  },
   { name: 'sbe_per_day', type: 'DOUBLE', kind: 'number', scored: false, doc: '`sbe_delta` per day of the window.' },
   { name: 'dbe_per_day', type: 'DOUBLE', kind: 'number', scored: false, doc: '`dbe_delta` per day of the window.' },
   { name: 'sbe_last_24h', type: 'DOUBLE', kind: 'number', scored: false, doc: 'Correctable ECC errors in the last 24 hours, defined as `sbe_delta`.' },
@@ -328,8 +388,20 @@ export const FEATURE_COLUMNS = [
   { name: 'remapped_rows_uncorrectable', type: 'BIGINT', kind: 'number', scored: true, doc: 'Rows remapped after uncorrectable errors: cumulative state.' },
   { name: 'row_remap_failure', type: 'BIGINT', kind: 'number', scored: true, doc: '1 when a row remapping has ever failed (latest value).' },
   { name: 'row_remap_pending', type: 'BIGINT', kind: 'number', scored: true, doc: '1 when a remapping waits for a GPU reset (latest value).' },
-  { name: 'retired_pages_sbe_new', type: 'BIGINT', kind: 'number', scored: false, doc: '`retired_pages_sbe` growth in the window: latest − first reading, at least 0.' },
-  { name: 'retired_pages_dbe_new', type: 'BIGINT', kind: 'number', scored: false, doc: '`retired_pages_dbe` growth in the window: latest − first reading, at least 0.' },
+  {
+    name: 'retired_pages_sbe_new',
+    type: 'BIGINT',
+    kind: 'number',
+    scored: false,
+    doc: '`retired_pages_sbe` growth in the window: latest − first reading, at least 0.',
+  },
+  {
+    name: 'retired_pages_dbe_new',
+    type: 'BIGINT',
+    kind: 'number',
+    scored: false,
+    doc: '`retired_pages_dbe` growth in the window: latest − first reading, at least 0.',
+  },
   {
     name: 'remapped_rows_correctable_new',
     type: 'BIGINT',
@@ -346,16 +418,34 @@ export const FEATURE_COLUMNS = [
   },
 
   // links
-  { name: 'pcie_replay_delta', type: 'DOUBLE', kind: 'number', scored: true, doc: 'PCIe replays in the window (reset-aware delta). Not scored on its own; see the peak.' },
+  {
+    name: 'pcie_replay_delta',
+    type: 'DOUBLE',
+    kind: 'number',
+    scored: true,
+    doc: 'PCIe replays in the window (reset-aware delta). Not scored on its own; see the peak.',
+  },
   { name: 'pcie_replay_per_day', type: 'DOUBLE', kind: 'number', scored: false, doc: '`pcie_replay_delta` per day of the window.' },
   { name: 'pcie_replay_last_24h', type: 'DOUBLE', kind: 'number', scored: false, doc: 'PCIe replays in the last 24 hours.' },
   { name: 'pcie_replay_accel', type: 'DOUBLE', kind: 'number', scored: false, doc: 'Acceleration of PCIe replays, defined as `sbe_accel`.' },
-  { name: 'pcie_replay_peak_per_min', type: 'DOUBLE', kind: 'number', scored: true, doc: 'Highest PCIe replay rate in any hour of the window (replays per minute).' },
+  {
+    name: 'pcie_replay_peak_per_min',
+    type: 'DOUBLE',
+    kind: 'number',
+    scored: true,
+    doc: 'Highest PCIe replay rate in any hour of the window (replays per minute).',
+  },
   { name: 'nvlink_crc_delta', type: 'DOUBLE', kind: 'number', scored: true, doc: 'NVLink CRC errors in the window (reset-aware delta).' },
   { name: 'nvlink_crc_per_day', type: 'DOUBLE', kind: 'number', scored: false, doc: '`nvlink_crc_delta` per day of the window.' },
   { name: 'nvlink_crc_last_24h', type: 'DOUBLE', kind: 'number', scored: false, doc: 'NVLink CRC errors in the last 24 hours.' },
   { name: 'nvlink_crc_accel', type: 'DOUBLE', kind: 'number', scored: false, doc: 'Acceleration of NVLink CRC errors, defined as `sbe_accel`.' },
-  { name: 'nvlink_crc_peak_per_s', type: 'DOUBLE', kind: 'number', scored: true, doc: 'Highest NVLink CRC error rate in any hour of the window (errors per second).' },
+  {
+    name: 'nvlink_crc_peak_per_s',
+    type: 'DOUBLE',
+    kind: 'number',
+    scored: true,
+    doc: 'Highest NVLink CRC error rate in any hour of the window (errors per second).',
+  },
 
   // Xid
   { name: 'xid_events', type: 'HUGEINT', kind: 'count', scored: false, doc: 'Xid incidents in the window: the sum over codes of `xid_counts`; 0 when none.' },
@@ -373,7 +463,13 @@ export const FEATURE_COLUMNS = [
   { name: 'xid_thermal_events', type: 'HUGEINT', kind: 'count', scored: false, doc: 'Xid incidents of the built-in class thermal.' },
   { name: 'xid_power_events', type: 'HUGEINT', kind: 'count', scored: false, doc: 'Xid incidents of the built-in class power.' },
   { name: 'xid_interconnect_events', type: 'HUGEINT', kind: 'count', scored: false, doc: 'Xid incidents of the built-in class interconnect.' },
-  { name: 'xid_gpu_hardware_events', type: 'HUGEINT', kind: 'count', scored: false, doc: 'Xid incidents of the built-in class gpu_hardware (unlisted codes included).' },
+  {
+    name: 'xid_gpu_hardware_events',
+    type: 'HUGEINT',
+    kind: 'count',
+    scored: false,
+    doc: 'Xid incidents of the built-in class gpu_hardware (unlisted codes included).',
+  },
   { name: 'xid_firmware_events', type: 'HUGEINT', kind: 'count', scored: false, doc: 'Xid incidents of the built-in class firmware.' },
   { name: 'xid_application_events', type: 'HUGEINT', kind: 'count', scored: false, doc: 'Xid incidents of the built-in class application.' },
   { name: 'xid_informational_events', type: 'HUGEINT', kind: 'count', scored: false, doc: 'Xid incidents of the built-in class informational.' },
@@ -381,7 +477,13 @@ export const FEATURE_COLUMNS = [
   // assets
   { name: 'serial', type: 'VARCHAR', kind: 'text', scored: false, doc: 'Board serial from the asset registry.' },
   { name: 'age_days', type: 'BIGINT', kind: 'number', scored: false, doc: "Days from the asset's `deployed_date` to the window end's date." },
-  { name: 'warranty_days_left', type: 'BIGINT', kind: 'number', scored: false, doc: "Days from the window end's date to the asset's `warranty_expiry`; negative once expired." },
+  {
+    name: 'warranty_days_left',
+    type: 'BIGINT',
+    kind: 'number',
+    scored: false,
+    doc: "Days from the window end's date to the asset's `warranty_expiry`; negative once expired.",
+  },
 ] as const satisfies readonly FeatureColumn[];
 
 type Column = (typeof FEATURE_COLUMNS)[number];

@@ -1,13 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  DIMENSIONS,
-  gradeOf,
-  GRADES,
-  memoryRepairKind,
-  overallScore,
-  scoreGpu,
-  WEIGHTS,
-} from './score.js';
+import { DIMENSIONS, gradeOf, GRADES, memoryRepairKind, overallScore, scoreGpu, WEIGHTS } from './score.js';
 import type { GpuFeatures } from '../features/feature-list.js';
 import { expectedSamples } from '../dcgm/sampling.js';
 import { mergeXidOverrides, XID_CLASSES } from '../dcgm/xid.js';
@@ -91,8 +83,18 @@ describe('enumerations', () => {
 describe('gradeOf', () => {
   it('puts the boundaries 90/80/70/60/50 in the better grade', () => {
     const cases: [number, string][] = [
-      [100, 'excellent'], [90, 'excellent'], [89.9, 'good'], [80, 'good'], [79.9, 'fair'], [70, 'fair'],
-      [69.9, 'degraded'], [60, 'degraded'], [59.9, 'poor'], [50, 'poor'], [49.9, 'critical'], [0, 'critical'],
+      [100, 'excellent'],
+      [90, 'excellent'],
+      [89.9, 'good'],
+      [80, 'good'],
+      [79.9, 'fair'],
+      [70, 'fair'],
+      [69.9, 'degraded'],
+      [60, 'degraded'],
+      [59.9, 'poor'],
+      [50, 'poor'],
+      [49.9, 'critical'],
+      [0, 'critical'],
     ];
     for (const [score, grade] of cases) expect(gradeOf(score), String(score)).toBe(grade);
   });
@@ -122,8 +124,17 @@ describe('scoreGpu: a healthy GPU', () => {
   it('scores 100 everywhere with no factors and carries the DESIGN §5 fields', () => {
     const s = scoreGpu(healthy());
     expect(s).toMatchObject({
-      memory_health: 100, thermal_health: 100, performance_health: 100, power_health: 100, reliability_health: 100,
-      overall_score: 100, health_grade: 'excellent', degradation_factors: [], unknown_dimensions: [], rma_grade: false, hardware_xids: [],
+      memory_health: 100,
+      thermal_health: 100,
+      performance_health: 100,
+      power_health: 100,
+      reliability_health: 100,
+      overall_score: 100,
+      health_grade: 'excellent',
+      degradation_factors: [],
+      unknown_dimensions: [],
+      rma_grade: false,
+      hardware_xids: [],
     });
   });
 });
@@ -147,7 +158,10 @@ describe('memory', () => {
   });
 
   it('penalises correctable errors that accelerate, given enough of them', () => {
-    expect(scoreGpu(healthy({ sbe_delta: 50, sbe_accel: 4 }))).toMatchObject({ memory_health: 90, degradation_factors: ['accelerating_correctable_ecc_errors'] });
+    expect(scoreGpu(healthy({ sbe_delta: 50, sbe_accel: 4 }))).toMatchObject({
+      memory_health: 90,
+      degradation_factors: ['accelerating_correctable_ecc_errors'],
+    });
     expect(scoreGpu(healthy({ sbe_delta: 50, sbe_accel: 2.5 })).memory_health).toBe(100);
     expect(scoreGpu(healthy({ sbe_delta: 5, sbe_accel: 10 })).memory_health).toBe(100);
   });
@@ -246,7 +260,10 @@ describe('thermal', () => {
   it('penalises thermal throttling above 1 % of loaded samples by 1 per percent, at most 40', () => {
     expect(scoreGpu(healthy({ share_thermal_throttled: 0.01 })).thermal_health).toBe(100);
     expect(scoreGpu(healthy({ share_thermal_throttled: 0.11 }))).toMatchObject({ thermal_health: 90, degradation_factors: ['thermal_throttling'] });
-    expect(scoreGpu(healthy({ share_thermal_throttled: 0.9 }))).toMatchObject({ thermal_health: 60, degradation_factors: ['thermal_throttling', 'thermal_issues'] });
+    expect(scoreGpu(healthy({ share_thermal_throttled: 0.9 }))).toMatchObject({
+      thermal_health: 60,
+      degradation_factors: ['thermal_throttling', 'thermal_issues'],
+    });
   });
 
   it('takes 20 for any HW thermal slowdown', () => {
@@ -262,9 +279,19 @@ describe('thermal', () => {
 describe('performance', () => {
   it('does not penalise an idle GPU (GPU_IDLE bits, no load): performance is unknown, not poor', () => {
     const idle = healthy({
-      loaded_samples: 0, sm_active_mean: 0.4, sm_occupancy_mean: 0, temp_mean: 31, temp_max: 36, temp_excess_at_power: null,
-      share_thermal_throttled: null, sw_power_cap_share: null, power_cv: null, power_mean: 70,
-      sm_clock_under_load_z: null, sm_clock_std_pct_under_load: null, dram_activity_per_load_z: null,
+      loaded_samples: 0,
+      sm_active_mean: 0.4,
+      sm_occupancy_mean: 0,
+      temp_mean: 31,
+      temp_max: 36,
+      temp_excess_at_power: null,
+      share_thermal_throttled: null,
+      sw_power_cap_share: null,
+      power_cv: null,
+      power_mean: 70,
+      sm_clock_under_load_z: null,
+      sm_clock_std_pct_under_load: null,
+      dram_activity_per_load_z: null,
     });
     const s = scoreGpu(idle);
     expect(s).toMatchObject({ performance_health: null, thermal_health: 100, power_health: 100, overall_score: 100, degradation_factors: [] });
@@ -280,7 +307,10 @@ describe('performance', () => {
   it('compares SM clock with peers at the same load', () => {
     expect(scoreGpu(healthy({ sm_clock_under_load_z: -2.5 })).performance_health).toBe(100);
     expect(scoreGpu(healthy({ sm_clock_under_load_z: -4 }))).toMatchObject({ performance_health: 80, degradation_factors: ['low_clock_under_load'] });
-    expect(scoreGpu(healthy({ sm_clock_under_load_z: -9 }))).toMatchObject({ performance_health: 60, degradation_factors: ['low_clock_under_load', 'performance_degradation'] });
+    expect(scoreGpu(healthy({ sm_clock_under_load_z: -9 }))).toMatchObject({
+      performance_health: 60,
+      degradation_factors: ['low_clock_under_load', 'performance_degradation'],
+    });
   });
 
   it('penalises SM clock spread above 5 % under load', () => {
@@ -335,7 +365,9 @@ describe('reliability', () => {
     expect(silent.degradation_factors).toContain('not_reporting');
     // an hour of silence at a 10 s interval is not yet "not reporting"; a 30-min exporter needs 3 intervals
     expect(scoreGpu(healthy({ silent_before_end_s: 3000 })).degradation_factors).not.toContain('not_reporting');
-    expect(scoreGpu(healthy({ silent_before_end_s: 4000, interval_s: 1800, expected_samples: 336, samples: 336 })).degradation_factors).not.toContain('not_reporting');
+    expect(scoreGpu(healthy({ silent_before_end_s: 4000, interval_s: 1800, expected_samples: 336, samples: 336 })).degradation_factors).not.toContain(
+      'not_reporting',
+    );
   });
 
   it('uses DCGM’s PCIe replay and NVLink CRC limits', () => {
@@ -358,8 +390,16 @@ describe('Xids', () => {
   });
 
   it('lowers reliability for GPU, link and firmware Xids', () => {
-    expect(scoreGpu(healthy({ xid_counts: { 79: 1 } }))).toMatchObject({ reliability_health: 80, overall_score: 98, degradation_factors: ['xid_gpu_hardware_errors'], hardware_xids: [79] });
-    expect(scoreGpu(healthy({ xid_counts: { 74: 2 } }))).toMatchObject({ reliability_health: 60, degradation_factors: ['xid_interconnect_errors', 'reliability_issues'] });
+    expect(scoreGpu(healthy({ xid_counts: { 79: 1 } }))).toMatchObject({
+      reliability_health: 80,
+      overall_score: 98,
+      degradation_factors: ['xid_gpu_hardware_errors'],
+      hardware_xids: [79],
+    });
+    expect(scoreGpu(healthy({ xid_counts: { 74: 2 } }))).toMatchObject({
+      reliability_health: 60,
+      degradation_factors: ['xid_interconnect_errors', 'reliability_issues'],
+    });
     expect(scoreGpu(healthy({ xid_counts: { 74: 5 } })).reliability_health).toBe(40);
     const mixed = scoreGpu(healthy({ xid_counts: { 119: 1, 74: 1 } }));
     expect(mixed.reliability_health).toBe(60);
@@ -409,7 +449,14 @@ describe('Xids', () => {
 describe('overall', () => {
   it('orders factors by points, then adds summary factors of dimensions below 70', () => {
     const s = scoreGpu(healthy({ dbe_delta: 2, temp_mean: 88, gaps_over_5min: 1, sm_clock_under_load_z: -7 }));
-    expect(s.degradation_factors).toEqual(['low_clock_under_load', 'uncorrectable_ecc_errors', 'elevated_temperature', 'data_gaps', 'memory_degradation', 'performance_degradation']);
+    expect(s.degradation_factors).toEqual([
+      'low_clock_under_load',
+      'uncorrectable_ecc_errors',
+      'elevated_temperature',
+      'data_gaps',
+      'memory_degradation',
+      'performance_degradation',
+    ]);
     expect(s.factor_details[0]).toEqual({ factor: 'low_clock_under_load', dimension: 'performance', points: 40 });
   });
 
@@ -419,19 +466,47 @@ describe('overall', () => {
   });
 
   it('is null, with no grade, when no dimension is known', () => {
-    const s = scoreGpu(healthy({
-      ...NO_MEMORY_SIGNALS, samples: 1, interval_s: null, expected_samples: null, throttle_samples: 0, loaded_samples: 0,
-      temp_mean: null, temp_max: null, temp_std: null, temp_excess_at_power: null, share_thermal_throttled: null,
-      power_mean: null, power_std: null, power_cv: null, sw_power_cap_share: null,
-      sm_clock_under_load_z: null, sm_clock_std_pct_under_load: null, dram_activity_per_load_z: null,
-    }));
+    const s = scoreGpu(
+      healthy({
+        ...NO_MEMORY_SIGNALS,
+        samples: 1,
+        interval_s: null,
+        expected_samples: null,
+        throttle_samples: 0,
+        loaded_samples: 0,
+        temp_mean: null,
+        temp_max: null,
+        temp_std: null,
+        temp_excess_at_power: null,
+        share_thermal_throttled: null,
+        power_mean: null,
+        power_std: null,
+        power_cv: null,
+        sw_power_cap_share: null,
+        sm_clock_under_load_z: null,
+        sm_clock_std_pct_under_load: null,
+        dram_activity_per_load_z: null,
+      }),
+    );
     expect(s).toMatchObject({ overall_score: null, health_grade: null, unknown_dimensions: [...DIMENSIONS] });
   });
 });
 
 describe('memoryRepairKind', () => {
   it('knows which generations remap rows and which retire pages', () => {
-    for (const m of [A100, H100, 'NVIDIA A10G', 'NVIDIA A30', 'NVIDIA RTX A6000', 'NVIDIA L4', 'NVIDIA L40S', 'NVIDIA H200', 'NVIDIA GH200 480GB', 'NVIDIA B200', 'NVIDIA RTX 6000 Ada Generation']) {
+    for (const m of [
+      A100,
+      H100,
+      'NVIDIA A10G',
+      'NVIDIA A30',
+      'NVIDIA RTX A6000',
+      'NVIDIA L4',
+      'NVIDIA L40S',
+      'NVIDIA H200',
+      'NVIDIA GH200 480GB',
+      'NVIDIA B200',
+      'NVIDIA RTX 6000 Ada Generation',
+    ]) {
       expect(memoryRepairKind(m), m).toBe('row_remap');
     }
     for (const m of [V100, 'Tesla T4', 'Tesla P100-PCIE-16GB', 'Tesla K80', 'Quadro RTX 8000', 'NVIDIA TITAN V']) {

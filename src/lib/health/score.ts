@@ -331,7 +331,9 @@ export function scoreGpu(f: GpuFeatures, opts: ScoreOptions = {}): HealthScore {
     led.known.add(dim);
     led.add(dim, factor, after - before);
   };
-  const codes = Object.keys(f.xid_counts).map(Number).sort((a, b) => a - b);
+  const codes = Object.keys(f.xid_counts)
+    .map(Number)
+    .sort((a, b) => a - b);
   for (const code of codes) {
     const count = f.xid_counts[code] ?? 0;
     if (!(count > 0)) continue;

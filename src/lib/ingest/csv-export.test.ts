@@ -68,8 +68,18 @@ describe('CSV export: the PoC TimescaleDB table gpu_health_metrics', () => {
     expect(out.rows[1]!.values.memory_temp).toBeNull();
     expect(out.rows[6]).toMatchObject({ gpu_uuid: GPU1, host: 'node-a01' });
     expect(out.rows[6]!.values).toEqual({
-      gpu_temp: 53, memory_temp: null, power_usage: null, power_limit: null, gpu_util: null, mem_copy_util: null,
-      fb_used_mib: null, ecc_sbe_volatile: null, ecc_dbe_volatile: null, sm_clock_mhz: null, mem_clock_mhz: null, throttle_reasons: null,
+      gpu_temp: 53,
+      memory_temp: null,
+      power_usage: null,
+      power_limit: null,
+      gpu_util: null,
+      mem_copy_util: null,
+      fb_used_mib: null,
+      ecc_sbe_volatile: null,
+      ecc_dbe_volatile: null,
+      sm_clock_mhz: null,
+      mem_clock_mhz: null,
+      throttle_reasons: null,
     });
     expect(out.others.filter((o) => o.time_ms === utc('2025-03-01T12:01:00Z'))).toEqual([]);
   });
@@ -77,7 +87,10 @@ describe('CSV export: the PoC TimescaleDB table gpu_health_metrics', () => {
   it('remembers each GPU once for later sources in the run', async () => {
     const seen: GpuIdentity[] = [];
     await runParser(parser, fixture('poc-gpu-health-metrics.csv'), { resolver: { ...staticResolver(), remember: (id) => void seen.push(id) } });
-    expect(seen.map((s) => [s.gpu_uuid, s.host])).toEqual([[GPU0, 'node-a01'], [GPU1, 'node-a01']]);
+    expect(seen.map((s) => [s.gpu_uuid, s.host])).toEqual([
+      [GPU0, 'node-a01'],
+      [GPU1, 'node-a01'],
+    ]);
   });
 });
 
@@ -86,11 +99,24 @@ describe('CSV export: the lake column names', () => {
     const out = await runParser(parser, fixture('lake-columns.csv'));
     expect(out.rejects).toEqual([]);
     expect(out.rows[0]).toEqual({
-      gpu_uuid: GPU0, host: 'gpu-node-07', gpu_index: 0, model: 'NVIDIA H100 80GB HBM3', pci_bus_id: '0000:18:00.0',
-      driver_version: '570.133.20', time_ms: utc('2025-06-01T00:00:00Z'),
+      gpu_uuid: GPU0,
+      host: 'gpu-node-07',
+      gpu_index: 0,
+      model: 'NVIDIA H100 80GB HBM3',
+      pci_bus_id: '0000:18:00.0',
+      driver_version: '570.133.20',
+      time_ms: utc('2025-06-01T00:00:00Z'),
       values: {
-        gpu_temp: 61, power_usage: 612.4, fb_used_mib: 71234, fb_free_mib: 9846, throttle_reasons: 4, ecc_dbe_aggregate: 0,
-        row_remap_pending: 0, xid_last: null, sm_active: 87.5, thermal_violation_us: 2500,
+        gpu_temp: 61,
+        power_usage: 612.4,
+        fb_used_mib: 71234,
+        fb_free_mib: 9846,
+        throttle_reasons: 4,
+        ecc_dbe_aggregate: 0,
+        row_remap_pending: 0,
+        xid_last: null,
+        sm_active: 87.5,
+        thermal_violation_us: 2500,
       },
     });
     expect(out.rows.map((r) => r.time_ms)).toEqual([utc('2025-06-01T00:00:00Z'), utc('2025-06-01T00:00:10Z'), utc('2025-06-01T00:00:20.250Z')]);

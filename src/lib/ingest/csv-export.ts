@@ -66,15 +66,24 @@ const KNOWN_COLUMNS: ReadonlyMap<string, Role> = new Map<string, Role>([
  */
 const REASON_BITS: ReadonlyMap<string, number> = new Map([
   ['none', 0],
-  ['gpuidle', 0x001], ['idle', 0x001],
-  ['clockssetting', 0x002], ['applicationsclockssetting', 0x002], ['applicationclockssetting', 0x002],
-  ['swpowercap', 0x004], ['powercap', 0x004],
+  ['gpuidle', 0x001],
+  ['idle', 0x001],
+  ['clockssetting', 0x002],
+  ['applicationsclockssetting', 0x002],
+  ['applicationclockssetting', 0x002],
+  ['swpowercap', 0x004],
+  ['powercap', 0x004],
   ['hwslowdown', 0x008],
   ['syncboost', 0x010],
-  ['swthermal', 0x020], ['swthermalslowdown', 0x020],
-  ['hwthermal', 0x040], ['hwthermalslowdown', 0x040],
-  ['hwpowerbrake', 0x080], ['hwpowerbrakeslowdown', 0x080],
-  ['displayclocks', 0x100], ['displayclocksetting', 0x100], ['displayclock', 0x100],
+  ['swthermal', 0x020],
+  ['swthermalslowdown', 0x020],
+  ['hwthermal', 0x040],
+  ['hwthermalslowdown', 0x040],
+  ['hwpowerbrake', 0x080],
+  ['hwpowerbrakeslowdown', 0x080],
+  ['displayclocks', 0x100],
+  ['displayclocksetting', 0x100],
+  ['displayclock', 0x100],
 ]);
 
 /** `DCGM_CLOCKS_EVENT_REASON_SW_POWER_CAP`, `nvmlClocksThrottleReasonSwPowerCap`, `SW Power Cap` → `swpowercap`. */
@@ -110,7 +119,12 @@ const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 /** Spellings of "no value" that exporters write: PostgreSQL's text NULL, pandas/NumPy NaN. */
 const NULL_TOKENS: ReadonlySet<string> = new Set(['', '\\n', 'null', 'nan', 'n/a', 'infinity', '+infinity', '-infinity', 'inf', '-inf']);
 const FLAG_WORDS: ReadonlyMap<string, 0 | 1> = new Map([
-  ['t', 1], ['f', 0], ['true', 1], ['false', 0], ['yes', 1], ['no', 0],
+  ['t', 1],
+  ['f', 0],
+  ['true', 1],
+  ['false', 0],
+  ['yes', 1],
+  ['no', 0],
 ]);
 
 function isNull(text: string): boolean {
@@ -192,7 +206,7 @@ function parseRow(cols: readonly Column[], fields: readonly string[], ctx: Parse
         id.model = str;
         break;
       case 'pci':
-        id.pci = str === null ? null : normalizePciBusId(str) ?? str;
+        id.pci = str === null ? null : (normalizePciBusId(str) ?? str);
         break;
       case 'driver':
         id.driver = str;
@@ -253,7 +267,11 @@ function headerNames(fields: readonly string[]): string[] {
 
 /** Sure enough when the header names `time`, a GPU id column and at least one other known column. */
 function sniff(head: string): number {
-  const first = head.replace(/^\uFEFF/, '').split('\n').map((l) => l.replace(/\r$/, '')).find((l) => l.trim() !== '');
+  const first = head
+    .replace(/^\uFEFF/, '')
+    .split('\n')
+    .map((l) => l.replace(/\r$/, ''))
+    .find((l) => l.trim() !== '');
   if (first === undefined) return 0;
   const r = splitRecord(first);
   if (!('fields' in r)) return 0;
@@ -281,7 +299,7 @@ async function parse(lines: AsyncIterable<string>, ctx: ParseContext, sink: Inge
       const names = headerNames(rec.fields);
       if (!names.includes('time')) {
         throw new InputError(`${ctx.file}: the CSV header has no "time" column (first line: ${JSON.stringify(rec.text.slice(0, 120))})`, [
-          'export with a header row: \\copy (SELECT …) TO \'file.csv\' CSV HEADER',
+          "export with a header row: \\copy (SELECT …) TO 'file.csv' CSV HEADER",
         ]);
       }
       if (!names.includes('gpu_uuid') && !names.includes('gpu_id')) {
@@ -306,7 +324,14 @@ async function parse(lines: AsyncIterable<string>, ctx: ParseContext, sink: Inge
     const key = [r.gpu_uuid, r.host, r.gpu_index, r.pci_bus_id, r.model, r.driver_version].join('\u0000');
     if (!remembered.has(key)) {
       remembered.add(key);
-      ctx.resolver.remember({ gpu_uuid: r.gpu_uuid, host: r.host, gpu_index: r.gpu_index, model: r.model, pci_bus_id: r.pci_bus_id, driver_version: r.driver_version });
+      ctx.resolver.remember({
+        gpu_uuid: r.gpu_uuid,
+        host: r.host,
+        gpu_index: r.gpu_index,
+        model: r.model,
+        pci_bus_id: r.pci_bus_id,
+        driver_version: r.driver_version,
+      });
     }
     sink.row(r);
     for (const o of parsed.others) sink.other(o);

@@ -35,23 +35,45 @@ describe('dmesgParser', () => {
     // 10 March 2025 is the day after the US switch to daylight time: EDT, UTC−4.
     expect(out.xids.map((x) => ({ ...x, time: iso(x.time_ms) }))).toEqual([
       {
-        time: '2025-03-10T18:47:03.000Z', time_ms: Date.parse('2025-03-10T18:47:03Z'), gpu_uuid: 'GPU-3f1c9a27-5b0e-4d2a-9c61-7a8e2f4b1d09', host: null,
-        pci_bus_id: '0000:18:00.0', xid: 119, source: 'dmesg',
+        time: '2025-03-10T18:47:03.000Z',
+        time_ms: Date.parse('2025-03-10T18:47:03Z'),
+        gpu_uuid: 'GPU-3f1c9a27-5b0e-4d2a-9c61-7a8e2f4b1d09',
+        host: null,
+        pci_bus_id: '0000:18:00.0',
+        xid: 119,
+        source: 'dmesg',
         message: 'pid=88123, name=python3, Timeout after 6s of waiting for RPC response from GPU1 GSP! Expected function 76 (GSP_RM_CONTROL) (0x20801702 0x8).',
       },
       {
-        time: '2025-03-10T18:47:09.000Z', time_ms: Date.parse('2025-03-10T18:47:09Z'), gpu_uuid: 'GPU-3f1c9a27-5b0e-4d2a-9c61-7a8e2f4b1d09', host: null,
-        pci_bus_id: '0000:18:00.0', xid: 119, source: 'dmesg',
+        time: '2025-03-10T18:47:09.000Z',
+        time_ms: Date.parse('2025-03-10T18:47:09Z'),
+        gpu_uuid: 'GPU-3f1c9a27-5b0e-4d2a-9c61-7a8e2f4b1d09',
+        host: null,
+        pci_bus_id: '0000:18:00.0',
+        xid: 119,
+        source: 'dmesg',
         message: 'pid=88123, name=python3, Timeout after 6s of waiting for RPC response from GPU1 GSP! Expected function 10 (FREE) (0xa55a0100 0x0).',
       },
       // Before its GPU-at-PCI line: not mapped yet.
       {
-        time: '2025-03-10T18:52:40.000Z', time_ms: Date.parse('2025-03-10T18:52:40Z'), gpu_uuid: null, host: null,
-        pci_bus_id: '0000:2a:00.0', xid: 79, source: 'dmesg', message: "pid='<unknown>', name=<unknown>, GPU has fallen off the bus.",
+        time: '2025-03-10T18:52:40.000Z',
+        time_ms: Date.parse('2025-03-10T18:52:40Z'),
+        gpu_uuid: null,
+        host: null,
+        pci_bus_id: '0000:2a:00.0',
+        xid: 79,
+        source: 'dmesg',
+        message: "pid='<unknown>', name=<unknown>, GPU has fallen off the bus.",
       },
       {
-        time: '2025-03-10T19:31:27.000Z', time_ms: Date.parse('2025-03-10T19:31:27Z'), gpu_uuid: 'GPU-b7d40e19-8c2f-4a66-a1e3-55c0d9f27b8e', host: null,
-        pci_bus_id: '0000:2a:00.0', xid: 13, source: 'dmesg', message: 'pid=90211, name=train.py, Graphics Exception: ESR 0x405840=0x1000000 0x405844=0x0',
+        time: '2025-03-10T19:31:27.000Z',
+        time_ms: Date.parse('2025-03-10T19:31:27Z'),
+        gpu_uuid: 'GPU-b7d40e19-8c2f-4a66-a1e3-55c0d9f27b8e',
+        host: null,
+        pci_bus_id: '0000:2a:00.0',
+        xid: 13,
+        source: 'dmesg',
+        message: 'pid=90211, name=train.py, Graphics Exception: ESR 0x405840=0x1000000 0x405844=0x0',
       },
     ]);
     expect(out.warnings).toEqual([expect.stringMatching(/Xid events at PCI 0000:2a:00\.0 have no GPU UUID yet.*--gpu-map.*--host/)]);
@@ -72,7 +94,10 @@ describe('dmesgParser', () => {
   });
 
   it('infers the year of journalctl -k short dates from the file time, across New Year', async () => {
-    const out = await runParser(dmesgParser, fixture('journalctl-short-new-year.log'), { defaultTimeMs: Date.parse('2025-01-02T12:00:00Z'), host: 'ignored-host' });
+    const out = await runParser(dmesgParser, fixture('journalctl-short-new-year.log'), {
+      defaultTimeMs: Date.parse('2025-01-02T12:00:00Z'),
+      host: 'ignored-host',
+    });
     expect(out.rejects).toEqual([]);
     expect(out.xids.map((x) => [iso(x.time_ms), x.xid, x.host, x.pci_bus_id])).toEqual([
       ['2024-12-31T23:59:58.000Z', 31, 'gpu-node-07', '0000:41:00.0'],
@@ -85,7 +110,10 @@ describe('dmesgParser', () => {
   });
 
   it('reads journalctl short dates in --tz', async () => {
-    const out = await runParser(dmesgParser, fixture('journalctl-short-new-year.log'), { defaultTimeMs: Date.parse('2025-01-02T12:00:00Z'), tz: 'Europe/Berlin' });
+    const out = await runParser(dmesgParser, fixture('journalctl-short-new-year.log'), {
+      defaultTimeMs: Date.parse('2025-01-02T12:00:00Z'),
+      tz: 'Europe/Berlin',
+    });
     expect(out.xids.map((x) => iso(x.time_ms))).toEqual(['2024-12-31T22:59:58.000Z', '2024-12-31T23:00:03.000Z', '2024-12-31T23:00:09.000Z']);
   });
 
@@ -107,16 +135,34 @@ describe('dmesgParser', () => {
     expect(out.warnings).toEqual([]);
     expect(out.xids).toEqual([
       {
-        time_ms: Date.parse('2025-02-23T16:24:18Z'), gpu_uuid: 'GPU-6a2e0f3b-91c4-4d7e-b805-1f3c7e9a4d62', host: 'gpu-node-12', pci_bus_id: '0000:9b:00.0', xid: 119, source: 'dmesg',
-        message: 'pid=1240590, name=dcgm-exporter, Timeout after 6s of waiting for RPC response from GPU4 GSP! Expected function 76 (GSP_RM_CONTROL) (0x20803032 0x58c).',
+        time_ms: Date.parse('2025-02-23T16:24:18Z'),
+        gpu_uuid: 'GPU-6a2e0f3b-91c4-4d7e-b805-1f3c7e9a4d62',
+        host: 'gpu-node-12',
+        pci_bus_id: '0000:9b:00.0',
+        xid: 119,
+        source: 'dmesg',
+        message:
+          'pid=1240590, name=dcgm-exporter, Timeout after 6s of waiting for RPC response from GPU4 GSP! Expected function 76 (GSP_RM_CONTROL) (0x20803032 0x58c).',
       },
       {
-        time_ms: Date.parse('2025-02-23T16:30:13.250Z'), gpu_uuid: 'GPU-6a2e0f3b-91c4-4d7e-b805-1f3c7e9a4d62', host: 'gpu-node-12', pci_bus_id: '0000:9b:00.0', xid: 120, source: 'dmesg',
+        time_ms: Date.parse('2025-02-23T16:30:13.250Z'),
+        gpu_uuid: 'GPU-6a2e0f3b-91c4-4d7e-b805-1f3c7e9a4d62',
+        host: 'gpu-node-12',
+        pci_bus_id: '0000:9b:00.0',
+        xid: 120,
+        source: 'dmesg',
         message: 'pid=1240590, name=dcgm-exporter, GSP task timeout @ pc:0x4b2e, task: 1',
       },
     ]);
     const learned: GpuIdentity | null = resolver.byPci('gpu-node-12', '0000:9b:00.0');
-    expect(learned).toEqual({ gpu_uuid: 'GPU-6a2e0f3b-91c4-4d7e-b805-1f3c7e9a4d62', host: 'gpu-node-12', gpu_index: null, model: null, pci_bus_id: '0000:9b:00.0', driver_version: null });
+    expect(learned).toEqual({
+      gpu_uuid: 'GPU-6a2e0f3b-91c4-4d7e-b805-1f3c7e9a4d62',
+      host: 'gpu-node-12',
+      gpu_index: null,
+      model: null,
+      pci_bus_id: '0000:9b:00.0',
+      driver_version: null,
+    });
   });
 
   it('rejects Xid lines stamped in seconds since boot, once per line, with one warning', async () => {
@@ -124,8 +170,16 @@ describe('dmesgParser', () => {
     const out = await runParser(dmesgParser, fixture('dmesg-since-boot.log'), { defaultTimeMs: Date.parse('2025-01-02T12:00:00Z'), host: 'node-d', resolver });
     expect(out.xids).toEqual([]);
     expect(out.rejects).toEqual([
-      { line: 3, reason: 'dmesg timestamps are seconds since boot; re-run with dmesg -T or --time-format iso', text: '[ 1234.567890] NVRM: Xid (PCI:0000:ca:00): 92, pid=4411, name=python3, High single-bit ECC error rate' },
-      { line: 5, reason: 'dmesg timestamps are seconds since boot; re-run with dmesg -T or --time-format iso', text: '[86400.250000] NVRM: Xid (PCI:0000:ca:00): 64, pid=4411, name=python3, Row remapping failed' },
+      {
+        line: 3,
+        reason: 'dmesg timestamps are seconds since boot; re-run with dmesg -T or --time-format iso',
+        text: '[ 1234.567890] NVRM: Xid (PCI:0000:ca:00): 92, pid=4411, name=python3, High single-bit ECC error rate',
+      },
+      {
+        line: 5,
+        reason: 'dmesg timestamps are seconds since boot; re-run with dmesg -T or --time-format iso',
+        text: '[86400.250000] NVRM: Xid (PCI:0000:ca:00): 64, pid=4411, name=python3, Row remapping failed',
+      },
     ]);
     expect(out.warnings).toEqual([expect.stringMatching(/^test-input: 2 Xid lines rejected: plain dmesg stamps are seconds since boot/)]);
     // The mapping needs no time: it is still learned.
@@ -147,7 +201,14 @@ describe('dmesgParser', () => {
   });
 
   it('maps PCI addresses through the resolver and warns once about the ones it cannot map', async () => {
-    const known: GpuIdentity = { gpu_uuid: 'GPU-4e4e', host: 'node-a', gpu_index: 2, model: 'NVIDIA H100 80GB HBM3', pci_bus_id: '0000:4e:00.0', driver_version: '550.127.05' };
+    const known: GpuIdentity = {
+      gpu_uuid: 'GPU-4e4e',
+      host: 'node-a',
+      gpu_index: 2,
+      model: 'NVIDIA H100 80GB HBM3',
+      pci_bus_id: '0000:4e:00.0',
+      driver_version: '550.127.05',
+    };
     const out = await runParser(dmesgParser, fixture('dmesg-unmapped-pci.log'), { host: 'node-a', resolver: staticResolver([known]) });
     expect(out.rejects).toEqual([]);
     expect(out.xids.map((x) => [x.xid, x.gpu_uuid, x.pci_bus_id, x.host])).toEqual([

@@ -24,7 +24,18 @@ const MAX_TEXT = 1000;
 const YEAR_SKEW_MS = 86_400_000;
 
 const MONTHS: Readonly<Record<string, number>> = {
-  jan: 1, feb: 2, mar: 3, apr: 4, may: 5, jun: 6, jul: 7, aug: 8, sep: 9, oct: 10, nov: 11, dec: 12,
+  jan: 1,
+  feb: 2,
+  mar: 3,
+  apr: 4,
+  may: 5,
+  jun: 6,
+  jul: 7,
+  aug: 8,
+  sep: 9,
+  oct: 10,
+  nov: 11,
+  dec: 12,
 };
 
 const ISO = String.raw`(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?`;
@@ -59,7 +70,8 @@ function fractionMs(frac: string | undefined): number {
 /** A wall-clock date that does not exist (Feb 30, 25:00) is null. */
 function wallClock(y: number, mo: number, d: number, h: number, mi: number, s: number, ms: number, tz: string): number | null {
   const check = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
-  if (check.getUTCFullYear() !== y || check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d || check.getUTCHours() !== h || check.getUTCMinutes() !== mi) return null;
+  if (check.getUTCFullYear() !== y || check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d || check.getUTCHours() !== h || check.getUTCMinutes() !== mi)
+    return null;
   return localToUtcMs(y, mo, d, h, mi, s, ms, tz);
 }
 
@@ -201,13 +213,15 @@ async function parse(lines: AsyncIterable<string>, ctx: ParseContext, sink: Inge
     );
   }
   if (noYearRejects > 0) {
-    sink.warn(`${ctx.file}: ${noYearRejects} Xid line${noYearRejects > 1 ? 's' : ''} rejected: syslog dates have no year; pass --time <when the log was saved>, or use journalctl -k -o short-iso`);
+    sink.warn(
+      `${ctx.file}: ${noYearRejects} Xid line${noYearRejects > 1 ? 's' : ''} rejected: syslog dates have no year; pass --time <when the log was saved>, or use journalctl -k -o short-iso`,
+    );
   }
   if (unmapped.size > 0) {
     const list = [...unmapped.values()].map((u) => (u.host === null ? u.pci : `${u.pci} on ${u.host}`));
     sink.warn(
       `${ctx.file}: Xid events at PCI ${list.join(', ')} have no GPU UUID yet; they are kept with their pci_bus_id. ` +
-        'Ingest the host\'s dcgm-exporter or nvidia-smi --query-gpu data (or pass --gpu-map) to map them' +
+        "Ingest the host's dcgm-exporter or nvidia-smi --query-gpu data (or pass --gpu-map) to map them" +
         (ctx.host === null && [...unmapped.values()].some((u) => u.host === null) ? ', and pass --host for dmesg files' : ''),
     );
   }

@@ -10,11 +10,21 @@ const fixture = (name: string): string => readFileSync(new URL(`../../../fixture
 const T0 = Date.parse('2025-02-23T16:24:18Z');
 
 const gpu = (host: string, index: number, uuid: string): GpuIdentity => ({
-  gpu_uuid: uuid, host, gpu_index: index, model: 'NVIDIA H100 80GB HBM3', pci_bus_id: `0000:${(0x18 + index).toString(16)}:00.0`, driver_version: '550.127.05',
+  gpu_uuid: uuid,
+  host,
+  gpu_index: index,
+  model: 'NVIDIA H100 80GB HBM3',
+  pci_bus_id: `0000:${(0x18 + index).toString(16)}:00.0`,
+  driver_version: '550.127.05',
 });
 
 const synthetic = (host: string | null, index: number): GpuIdentity => ({
-  gpu_uuid: `idx:${host ?? 'unknown-host'}:${index}`, host, gpu_index: index, model: null, pci_bus_id: null, driver_version: null,
+  gpu_uuid: `idx:${host ?? 'unknown-host'}:${index}`,
+  host,
+  gpu_index: index,
+  model: null,
+  pci_bus_id: null,
+  driver_version: null,
 });
 
 /** Rows as (gpu_index, seconds after T0, values) for compact assertions. */
@@ -68,8 +78,16 @@ describe('dmonParser: dcgmi dmon', () => {
     expect(out.rows.every((r) => r.gpu_uuid === (r.gpu_index === 0 ? 'GPU-aaaa' : 'GPU-bbbb'))).toBe(true);
     expect(out.rows[0]).toEqual({ ...gpu('node-a', 0, 'GPU-aaaa'), time_ms: T0, values: { power_usage: 250, gpu_temp: 60, sm_clock_mhz: 1410 } });
     // Iteration 15 comes right after the repeated header; 16 is the last.
-    expect(out.rows[31]).toEqual({ ...gpu('node-a', 1, 'GPU-bbbb'), time_ms: T0 + 15 * 5000, values: { power_usage: 195.5, gpu_temp: 55, sm_clock_mhz: 1395 } });
-    expect(out.rows[32]).toEqual({ ...gpu('node-a', 0, 'GPU-aaaa'), time_ms: T0 + 16 * 5000, values: { power_usage: 266.016, gpu_temp: 61, sm_clock_mhz: 1410 } });
+    expect(out.rows[31]).toEqual({
+      ...gpu('node-a', 1, 'GPU-bbbb'),
+      time_ms: T0 + 15 * 5000,
+      values: { power_usage: 195.5, gpu_temp: 55, sm_clock_mhz: 1395 },
+    });
+    expect(out.rows[32]).toEqual({
+      ...gpu('node-a', 0, 'GPU-aaaa'),
+      time_ms: T0 + 16 * 5000,
+      values: { power_usage: 266.016, gpu_temp: 61, sm_clock_mhz: 1410 },
+    });
   });
 
   it('emits nothing for all-N/A rows but still counts their iteration', async () => {
@@ -127,31 +145,53 @@ describe('dmonParser: dcgmi dmon', () => {
     ]);
   });
 
-  it.each(['dcgmi-header-entity-id.txt', 'dcgmi-header-hash-id.txt', 'dcgmi-header-entityid-one-line.txt'])('reads the older header spelling in %s', async (name) => {
-    const out = await runParser(dmonParser, fixture(name), { defaultTimeMs: T0, intervalMs: 1000 });
-    expect(out.rejects).toEqual([]);
-    expect(brief(out.rows)).toEqual([
-      [0, 0, { power_usage: 45.25, gpu_temp: 38 }],
-      [0, 1, { power_usage: 46, gpu_temp: 39 }],
-    ]);
-  });
+  it.each(['dcgmi-header-entity-id.txt', 'dcgmi-header-hash-id.txt', 'dcgmi-header-entityid-one-line.txt'])(
+    'reads the older header spelling in %s',
+    async (name) => {
+      const out = await runParser(dmonParser, fixture(name), { defaultTimeMs: T0, intervalMs: 1000 });
+      expect(out.rejects).toEqual([]);
+      expect(brief(out.rows)).toEqual([
+        [0, 0, { power_usage: 45.25, gpu_temp: 38 }],
+        [0, 1, { power_usage: 46, gpu_temp: 39 }],
+      ]);
+    },
+  );
 
   it('maps health fields, drops an unsupported 0 °C memory temperature, and keeps unknown names as dcgmi.<NAME>', async () => {
     const out = await runParser(dmonParser, fixture('dcgmi-health-fields.txt'), { defaultTimeMs: T0, intervalMs: 1000, host: 'node-b' });
     expect(out.rejects).toEqual([]);
     expect(out.rows).toEqual([
       {
-        ...synthetic('node-b', 0), time_ms: T0,
+        ...synthetic('node-b', 0),
+        time_ms: T0,
         values: {
-          power_usage: 412.337, gpu_temp: 67, xid_last: 79, power_violation_us: 1523000, thermal_violation_us: 0,
-          ecc_sbe_volatile: 12, ecc_dbe_volatile: 1, fb_used_mib: 40960, fb_free_mib: 40000, throttle_reasons: 4,
+          power_usage: 412.337,
+          gpu_temp: 67,
+          xid_last: 79,
+          power_violation_us: 1523000,
+          thermal_violation_us: 0,
+          ecc_sbe_volatile: 12,
+          ecc_dbe_volatile: 1,
+          fb_used_mib: 40960,
+          fb_free_mib: 40000,
+          throttle_reasons: 4,
         },
       },
       {
-        ...synthetic('node-b', 1), time_ms: T0,
+        ...synthetic('node-b', 1),
+        time_ms: T0,
         values: {
-          power_usage: 398.002, gpu_temp: 65, memory_temp: 72, xid_last: 0, power_violation_us: 0, thermal_violation_us: 250,
-          ecc_sbe_volatile: 0, ecc_dbe_volatile: 0, fb_used_mib: 1024, fb_free_mib: 79896, throttle_reasons: 0,
+          power_usage: 398.002,
+          gpu_temp: 65,
+          memory_temp: 72,
+          xid_last: 0,
+          power_violation_us: 0,
+          thermal_violation_us: 250,
+          ecc_sbe_volatile: 0,
+          ecc_dbe_volatile: 0,
+          fb_used_mib: 1024,
+          fb_free_mib: 79896,
+          throttle_reasons: 0,
         },
       },
     ]);
@@ -209,11 +249,13 @@ describe('dmonParser: nvidia-smi dmon', () => {
     expect(out.rejects).toEqual([]);
     expect(out.rows).toHaveLength(6);
     expect(out.rows[0]).toEqual({
-      ...gpu('node-a', 0, 'GPU-aaaa'), time_ms: T0,
+      ...gpu('node-a', 0, 'GPU-aaaa'),
+      time_ms: T0,
       values: { power_usage: 612, gpu_temp: 61, memory_temp: 55, gpu_util: 100, mem_copy_util: 11, mem_clock_mhz: 2619, sm_clock_mhz: 1980 },
     });
     expect(out.rows[5]).toEqual({
-      ...synthetic('node-a', 1), time_ms: T0 + 2000,
+      ...synthetic('node-a', 1),
+      time_ms: T0 + 2000,
       values: { power_usage: 402, gpu_temp: 47, memory_temp: 49, gpu_util: 87, mem_copy_util: 7, mem_clock_mhz: 2619, sm_clock_mhz: 1755 },
     });
     expect(out.others).toHaveLength(24);
@@ -222,7 +264,9 @@ describe('dmonParser: nvidia-smi dmon', () => {
     );
     expect(out.warnings).toHaveLength(2);
     expect(out.warnings[0]).toMatch(/nvidia-smi dmon -d 1/);
-    expect(out.warnings[1]).toMatch(/^test-input: GPU index 1 on host node-a not known yet; rows stored under synthetic ids idx:node-a:1\. Map them to UUIDs with --gpu-map/);
+    expect(out.warnings[1]).toMatch(
+      /^test-input: GPU index 1 on host node-a not known yet; rows stored under synthetic ids idx:node-a:1\. Map them to UUIDs with --gpu-map/,
+    );
   });
 
   it('treats "-" as not available', async () => {
@@ -240,9 +284,20 @@ describe('dmonParser: nvidia-smi dmon', () => {
     expect(out.rejects).toEqual([]);
     const base = Date.parse('2025-02-23T21:24:18Z');
     expect(out.rows.map((r) => [r.gpu_index, r.time_ms - base, r.values.power_usage])).toEqual([
-      [0, 0, 631], [1, 0, 640], [0, 1000, 634], [1, 1000, 638],
+      [0, 0, 631],
+      [1, 0, 640],
+      [0, 1000, 634],
+      [1, 1000, 638],
     ]);
-    expect(out.rows[3]!.values).toEqual({ power_usage: 638, gpu_temp: 64, memory_temp: 58, gpu_util: 100, mem_copy_util: 9, mem_clock_mhz: 2619, sm_clock_mhz: 1980 });
+    expect(out.rows[3]!.values).toEqual({
+      power_usage: 638,
+      gpu_temp: 64,
+      memory_temp: 58,
+      gpu_util: 100,
+      mem_copy_util: 9,
+      mem_clock_mhz: 2619,
+      sm_clock_mhz: 1980,
+    });
     expect(out.warnings.some((w) => /interval/.test(w))).toBe(false);
   });
 
@@ -250,7 +305,10 @@ describe('dmonParser: nvidia-smi dmon', () => {
     const out = await runParser(dmonParser, fixture('nvsmi-dmon-o-t-midnight.txt'), { defaultTimeMs: Date.parse('2025-02-23T12:00:00Z') });
     expect(out.rejects).toEqual([]);
     expect(out.rows.map((r) => new Date(r.time_ms).toISOString())).toEqual([
-      '2025-02-23T23:59:58.000Z', '2025-02-23T23:59:59.000Z', '2025-02-24T00:00:00.000Z', '2025-02-24T00:00:01.000Z',
+      '2025-02-23T23:59:58.000Z',
+      '2025-02-23T23:59:59.000Z',
+      '2025-02-24T00:00:00.000Z',
+      '2025-02-24T00:00:01.000Z',
     ]);
     expect(out.rows[2]!.values).toEqual({ power_usage: 302, gpu_temp: 61, gpu_util: 92 });
     await expect(runParser(dmonParser, fixture('nvsmi-dmon-o-t-midnight.txt'))).rejects.toThrow(InputError);
@@ -259,10 +317,24 @@ describe('dmonParser: nvidia-smi dmon', () => {
   it('maps fb to fb_used_mib and keeps pviol/tviol/bar1/ccpm in metrics_other', async () => {
     const out = await runParser(dmonParser, fixture('nvsmi-dmon-s-pucvm.txt'), { defaultTimeMs: T0, intervalMs: 1000 });
     expect(out.rows[0]!.values).toEqual({
-      power_usage: 655, gpu_temp: 71, memory_temp: 66, gpu_util: 100, mem_copy_util: 34, mem_clock_mhz: 2619, sm_clock_mhz: 1755, fb_used_mib: 64512,
+      power_usage: 655,
+      gpu_temp: 71,
+      memory_temp: 66,
+      gpu_util: 100,
+      mem_copy_util: 34,
+      mem_clock_mhz: 2619,
+      sm_clock_mhz: 1755,
+      fb_used_mib: 64512,
     });
     expect(Object.fromEntries(out.others.map((o) => [o.metric, o.value]))).toEqual({
-      'nvsmi.enc': 0, 'nvsmi.dec': 0, 'nvsmi.jpg': 0, 'nvsmi.ofa': 0, 'nvsmi.pviol': 12, 'nvsmi.tviol': 0, 'nvsmi.bar1': 17, 'nvsmi.ccpm': 0,
+      'nvsmi.enc': 0,
+      'nvsmi.dec': 0,
+      'nvsmi.jpg': 0,
+      'nvsmi.ofa': 0,
+      'nvsmi.pviol': 12,
+      'nvsmi.tviol': 0,
+      'nvsmi.bar1': 17,
+      'nvsmi.ccpm': 0,
     });
   });
 

@@ -86,7 +86,29 @@ export const NVSMI_FIELDS: ReadonlyMap<string, FieldMapping> = new Map<string, F
 ]);
 
 /** Every column `nvidia-smi dmon -s pucvmet` can print (for sniffing). */
-const NVSMI_COLUMNS = new Set(['pwr', 'gtemp', 'mtemp', 'sm', 'mem', 'enc', 'dec', 'jpg', 'ofa', 'mclk', 'pclk', 'pviol', 'tviol', 'fb', 'bar1', 'ccpm', 'sbecc', 'dbecc', 'pci', 'rxpci', 'txpci']);
+const NVSMI_COLUMNS = new Set([
+  'pwr',
+  'gtemp',
+  'mtemp',
+  'sm',
+  'mem',
+  'enc',
+  'dec',
+  'jpg',
+  'ofa',
+  'mclk',
+  'pclk',
+  'pviol',
+  'tviol',
+  'fb',
+  'bar1',
+  'ccpm',
+  'sbecc',
+  'dbecc',
+  'pci',
+  'rxpci',
+  'txpci',
+]);
 
 /** dmon's default sampling period: `nvidia-smi dmon -d 1` (s) and `dcgmi dmon -d 1000` (ms). */
 export const DMON_DEFAULT_INTERVAL_MS = 1000;
@@ -213,7 +235,9 @@ async function parse(lines: AsyncIterable<string>, ctx: ParseContext, sink: Inge
 
   const useHeader = (next: Layout): void => {
     if (next.tool === 'nvsmi' && next.names.map((n) => n.toLowerCase()).includes('pid')) {
-      throw new InputError(`${ctx.file}: this is nvidia-smi pmon (per-process) output, not dmon`, ['record nvidia-smi dmon, or nvidia-smi --query-gpu … --format=csv -l 10']);
+      throw new InputError(`${ctx.file}: this is nvidia-smi pmon (per-process) output, not dmon`, [
+        'record nvidia-smi dmon, or nvidia-smi --query-gpu … --format=csv -l 10',
+      ]);
     }
     const timing = timingOf(next);
     if (timing !== 'row' && ctx.defaultTimeMs === null) {
@@ -246,7 +270,13 @@ async function parse(lines: AsyncIterable<string>, ctx: ParseContext, sink: Inge
     return { values };
   };
 
-  const emit = (l: Layout, entity: { group: string; id: number; label: string }, timeMs: number, tokens: readonly string[], values: readonly (number | null)[]): void => {
+  const emit = (
+    l: Layout,
+    entity: { group: string; id: number; label: string },
+    timeMs: number,
+    tokens: readonly string[],
+    values: readonly (number | null)[],
+  ): void => {
     const prefix = l.tool === 'dcgmi' ? 'dcgmi' : 'nvsmi';
     const labels: Record<string, string> = l.tool === 'dcgmi' ? { entity: entity.label } : { gpu: String(entity.id) };
     if (entity.group !== 'GPU') {
@@ -351,7 +381,11 @@ async function parse(lines: AsyncIterable<string>, ctx: ParseContext, sink: Inge
       const dm = dateText === null ? null : /^(\d{4})(\d{2})(\d{2})$/.exec(dateText);
       const tm = /^(\d{2}):(\d{2}):(\d{2})$/.exec(timeText);
       if ((dateText !== null && !dm) || !tm) {
-        reject(lineNo, `unreadable ${l.date ? 'date/time' : 'time'} "${tokens.slice(0, lead).join(' ')}" (expected ${l.date ? 'YYYYMMDD HH:MM:SS' : 'HH:MM:SS'})`, line);
+        reject(
+          lineNo,
+          `unreadable ${l.date ? 'date/time' : 'time'} "${tokens.slice(0, lead).join(' ')}" (expected ${l.date ? 'YYYYMMDD HH:MM:SS' : 'HH:MM:SS'})`,
+          line,
+        );
         continue;
       }
       const [h, mi, s] = [Number(tm[1]), Number(tm[2]), Number(tm[3])];

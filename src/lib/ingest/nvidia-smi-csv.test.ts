@@ -69,7 +69,12 @@ describe('nvidia-smi --query-gpu CSV: the full H100 field list with units', () =
     const out = await runParser(parser, fixture('h100-full-field-list.csv'), { host: 'gpu-node-07' });
     const of = (metric: string) => out.others.filter((o) => o.metric === metric && o.gpu_uuid === GPU0)[0];
     expect(of('memory.total')).toEqual({
-      time_ms: utc('2025-07-14T08:12:53.353Z'), gpu_uuid: GPU0, host: 'gpu-node-07', metric: 'memory.total', value: 81559, labels: { unit: 'MiB' },
+      time_ms: utc('2025-07-14T08:12:53.353Z'),
+      gpu_uuid: GPU0,
+      host: 'gpu-node-07',
+      metric: 'memory.total',
+      value: 81559,
+      labels: { unit: 'MiB' },
     });
     expect(of('pstate')).toMatchObject({ value: 0, labels: {} });
     expect(of('pcie.link.gen.current')).toMatchObject({ value: 5, labels: {} });
@@ -119,8 +124,18 @@ describe('nvidia-smi CSV value quirks', () => {
     const out = await runParser(parser, fixture('nounits-t4.csv'));
     expect(out.rejects).toEqual([]);
     expect(out.rows[0]!.values).toEqual({
-      memory_temp: null, gpu_temp: 47, gpu_util: 100, mem_copy_util: 42, fb_free_mib: 1053, fb_used_mib: 14007,
-      power_usage: 69.83, power_limit: 70, sm_clock_mhz: 1590, mem_clock_mhz: 5000, throttle_reasons: 4, power_violation_us: 3_187_000,
+      memory_temp: null,
+      gpu_temp: 47,
+      gpu_util: 100,
+      mem_copy_util: 42,
+      fb_free_mib: 1053,
+      fb_used_mib: 14007,
+      power_usage: 69.83,
+      power_limit: 70,
+      sm_clock_mhz: 1590,
+      mem_clock_mhz: 5000,
+      throttle_reasons: 4,
+      power_violation_us: 3_187_000,
     });
     expect(out.rows[1]!.values).toMatchObject({ throttle_reasons: 1, memory_temp: null, gpu_util: 0 });
     expect(out.rows[0]!.pci_bus_id).toBe('0000:00:1e.0');
@@ -132,29 +147,54 @@ describe('nvidia-smi CSV value quirks', () => {
     const out = await runParser(parser, fixture('null-markers.csv'));
     expect(out.rejects).toEqual([]);
     expect(out.rows[0]!.values).toEqual({
-      gpu_temp: 41, memory_temp: null, power_usage: 88.24, power_limit: 300, gpu_util: null, fb_used_mib: 1024,
-      retired_pages_pending: null, ecc_sbe_volatile: null, throttle_reasons: 1,
+      gpu_temp: 41,
+      memory_temp: null,
+      power_usage: 88.24,
+      power_limit: 300,
+      gpu_util: null,
+      fb_used_mib: 1024,
+      retired_pages_pending: null,
+      ecc_sbe_volatile: null,
+      throttle_reasons: 1,
     });
     expect(out.rows[1]!.values).toEqual({
-      gpu_temp: 39, memory_temp: null, power_usage: null, power_limit: null, gpu_util: null, fb_used_mib: null,
-      retired_pages_pending: 0, ecc_sbe_volatile: 0, throttle_reasons: null,
+      gpu_temp: 39,
+      memory_temp: null,
+      power_usage: null,
+      power_limit: null,
+      gpu_util: null,
+      fb_used_mib: null,
+      retired_pages_pending: 0,
+      ecc_sbe_volatile: 0,
+      throttle_reasons: null,
     });
-    expect(out.others.map((o) => [o.gpu_uuid, o.metric, o.value])).toEqual([
-      ['GPU-2e9d4b71-6c0a-4f3e-8d15-a7b6c3e90f28', 'fan.speed', 30],
-    ]);
+    expect(out.others.map((o) => [o.gpu_uuid, o.metric, o.value])).toEqual([['GPU-2e9d4b71-6c0a-4f3e-8d15-a7b6c3e90f28', 'fan.speed', 30]]);
   });
 
   it('folds old field names (clocks_throttle_reasons, clocks.sm, retired_pages.sbe, gpu_name, gpu_bus_id)', async () => {
     const out = await runParser(parser, fixture('throttle-aliases-r470.csv'));
     expect(out.rejects).toEqual([]);
-    expect(out.rows).toEqual([{
-      gpu_uuid: 'GPU-91b7e2d0-5f3a-4c8e-b1d6-0e4a7c29f853', host: null, gpu_index: null, model: 'Tesla V100-SXM2-32GB',
-      pci_bus_id: '0000:86:00.0', driver_version: null, time_ms: utc('2023-11-20T14:02:11.501Z'),
-      values: {
-        sm_clock_mhz: 1530, mem_clock_mhz: 877, throttle_reasons: 0x48, retired_pages_sbe: 4, retired_pages_dbe: 1,
-        retired_pages_pending: 1, power_usage: 251.07, power_limit: 300,
+    expect(out.rows).toEqual([
+      {
+        gpu_uuid: 'GPU-91b7e2d0-5f3a-4c8e-b1d6-0e4a7c29f853',
+        host: null,
+        gpu_index: null,
+        model: 'Tesla V100-SXM2-32GB',
+        pci_bus_id: '0000:86:00.0',
+        driver_version: null,
+        time_ms: utc('2023-11-20T14:02:11.501Z'),
+        values: {
+          sm_clock_mhz: 1530,
+          mem_clock_mhz: 877,
+          throttle_reasons: 0x48,
+          retired_pages_sbe: 4,
+          retired_pages_dbe: 1,
+          retired_pages_pending: 1,
+          power_usage: 251.07,
+          power_limit: 300,
+        },
       },
-    }]);
+    ]);
     expect(out.others.map((o) => [o.metric, o.value])).toEqual([
       ['clocks_event_reasons.hw_slowdown', 1],
       ['clocks_event_reasons.sw_thermal_slowdown', 0],
@@ -163,10 +203,12 @@ describe('nvidia-smi CSV value quirks', () => {
 
   it('prefers power.draw, then .average, then .instant, and enforced.power.limit over power.limit', async () => {
     const out = await runParser(parser, fixture('power-variants.csv'));
-    expect(out.rows.map((r) => [r.values.power_usage, r.values.power_limit])).toEqual([[612.4, 700], [611.5, 650], [605.25, null]]);
-    expect(out.others.filter((o) => o.time_ms === utc('2025-05-06T10:00:10.001Z')).map((o) => [o.metric, o.value])).toEqual([
-      ['power.draw.instant', 601],
+    expect(out.rows.map((r) => [r.values.power_usage, r.values.power_limit])).toEqual([
+      [612.4, 700],
+      [611.5, 650],
+      [605.25, null],
     ]);
+    expect(out.others.filter((o) => o.time_ms === utc('2025-05-06T10:00:10.001Z')).map((o) => [o.metric, o.value])).toEqual([['power.draw.instant', 601]]);
   });
 
   it('converts memory, clock and counter units to MiB, MHz and µs', async () => {
@@ -225,9 +267,7 @@ describe('nvidia-smi CSV lines and headers', () => {
 
   it('rejects malformed rows with their line number and keeps the valid rows around them', async () => {
     const out = await runParser(parser, fixture('malformed-rows.csv'));
-    expect(out.rows.map((r) => r.time_ms)).toEqual([
-      utc('2025-05-06T10:00:00.001Z'), utc('2025-05-06T10:00:30.004Z'), utc('2025-05-06T10:01:10.008Z'),
-    ]);
+    expect(out.rows.map((r) => r.time_ms)).toEqual([utc('2025-05-06T10:00:00.001Z'), utc('2025-05-06T10:00:30.004Z'), utc('2025-05-06T10:01:10.008Z')]);
     expect(out.rejects.map((r) => [r.line, r.reason])).toEqual([
       [3, 'expected 6 fields (header on line 1), found 4'],
       [4, 'power.draw: "4o3.50 W" is not a number'],
@@ -279,7 +319,10 @@ describe('nvidia-smi CSV time', () => {
   it('uses the default time without a timestamp column, and warns once', async () => {
     const t = utc('2025-05-06T10:00:00Z');
     const out = await runParser(parser, fixture('no-timestamp.csv'), { defaultTimeMs: t, defaultTimeSource: 'file name' });
-    expect(out.rows.map((r) => [r.gpu_uuid, r.time_ms])).toEqual([[GPU0, t], [GPU1, t]]);
+    expect(out.rows.map((r) => [r.gpu_uuid, r.time_ms])).toEqual([
+      [GPU0, t],
+      [GPU1, t],
+    ]);
     expect(out.warnings).toEqual(['test-input: no timestamp column; every row takes the file name time']);
   });
 
@@ -304,7 +347,12 @@ describe('nvidia-smi CSV GPU identity without a uuid column', () => {
     const out = await runParser(parser, fixture('no-uuid-pci.csv'), { host: 'gpu-node-07', resolver });
     expect(out.rejects).toEqual([]);
     expect(out.rows[0]).toMatchObject({
-      gpu_uuid: GPU0, host: 'gpu-node-07', gpu_index: 0, pci_bus_id: '0000:18:00.0', model: 'NVIDIA H100 80GB HBM3', driver_version: '570.133.20',
+      gpu_uuid: GPU0,
+      host: 'gpu-node-07',
+      gpu_index: 0,
+      pci_bus_id: '0000:18:00.0',
+      model: 'NVIDIA H100 80GB HBM3',
+      driver_version: '570.133.20',
     });
     expect(out.rows[1]).toMatchObject({ gpu_uuid: 'pci:gpu-node-07:0000:2a:00.0', gpu_index: 1, pci_bus_id: '0000:2a:00.0' });
   });

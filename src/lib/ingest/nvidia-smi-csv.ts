@@ -61,15 +61,16 @@ const CONVERTED_UNIT: Partial<Record<ValueColumn, string>> = { power_usage: 'W',
 
 /** Summed into thermal_violation_us (µs); each part is also kept in metrics_other. */
 const THERMAL_FIELD = F('thermal_violation_us', 'us');
-const THERMAL_PARTS: ReadonlySet<string> = new Set([
-  'clocks_event_reasons_counters.sw_thermal_slowdown',
-  'clocks_event_reasons_counters.hw_thermal_slowdown',
-]);
+const THERMAL_PARTS: ReadonlySet<string> = new Set(['clocks_event_reasons_counters.sw_thermal_slowdown', 'clocks_event_reasons_counters.hw_thermal_slowdown']);
 
 type IdKey = 'uuid' | 'index' | 'name' | 'pci' | 'driver' | 'hostname';
 const ID_FIELDS: ReadonlyMap<string, IdKey> = new Map<string, IdKey>([
-  ['uuid', 'uuid'], ['index', 'index'], ['name', 'name'], ['pci.bus_id', 'pci'],
-  ['driver_version', 'driver'], ['hostname', 'hostname'],
+  ['uuid', 'uuid'],
+  ['index', 'index'],
+  ['name', 'name'],
+  ['pci.bus_id', 'pci'],
+  ['driver_version', 'driver'],
+  ['hostname', 'hostname'],
 ]);
 
 /** Text fields operators need (to match RMA paperwork): kept as `labels.text` with a null value. */
@@ -77,14 +78,22 @@ const TEXT_LABEL_FIELDS: ReadonlySet<string> = new Set(['serial', 'vbios_version
 
 /** nvidia-smi accepts these spellings in --query-gpu (`nvidia-smi --help-query-gpu`). */
 const ALIASES: ReadonlyMap<string, string> = new Map([
-  ['gpu_name', 'name'], ['gpu_serial', 'serial'], ['gpu_uuid', 'uuid'], ['gpu_bus_id', 'pci.bus_id'],
-  ['clocks.gr', 'clocks.current.graphics'], ['clocks.sm', 'clocks.current.sm'],
-  ['clocks.mem', 'clocks.current.memory'], ['clocks.video', 'clocks.current.video'],
-  ['clocks.applications.gr', 'clocks.applications.graphics'], ['clocks.applications.mem', 'clocks.applications.memory'],
+  ['gpu_name', 'name'],
+  ['gpu_serial', 'serial'],
+  ['gpu_uuid', 'uuid'],
+  ['gpu_bus_id', 'pci.bus_id'],
+  ['clocks.gr', 'clocks.current.graphics'],
+  ['clocks.sm', 'clocks.current.sm'],
+  ['clocks.mem', 'clocks.current.memory'],
+  ['clocks.video', 'clocks.current.video'],
+  ['clocks.applications.gr', 'clocks.applications.graphics'],
+  ['clocks.applications.mem', 'clocks.applications.memory'],
   ['clocks.default_applications.gr', 'clocks.default_applications.graphics'],
   ['clocks.default_applications.mem', 'clocks.default_applications.memory'],
-  ['clocks.max.gr', 'clocks.max.graphics'], ['clocks.max.mem', 'clocks.max.memory'],
-  ['retired_pages.sbe', 'retired_pages.single_bit_ecc.count'], ['retired_pages.dbe', 'retired_pages.double_bit.count'],
+  ['clocks.max.gr', 'clocks.max.graphics'],
+  ['clocks.max.mem', 'clocks.max.memory'],
+  ['retired_pages.sbe', 'retired_pages.single_bit_ecc.count'],
+  ['retired_pages.dbe', 'retired_pages.double_bit.count'],
 ]);
 
 /** Drivers before R535 call the clock event reasons "throttle reasons"; fold both to the new name. */
@@ -95,15 +104,58 @@ export function canonicalFieldName(name: string): string {
 
 /** Fields that are not dotted or prefixed like the families below (from `--help-query-gpu`). */
 const PLAIN_FIELDS: ReadonlySet<string> = new Set([
-  'timestamp', 'driver_version', 'count', 'name', 'serial', 'uuid', 'index', 'display_mode', 'display_active',
-  'display_attached', 'persistence_mode', 'addressing_mode', 'vbios_version', 'gpu_recovery_action', 'pstate',
-  'compute_mode', 'compute_cap', 'edpp_multiplier', 'hostname', ...ALIASES.keys(),
+  'timestamp',
+  'driver_version',
+  'count',
+  'name',
+  'serial',
+  'uuid',
+  'index',
+  'display_mode',
+  'display_active',
+  'display_attached',
+  'persistence_mode',
+  'addressing_mode',
+  'vbios_version',
+  'gpu_recovery_action',
+  'pstate',
+  'compute_mode',
+  'compute_cap',
+  'edpp_multiplier',
+  'hostname',
+  ...ALIASES.keys(),
 ]);
 const FIELD_FAMILIES = [
-  'pci.', 'pcie.', 'clocks.', 'clocks_event_reasons', 'clocks_throttle_reasons', 'memory.', 'utilization.', 'ecc.',
-  'retired_pages.', 'remapped_rows.', 'temperature.', 'power.', 'enforced.power.', 'module.', 'power_smoothing.',
-  'fan.', 'encoder.', 'inforom.', 'fabric.', 'mig.', 'gsp.', 'c2c.', 'platform.', 'accounting.', 'driver_model.',
-  'gom.', 'protected_memory.', 'dramEncryption.', 'vgpu_', 'fbc.',
+  'pci.',
+  'pcie.',
+  'clocks.',
+  'clocks_event_reasons',
+  'clocks_throttle_reasons',
+  'memory.',
+  'utilization.',
+  'ecc.',
+  'retired_pages.',
+  'remapped_rows.',
+  'temperature.',
+  'power.',
+  'enforced.power.',
+  'module.',
+  'power_smoothing.',
+  'fan.',
+  'encoder.',
+  'inforom.',
+  'fabric.',
+  'mig.',
+  'gsp.',
+  'c2c.',
+  'platform.',
+  'accounting.',
+  'driver_model.',
+  'gom.',
+  'protected_memory.',
+  'dramEncryption.',
+  'vgpu_',
+  'fbc.',
 ] as const;
 
 function isKnownField(name: string): boolean {
@@ -143,15 +195,23 @@ function stripLine(line: string): string {
 
 type Cell =
   | { kind: 'null' }
-  | { kind: 'number'; value: number; unit: string | null; /** The number as printed, for decimal unit scaling. */ text: string | null }
+  | { kind: 'number'; value: number; unit: string | null /** The number as printed, for decimal unit scaling. */; text: string | null }
   | { kind: 'flag'; value: 0 | 1 }
   | { kind: 'text'; text: string };
 
 const NULL_CELL: Cell = { kind: 'null' };
 const NUMBER_WITH_UNIT = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)(?:\s*([A-Za-z%µ°][A-Za-z%µ°/]*))?$/;
 const FLAG_WORDS: ReadonlyMap<string, 0 | 1> = new Map([
-  ['enabled', 1], ['disabled', 0], ['yes', 1], ['no', 0], ['active', 1], ['not active', 0],
-  ['true', 1], ['false', 0], ['on', 1], ['off', 0],
+  ['enabled', 1],
+  ['disabled', 0],
+  ['yes', 1],
+  ['no', 0],
+  ['active', 1],
+  ['not active', 0],
+  ['true', 1],
+  ['false', 0],
+  ['on', 1],
+  ['off', 0],
 ]);
 
 /** One value as nvidia-smi prints it. `[...]` (any bracketed message), bare `N/A` and empty are missing. */
@@ -176,7 +236,7 @@ const UNIT_SCALE: Readonly<Record<NumericFamily, Readonly<Record<string, number>
   MHz: { '': 1, MHz: 1, GHz: 1e3, kHz: 1e-3, Hz: 1e-6 },
   MiB: { '': 1, MiB: 1, GiB: 1024, TiB: 1024 * 1024, KiB: 1 / 1024, B: 1 / (1024 * 1024), bytes: 1 / (1024 * 1024) },
   '%': { '': 1, '%': 1 },
-  us: { '': 1, us: 1, 'µs': 1, ns: 1e-3, ms: 1e3, s: 1e6 },
+  us: { '': 1, us: 1, µs: 1, ns: 1e-3, ms: 1e3, s: 1e6 },
   count: { '': 1 },
 };
 
@@ -374,7 +434,12 @@ function parseRow(cols: readonly Column[], fields: readonly string[], st: RowSta
   }
   const host = ctx.host ?? id.hostname;
   let identity: GpuIdentity = {
-    gpu_uuid: id.uuid ?? '', host, gpu_index: gpuIndex, model: id.name, pci_bus_id: pci, driver_version: id.driver,
+    gpu_uuid: id.uuid ?? '',
+    host,
+    gpu_index: gpuIndex,
+    model: id.name,
+    pci_bus_id: pci,
+    driver_version: id.driver,
   };
   if (id.uuid !== null) {
     st.ids.remember(identity);
@@ -395,7 +460,7 @@ function parseRow(cols: readonly Column[], fields: readonly string[], st: RowSta
     // A field that lost to a preferred alias (power.draw.instant, power.limit) is still a signal.
     for (const c of list) {
       if (c !== chosen && c.value !== null) {
-        const unit = c.col.field.unit === null ? null : CONVERTED_UNIT[column] ?? c.col.field.unit;
+        const unit = c.col.field.unit === null ? null : (CONVERTED_UNIT[column] ?? c.col.field.unit);
         pending.push({ metric: c.col.field.name, value: c.value, labels: unit === null ? {} : { unit } });
       }
     }
@@ -412,7 +477,10 @@ function parseRow(cols: readonly Column[], fields: readonly string[], st: RowSta
 
 /** Sure when the first non-empty line is a header naming uuid, pci.bus_id or dotted nvidia-smi fields. */
 function sniff(head: string): number {
-  const first = head.split('\n').map(stripLine).find((l) => l.trim() !== '');
+  const first = head
+    .split('\n')
+    .map(stripLine)
+    .find((l) => l.trim() !== '');
   if (first === undefined) return 0;
   const header = readHeader(splitFields(first));
   if (!header) return 0;

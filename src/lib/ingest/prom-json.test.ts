@@ -9,13 +9,28 @@ const fixture = (name: string): string => readFileSync(new URL(`../../../fixture
 
 const H100 = 'NVIDIA H100 80GB HBM3';
 const GPU_A: GpuIdentity = {
-  gpu_uuid: 'GPU-5e0c7a4b-21f3-4d8e-9b1a-6c2f0d9e8a17', host: 'gpu-node-a', gpu_index: 0, model: H100, pci_bus_id: '0000:18:00.0', driver_version: '580.105.08',
+  gpu_uuid: 'GPU-5e0c7a4b-21f3-4d8e-9b1a-6c2f0d9e8a17',
+  host: 'gpu-node-a',
+  gpu_index: 0,
+  model: H100,
+  pci_bus_id: '0000:18:00.0',
+  driver_version: '580.105.08',
 };
 const GPU_B: GpuIdentity = {
-  gpu_uuid: 'GPU-9a3d1f62-0b7e-4c55-8e2d-f14b7a6c3e90', host: 'gpu-node-a', gpu_index: 1, model: H100, pci_bus_id: '0000:2a:00.0', driver_version: '580.105.08',
+  gpu_uuid: 'GPU-9a3d1f62-0b7e-4c55-8e2d-f14b7a6c3e90',
+  host: 'gpu-node-a',
+  gpu_index: 1,
+  model: H100,
+  pci_bus_id: '0000:2a:00.0',
+  driver_version: '580.105.08',
 };
 const GPU_C: GpuIdentity = {
-  gpu_uuid: 'GPU-c71e8b05-6d2a-4f93-a0b4-28e5d3f91c6b', host: 'gpu-node-b', gpu_index: 3, model: H100, pci_bus_id: '0000:9b:00.0', driver_version: '580.105.08',
+  gpu_uuid: 'GPU-c71e8b05-6d2a-4f93-a0b4-28e5d3f91c6b',
+  host: 'gpu-node-b',
+  gpu_index: 3,
+  model: H100,
+  pci_bus_id: '0000:9b:00.0',
+  driver_version: '580.105.08',
 };
 
 describe('promJsonParser.sniff', () => {
@@ -93,7 +108,12 @@ describe('promJsonParser: range matrix', () => {
   it('emits every step of every series, gaps left out', async () => {
     const rec = await runParser(promJsonParser, fixture('matrix-2gpu.json'));
     const id0: GpuIdentity = {
-      gpu_uuid: 'GPU-0d4f6b2a-93c1-4e7a-b5d8-1a6e9c2f7b34', host: 'dgx-a100-04', gpu_index: 0, model: 'NVIDIA A100-SXM4-80GB', pci_bus_id: '0000:07:00.0', driver_version: '550.127.05',
+      gpu_uuid: 'GPU-0d4f6b2a-93c1-4e7a-b5d8-1a6e9c2f7b34',
+      host: 'dgx-a100-04',
+      gpu_index: 0,
+      model: 'NVIDIA A100-SXM4-80GB',
+      pci_bus_id: '0000:07:00.0',
+      driver_version: '550.127.05',
     };
     const id1: GpuIdentity = { ...id0, gpu_uuid: 'GPU-e8b27c19-5a0d-4f6e-8c3b-97d1a4e60f25', gpu_index: 1, pci_bus_id: '0000:0f:00.0' };
     const t = (step: number): number => 1773110400_000 + step * 30_000;
@@ -123,7 +143,12 @@ describe('promJsonParser: values', () => {
   it('turns NaN, ±Inf and DCGM blanks into null', async () => {
     const rec = await runParser(promJsonParser, fixture('nan-inf.json'));
     const id: GpuIdentity = {
-      gpu_uuid: 'GPU-47a0e3d9-8c1b-4b26-9f57-d3e2a81c06b4', host: 'gpu-node-c', gpu_index: 0, model: 'NVIDIA L40S', pci_bus_id: '0000:41:00.0', driver_version: null,
+      gpu_uuid: 'GPU-47a0e3d9-8c1b-4b26-9f57-d3e2a81c06b4',
+      host: 'gpu-node-c',
+      gpu_index: 0,
+      model: 'NVIDIA L40S',
+      pci_bus_id: '0000:41:00.0',
+      driver_version: null,
     };
     const t = 1773115200500;
     expect(rec.rows).toEqual([
@@ -167,7 +192,12 @@ describe('promJsonParser: MIG', () => {
   it('keeps GPU-instance series out of GPU rows, in metrics_other under the parent UUID', async () => {
     const rec = await runParser(promJsonParser, fixture('mig.json'));
     const id: GpuIdentity = {
-      gpu_uuid: 'GPU-b2f6d0e4-1c7a-4398-a5e1-0f9c3d8b72a6', host: 'a100-mig-01', gpu_index: 0, model: 'NVIDIA A100-SXM4-40GB', pci_bus_id: '0000:b7:00.0', driver_version: null,
+      gpu_uuid: 'GPU-b2f6d0e4-1c7a-4398-a5e1-0f9c3d8b72a6',
+      host: 'a100-mig-01',
+      gpu_index: 0,
+      model: 'NVIDIA A100-SXM4-40GB',
+      pci_bus_id: '0000:b7:00.0',
+      driver_version: null,
     };
     const t = 1773116000000;
     expect(rec.rows).toEqual([{ ...id, time_ms: t, values: { gpu_temp: 33 } }]);
@@ -183,7 +213,12 @@ describe('promJsonParser: MIG', () => {
 
 describe('promJsonParser: dcgm-exporter 1.x names, and host when no Hostname label exists', () => {
   const id: GpuIdentity = {
-    gpu_uuid: 'GPU-6f18c2a7-d43e-4b09-8e71-a5c0b9d2e364', host: 'gpu07.cluster.local', gpu_index: 2, model: null, pci_bus_id: null, driver_version: null,
+    gpu_uuid: 'GPU-6f18c2a7-d43e-4b09-8e71-a5c0b9d2e364',
+    host: 'gpu07.cluster.local',
+    gpu_index: 2,
+    model: null,
+    pci_bus_id: null,
+    driver_version: null,
   };
 
   it('maps dcgm_* names and takes the host from instance, with a warning', async () => {
@@ -221,7 +256,12 @@ describe('promJsonParser: dcgm-exporter 1.x names, and host when no Hostname lab
 
 describe('promJsonParser: several responses in one file', () => {
   const id: GpuIdentity = {
-    gpu_uuid: 'GPU-2c9e5a13-7f4b-4d60-b8a2-e1d07c3f5948', host: 'gpu-node-d', gpu_index: 0, model: H100, pci_bus_id: '0000:1b:00.0', driver_version: '570.172.08',
+    gpu_uuid: 'GPU-2c9e5a13-7f4b-4d60-b8a2-e1d07c3f5948',
+    host: 'gpu-node-d',
+    gpu_index: 0,
+    model: H100,
+    pci_bus_id: '0000:1b:00.0',
+    driver_version: '570.172.08',
   };
 
   it('reads NDJSON line by line, rejecting the garbled line and keeping the rest', async () => {
@@ -246,8 +286,8 @@ describe('promJsonParser: several responses in one file', () => {
     const rec = await runParser(promJsonParser, lines.join('\n'));
     expect(rec.rows.map((r) => r.values.gpu_temp)).toEqual([44, 45]);
     expect(rec.rejects).toEqual([
-      { line: 2, reason: 'invalid JSON: Unexpected token \']\' (line 2, column 132)', text: lines[1] },
-      { line: 3, reason: 'invalid JSON: Unexpected token \'x\' (line 3, column 127)', text: lines[2] },
+      { line: 2, reason: "invalid JSON: Unexpected token ']' (line 2, column 132)", text: lines[1] },
+      { line: 3, reason: "invalid JSON: Unexpected token 'x' (line 3, column 127)", text: lines[2] },
     ]);
   });
 
@@ -277,7 +317,11 @@ describe('promJsonParser: several responses in one file', () => {
     const rec = await runParser(promJsonParser, lines.join('\n'));
     expect(rec.rows).toHaveLength(3);
     expect(rec.rejects).toEqual([
-      { line: 2, reason: 'Prometheus error (bad_data): invalid parameter "query": 1:21: parse error: unexpected character inside braces: \'~\'', text: lines[1] },
+      {
+        line: 2,
+        reason: 'Prometheus error (bad_data): invalid parameter "query": 1:21: parse error: unexpected character inside braces: \'~\'',
+        text: lines[1],
+      },
     ]);
   });
 });
@@ -294,7 +338,10 @@ describe('promJsonParser: other shapes', () => {
 
   it('accepts a bare result array', async () => {
     const rec = await runParser(promJsonParser, `[\n${item(1773120000, '50')},\n${item(1773120000.25, '51')}\n]\n`);
-    expect(rec.rows.map((r) => [r.time_ms, r.values.gpu_temp])).toEqual([[1773120000000, 50], [1773120000250, 51]]);
+    expect(rec.rows.map((r) => [r.time_ms, r.values.gpu_temp])).toEqual([
+      [1773120000000, 50],
+      [1773120000250, 51],
+    ]);
   });
 
   it('accepts result items one per line (jq -c ".data.result[]")', async () => {
@@ -306,7 +353,10 @@ describe('promJsonParser: other shapes', () => {
   it('accepts a list of responses (jq -s)', async () => {
     const resp = (ts: number, v: string): string => `{"status":"success","data":{"resultType":"vector","result":[${item(ts, v)}]}}`;
     const rec = await runParser(promJsonParser, `[${resp(1773120000, '50')},${resp(1773120060, '53')}]`);
-    expect(rec.rows.map((r) => [r.time_ms, r.values.gpu_temp])).toEqual([[1773120000000, 50], [1773120060000, 53]]);
+    expect(rec.rows.map((r) => [r.time_ms, r.values.gpu_temp])).toEqual([
+      [1773120000000, 50],
+      [1773120060000, 53],
+    ]);
   });
 
   it('passes on Prometheus warnings once', async () => {
@@ -363,8 +413,22 @@ describe('promJsonParser: samples without a canonical column', () => {
     const rec = await runParser(promJsonParser, fixture('unnamed.json'));
     expect(rec.rows).toEqual([]);
     expect(rec.others).toEqual([
-      { time_ms: 1773118800000, gpu_uuid: GPU_A.gpu_uuid, host: 'gpu-node-a', metric: 'unnamed', value: 40.25, labels: { Hostname: 'gpu-node-a', UUID: GPU_A.gpu_uuid } },
-      { time_ms: 1773118800000, gpu_uuid: GPU_B.gpu_uuid, host: 'gpu-node-a', metric: 'unnamed', value: 34.5, labels: { Hostname: 'gpu-node-a', UUID: GPU_B.gpu_uuid } },
+      {
+        time_ms: 1773118800000,
+        gpu_uuid: GPU_A.gpu_uuid,
+        host: 'gpu-node-a',
+        metric: 'unnamed',
+        value: 40.25,
+        labels: { Hostname: 'gpu-node-a', UUID: GPU_A.gpu_uuid },
+      },
+      {
+        time_ms: 1773118800000,
+        gpu_uuid: GPU_B.gpu_uuid,
+        host: 'gpu-node-a',
+        metric: 'unnamed',
+        value: 34.5,
+        labels: { Hostname: 'gpu-node-a', UUID: GPU_B.gpu_uuid },
+      },
     ]);
     expect(rec.warnings).toEqual(['2 series without __name__ (PromQL expression results) kept in metrics_other as metric "unnamed"']);
   });
@@ -387,7 +451,9 @@ describe('promJsonParser: files with nothing usable', () => {
   it('throws the Prometheus error when the file is only an error response', async () => {
     const run = runParser(promJsonParser, fixture('error.json'), { file: 'q.json' });
     await expect(run).rejects.toBeInstanceOf(InputError);
-    await expect(run).rejects.toThrow('q.json: Prometheus error (bad_data): invalid parameter "query": 1:21: parse error: unexpected character inside braces: \'~\'');
+    await expect(run).rejects.toThrow(
+      'q.json: Prometheus error (bad_data): invalid parameter "query": 1:21: parse error: unexpected character inside braces: \'~\'',
+    );
   });
 
   it('throws with the line of a JSON syntax error in one big document', async () => {
@@ -397,7 +463,9 @@ describe('promJsonParser: files with nothing usable', () => {
   });
 
   it('finds the line of an unexpected token from the context Node echoes', async () => {
-    const text = fixture('missing-comma.json').replace('"nvidia-dcgm-exporter"\n', '"nvidia-dcgm-exporter",\n').replace('"value": [\n          1773120000,\n          "50"', '"value": [\n          1773120000,\n          x');
+    const text = fixture('missing-comma.json')
+      .replace('"nvidia-dcgm-exporter"\n', '"nvidia-dcgm-exporter",\n')
+      .replace('"value": [\n          1773120000,\n          "50"', '"value": [\n          1773120000,\n          x');
     await expect(runParser(promJsonParser, text, { file: 'x.json' })).rejects.toThrow("x.json:21: invalid JSON: Unexpected token 'x' (line 21, column 11)");
   });
 
@@ -407,9 +475,7 @@ describe('promJsonParser: files with nothing usable', () => {
     const text = `${whole.slice(0, cut - 40)}\n${whole.slice(cut + 1)}`;
     const rec = await runParser(promJsonParser, text);
     expect(rec.rows.map((r) => r.time_ms)).toEqual([1773120060000]);
-    expect(rec.rejects).toEqual([
-      { line: 1, reason: 'invalid JSON: document starting here is incomplete (brackets still open at line 21)', text: '{' },
-    ]);
+    expect(rec.rejects).toEqual([{ line: 1, reason: 'invalid JSON: document starting here is incomplete (brackets still open at line 21)', text: '{' }]);
   });
 
   it('reads pretty-printing without indentation (json.dumps(indent=0))', async () => {
@@ -429,9 +495,11 @@ describe('promJsonParser: files with nothing usable', () => {
 
   it('throws for an empty file, a scalar result and JSON that is not a query result', async () => {
     await expect(runParser(promJsonParser, '\n  \n', { file: 'e.json' })).rejects.toThrow('e.json: no JSON in file');
-    await expect(runParser(promJsonParser, '{"status":"success","data":{"resultType":"scalar","result":[1773120000,"8"]}}', { file: 's.json' }))
-      .rejects.toThrow('s.json:1: resultType "scalar" holds no series');
-    await expect(runParser(promJsonParser, '{"status":"success","data":["up","DCGM_FI_DEV_GPU_TEMP"]}', { file: 'l.json' }))
-      .rejects.toThrow('l.json:1: not a Prometheus HTTP API response');
+    await expect(
+      runParser(promJsonParser, '{"status":"success","data":{"resultType":"scalar","result":[1773120000,"8"]}}', { file: 's.json' }),
+    ).rejects.toThrow('s.json:1: resultType "scalar" holds no series');
+    await expect(runParser(promJsonParser, '{"status":"success","data":["up","DCGM_FI_DEV_GPU_TEMP"]}', { file: 'l.json' })).rejects.toThrow(
+      'l.json:1: not a Prometheus HTTP API response',
+    );
   });
 });

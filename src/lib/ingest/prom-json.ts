@@ -302,7 +302,12 @@ export function hostOfInstance(instance: string | undefined): string | null {
 }
 
 function seriesKey(name: string, labels: Labels): string {
-  return JSON.stringify([name, ...Object.keys(labels).sort().map((k) => [k, labels[k]])]);
+  return JSON.stringify([
+    name,
+    ...Object.keys(labels)
+      .sort()
+      .map((k) => [k, labels[k]]),
+  ]);
 }
 
 class Emitter {
@@ -411,7 +416,9 @@ class Emitter {
     }
     if (this.hostFromInstance.size > 0) {
       const example = this.hostFromInstance.values().next().value;
-      say(`${this.hostFromInstance.size} GPU(s) have no Hostname label; host taken from the Prometheus "instance" label (e.g. "${example}"); pass --host to set it`);
+      say(
+        `${this.hostFromInstance.size} GPU(s) have no Hostname label; host taken from the Prometheus "instance" label (e.g. "${example}"); pass --host to set it`,
+      );
     }
     if (this.histograms > 0) say(`${this.histograms} native-histogram series skipped (dcgm-exporter exports none)`);
   }
@@ -448,7 +455,7 @@ async function parse(input: AsyncIterable<string>, ctx: ParseContext, sink: Inge
         noted.add(n);
         sink.warn(n);
       }
-      u.items.forEach((item, i) => out.item(item, i, u.line));
+      for (const [i, item] of u.items.entries()) out.item(item, i, u.line);
     }
   }
   out.finish();

@@ -4,7 +4,18 @@
  * Shared by the exposition-text parser (once per distinct label set) and the Prometheus JSON parser.
  */
 import { normalizePciBusId, type GpuIdentity, type MetricRow, type OtherSample } from '../schema.js';
-import { DCGM_FIELD_MAP, DRIVER_LABELS, HOST_LABELS, INDEX_LABELS, isDcgmBlank, MIG_LABELS, MODEL_LABELS, PCI_LABELS, UUID_LABELS, type FieldMapping } from '../dcgm/fields.js';
+import {
+  DCGM_FIELD_MAP,
+  DRIVER_LABELS,
+  HOST_LABELS,
+  INDEX_LABELS,
+  isDcgmBlank,
+  MIG_LABELS,
+  MODEL_LABELS,
+  PCI_LABELS,
+  UUID_LABELS,
+  type FieldMapping,
+} from '../dcgm/fields.js';
 import { canonicalValue } from '../dcgm/values.js';
 
 export type Labels = Record<string, string>;
@@ -45,7 +56,7 @@ export function seriesInfo(labels: Labels, fallbackHost: string | null): SeriesI
       host,
       gpu_index: idx !== null && /^\d+$/.test(idx) ? Number(idx) : null,
       model: first(labels, MODEL_LABELS),
-      pci_bus_id: pci === null ? null : normalizePciBusId(pci) ?? pci,
+      pci_bus_id: pci === null ? null : (normalizePciBusId(pci) ?? pci),
       driver_version: first(labels, DRIVER_LABELS),
     },
   };

@@ -388,14 +388,16 @@ describe('sniffPromText', () => {
       '2026/01/01 00:00:00.000, NVIDIA H100 80GB HBM3, 00000000:18:00.0, 570.133.20, 58, 100 %, 612.45 W',
       '2026/01/01 00:00:00.000, NVIDIA H100 80GB HBM3, 00000000:2A:00.0, 570.133.20, 29, 0 %, 71.20 W',
     ].join('\n');
-    const json = '{"status":"success","data":{"resultType":"vector","result":[{"metric":{"__name__":"DCGM_FI_DEV_GPU_UTIL","gpu":"0"},"value":[1767225600.123,"97"]}]}}';
+    const json =
+      '{"status":"success","data":{"resultType":"vector","result":[{"metric":{"__name__":"DCGM_FI_DEV_GPU_UTIL","gpu":"0"},"value":[1767225600.123,"97"]}]}}';
     const prettyJson = '{\n  "status": "success",\n  "data": {\n    "resultType": "vector",\n    "result": []\n  }\n}\n';
     const dmesg = [
       '[ 8921.114072] NVRM: Xid (PCI:0000:9b:00): 119, pid=2781, name=python3, Timeout after 6s of waiting for RPC response from GPU1 GSP!',
       '[ 8921.114190] NVRM: GPU at PCI:0000:9b:00: GPU-1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f',
       'Jan  1 00:00:01 dgx-h100-03 kernel: [ 8921.114072] NVRM: Xid (PCI:0000:9b:00): 119, pid=2781, name=python3',
     ].join('\n');
-    const dmon = '# gpu    pwr  gtemp  mtemp     sm    mem    enc    dec\n# Idx      W      C      C      %      %      %      %\n    0    612     58     47    100     43      0      0\n';
+    const dmon =
+      '# gpu    pwr  gtemp  mtemp     sm    mem    enc    dec\n# Idx      W      C      C      %      %      %      %\n    0    612     58     47    100     43      0      0\n';
     expect(sniffPromText(csv)).toBe(0);
     expect(sniffPromText(json)).toBe(0);
     expect(sniffPromText(prettyJson)).toBe(0);
@@ -414,18 +416,40 @@ describe('parsePromTask: a whole scrape', () => {
     expectClean(r.result);
     expect(r.wide).toEqual([
       row(T, H100_1, {
-        sm_clock_mhz: 345, mem_clock_mhz: 2619, memory_temp: 36, gpu_temp: 29, power_usage: 71.204, energy_mj: 40512290148,
-        gpu_util: 0, fb_free_mib: 81004, fb_used_mib: 75, xid_last: 0, gr_engine_active: 0,
+        sm_clock_mhz: 345,
+        mem_clock_mhz: 2619,
+        memory_temp: 36,
+        gpu_temp: 29,
+        power_usage: 71.204,
+        energy_mj: 40512290148,
+        gpu_util: 0,
+        fb_free_mib: 81004,
+        fb_used_mib: 75,
+        xid_last: 0,
+        gr_engine_active: 0,
       }),
       row(T, H100_0, {
-        sm_clock_mhz: 1980, mem_clock_mhz: 2619, memory_temp: 47, gpu_temp: 58, power_usage: 612.457, energy_mj: 98265413377,
-        gpu_util: 100, fb_free_mib: 1398, fb_used_mib: 79681, xid_last: 0, gr_engine_active: 98.125,
+        sm_clock_mhz: 1980,
+        mem_clock_mhz: 2619,
+        memory_temp: 47,
+        gpu_temp: 58,
+        power_usage: 612.457,
+        energy_mj: 98265413377,
+        gpu_util: 100,
+        fb_free_mib: 1398,
+        fb_used_mib: 79681,
+        xid_last: 0,
+        gr_engine_active: 98.125,
       }),
     ]);
     expect(r.other).toEqual([
       { time_ms: T, gpu_uuid: H100_0.gpu_uuid, host: 'dgx-h100-07', metric: 'DCGM_FI_DEV_ENC_UTIL', value: 0, labels: H100_LABELS_0 },
       {
-        time_ms: T, gpu_uuid: H100_1.gpu_uuid, host: 'dgx-h100-07', metric: 'DCGM_FI_DEV_ENC_UTIL', value: 0,
+        time_ms: T,
+        gpu_uuid: H100_1.gpu_uuid,
+        host: 'dgx-h100-07',
+        metric: 'DCGM_FI_DEV_ENC_UTIL',
+        value: 0,
         labels: { ...H100_LABELS_0, gpu: '1', UUID: H100_1.gpu_uuid, pci_bus_id: '00000000:2A:00.0', device: 'nvidia1' },
       },
     ]);
@@ -479,8 +503,15 @@ describe('parsePromTask: a whole scrape', () => {
       [t[2], A100_1.gpu_uuid, 'DCGM_FI_DEV_DEC_UTIL', 0],
     ]);
     expect(r.other[0]!.labels).toEqual({
-      DCGM_FI_DRIVER_VERSION: '550.127.05', Hostname: 'a100-node-2', UUID: A100_0.gpu_uuid, device: 'nvidia0', gpu: '0',
-      instance: '10.0.3.17:9400', job: 'dcgm-exporter', modelName: 'NVIDIA A100-SXM4-40GB', pci_bus_id: '00000000:07:00.0',
+      DCGM_FI_DRIVER_VERSION: '550.127.05',
+      Hostname: 'a100-node-2',
+      UUID: A100_0.gpu_uuid,
+      device: 'nvidia0',
+      gpu: '0',
+      instance: '10.0.3.17:9400',
+      job: 'dcgm-exporter',
+      modelName: 'NVIDIA A100-SXM4-40GB',
+      pci_bus_id: '00000000:07:00.0',
     });
     expect(r.result.lines).toBe(45);
     expect(r.result.stats).toEqual({ samples: 30, rows: 6, others: 6, xids: 0, rejected: 0, warnings: [], timeMin: t[0], timeMax: t[2] });
@@ -525,16 +556,22 @@ describe('parsePromTask: line and token layout', () => {
     const r = await runFx('crlf.prom');
     expectClean(r.result);
     const t = 1767229200000;
-    expect(r.wide).toEqual([
-      row(T, T4_1, { power_usage: 69.5 }),
-      row(t, T4_1, { gpu_temp: 55, fb_used_mib: 14893 }),
-    ]);
+    expect(r.wide).toEqual([row(T, T4_1, { power_usage: 69.5 }), row(t, T4_1, { gpu_temp: 55, fb_used_mib: 14893 })]);
     expect(r.other).toEqual([
       {
-        time_ms: t, gpu_uuid: T4_1.gpu_uuid, host: 't4-inference-1', metric: 'DCGM_FI_DEV_DEC_UTIL', value: 12,
+        time_ms: t,
+        gpu_uuid: T4_1.gpu_uuid,
+        host: 't4-inference-1',
+        metric: 'DCGM_FI_DEV_DEC_UTIL',
+        value: 12,
         labels: {
-          gpu: '1', UUID: T4_1.gpu_uuid, pci_bus_id: '00000000:AF:00.0', device: 'nvidia1', modelName: 'Tesla T4',
-          Hostname: 't4-inference-1', DCGM_FI_DRIVER_VERSION: '535.216.03',
+          gpu: '1',
+          UUID: T4_1.gpu_uuid,
+          pci_bus_id: '00000000:AF:00.0',
+          device: 'nvidia1',
+          modelName: 'Tesla T4',
+          Hostname: 't4-inference-1',
+          DCGM_FI_DRIVER_VERSION: '535.216.03',
         },
       },
     ]);
@@ -582,7 +619,12 @@ describe('parsePromTask: line and token layout', () => {
     expect(r.result.duplicates).toBe(2);
     expect(r.wide).toEqual([]);
     const o = (metric: string, value: number, labels: Record<string, string> = {}): OtherRow => ({
-      time_ms: T, gpu_uuid: null, host: 'exporter-host', metric, value, labels,
+      time_ms: T,
+      gpu_uuid: null,
+      host: 'exporter-host',
+      metric,
+      value,
+      labels,
     });
     expect(r.other).toEqual([
       o('up', 1),
@@ -622,14 +664,28 @@ describe('parsePromTask: label values', () => {
     expect(r.wide).toEqual([row(T, gpu(uuid, 'rack7\\node3', 0, 'NVIDIA "H100" 80GB HBM3'), { gpu_temp: 45 })]);
     expect(r.other).toEqual([
       {
-        time_ms: T, gpu_uuid: uuid, host: 'rack7\\node3', metric: 'DCGM_FI_DEV_ENC_UTIL', value: 0,
+        time_ms: T,
+        gpu_uuid: uuid,
+        host: 'rack7\\node3',
+        metric: 'DCGM_FI_DEV_ENC_UTIL',
+        value: 0,
         labels: {
-          gpu: '0', UUID: uuid, device: 'nvidia0', modelName: 'NVIDIA "H100" 80GB HBM3', Hostname: 'rack7\\node3',
-          container: 'main', namespace: 'ml', pod: 'job-"quoted"-0',
+          gpu: '0',
+          UUID: uuid,
+          device: 'nvidia0',
+          modelName: 'NVIDIA "H100" 80GB HBM3',
+          Hostname: 'rack7\\node3',
+          container: 'main',
+          namespace: 'ml',
+          pod: 'job-"quoted"-0',
         },
       },
       {
-        time_ms: T, gpu_uuid: uuid, host: null, metric: 'DCGM_FI_DEV_DEC_UTIL', value: 0,
+        time_ms: T,
+        gpu_uuid: uuid,
+        host: null,
+        metric: 'DCGM_FI_DEV_DEC_UTIL',
+        value: 0,
         labels: { gpu: '0', UUID: uuid, note: 'line one\nline two', path: 'C:\\Program Files\\NVIDIA\\', brace: '} {', comma: 'a, b' },
       },
     ]);
@@ -647,11 +703,19 @@ describe('parsePromTask: label values', () => {
     expect(r.wide).toEqual([row(T, gpu(uuid, 'fallback-host', 0, null, null, null), { gpu_temp: 38 })]);
     expect(r.other).toEqual([
       {
-        time_ms: T, gpu_uuid: null, host: 'fallback-host', metric: 'DCGM_FI_DEV_GPU_TEMP', value: 41,
+        time_ms: T,
+        gpu_uuid: null,
+        host: 'fallback-host',
+        metric: 'DCGM_FI_DEV_GPU_TEMP',
+        value: 41,
         labels: { gpu: '', UUID: '', device: 'nvidia1', modelName: 'NVIDIA A10' },
       },
       {
-        time_ms: T, gpu_uuid: uuid, host: 'fallback-host', metric: 'DCGM_FI_DEV_DEC_UTIL', value: 0,
+        time_ms: T,
+        gpu_uuid: uuid,
+        host: 'fallback-host',
+        metric: 'DCGM_FI_DEV_DEC_UTIL',
+        value: 0,
         labels: { gpu: '0', UUID: uuid, pci_bus_id: '', device: 'nvidia0', modelName: '', Hostname: '', DCGM_FI_DRIVER_VERSION: '' },
       },
     ]);
@@ -666,7 +730,11 @@ describe('parsePromTask: values', () => {
     // gpu_temp NaN, power_usage +Inf, power_limit -Inf, gpu_util nan, mem_copy_util Inf: all null
     expect(r.wide).toEqual([
       row(T, a10, {
-        sm_clock_mhz: 1695, energy_mj: 7824041, fb_used_mib: 1500, fb_free_mib: 21000, power_violation_us: 1234567890123456789,
+        sm_clock_mhz: 1695,
+        energy_mj: 7824041,
+        fb_used_mib: 1500,
+        fb_free_mib: 21000,
+        power_violation_us: 1234567890123456800,
         thermal_violation_us: 0.5,
       }),
     ]);
@@ -716,10 +784,18 @@ describe('parsePromTask: values', () => {
     const d = (i: number, uuid: string, pci: string): Identity => gpu(uuid, 'dgx-h100-12', i, H100, pci, '570.133.20');
     expect(r.wide).toEqual([
       row(T, d(0, 'GPU-2b3c4d5e-6f70-4812-9a3b-4c5d6e7f8091', '0000:1b:00.0'), {
-        gr_engine_active: 99.563, sm_active: 87.1234, sm_occupancy: 41.25, tensor_active: 92.926, dram_active: 69.0789,
+        gr_engine_active: 99.563,
+        sm_active: 87.1234,
+        sm_occupancy: 41.25,
+        tensor_active: 92.926,
+        dram_active: 69.0789,
       }),
       row(T, d(1, 'GPU-8a9b0c1d-2e3f-4a5b-8c6d-7e8f9a0b1c2d', '0000:43:00.0'), {
-        gr_engine_active: 0, sm_active: 100, sm_occupancy: 0.0001, tensor_active: 0, dram_active: 0.0117,
+        gr_engine_active: 0,
+        sm_active: 100,
+        sm_occupancy: 0.0001,
+        tensor_active: 0,
+        dram_active: 0.0117,
       }),
     ]);
     // PCIe bytes are not a ratio and have no column: unscaled in metrics_other
@@ -789,13 +865,20 @@ describe('parsePromTask: dcgm-exporter label sets and names', () => {
     // dcgm_memory_temp 0 → null; dcgm_fi_prof_gr_engine_active is still a ratio → percent
     expect(r.wide).toEqual([
       row(T, gpu(uuid, 'v1-host', 0), {
-        sm_clock_mhz: 1380, mem_clock_mhz: 877, gpu_temp: 46, power_usage: 57.341, energy_mj: 2618840111, gpu_util: 12,
-        mem_copy_util: 3, xid_last: 31, fb_free_mib: 14106, fb_used_mib: 2054, gr_engine_active: 25,
+        sm_clock_mhz: 1380,
+        mem_clock_mhz: 877,
+        gpu_temp: 46,
+        power_usage: 57.341,
+        energy_mj: 2618840111,
+        gpu_util: 12,
+        mem_copy_util: 3,
+        xid_last: 31,
+        fb_free_mib: 14106,
+        fb_used_mib: 2054,
+        gr_engine_active: 25,
       }),
     ]);
-    expect(r.other).toEqual([
-      { time_ms: T, gpu_uuid: uuid, host: 'v1-host', metric: 'dcgm_enc_utilization', value: 0, labels: { gpu: '0', uuid } },
-    ]);
+    expect(r.other).toEqual([{ time_ms: T, gpu_uuid: uuid, host: 'v1-host', metric: 'dcgm_enc_utilization', value: 0, labels: { gpu: '0', uuid } }]);
   });
 
   it('maps CLOCK_THROTTLE_REASONS and CLOCKS_EVENT_REASONS both to throttle_reasons (throttle-reasons-names)', async () => {
@@ -814,13 +897,25 @@ describe('parsePromTask: dcgm-exporter label sets and names', () => {
     const uuid = 'GPU-6e1d2c3b-4a59-4867-b6a5-9483726150fe';
     expect(r.wide).toEqual([
       row(T, gpu(uuid, 'a100-mig-01', 0), {
-        sm_clock_mhz: 1410, mem_clock_mhz: 1215, memory_temp: 52, gpu_temp: 47, power_usage: 218.337, xid_last: 0,
-        fb_free_mib: 10022, fb_used_mib: 30513, gr_engine_active: 71.23,
+        sm_clock_mhz: 1410,
+        mem_clock_mhz: 1215,
+        memory_temp: 52,
+        gpu_temp: 47,
+        power_usage: 218.337,
+        xid_last: 0,
+        fb_free_mib: 10022,
+        fb_used_mib: 30513,
+        gr_engine_active: 71.23,
       }),
     ]);
     const mig = (id: string, profile: string) => ({ gpu: '0', UUID: uuid, device: 'nvidia0', GPU_I_PROFILE: profile, GPU_I_ID: id, Hostname: 'a100-mig-01' });
     const o = (metric: string, value: number, id: string, profile: string): OtherRow => ({
-      time_ms: T, gpu_uuid: uuid, host: 'a100-mig-01', metric, value, labels: mig(id, profile),
+      time_ms: T,
+      gpu_uuid: uuid,
+      host: 'a100-mig-01',
+      metric,
+      value,
+      labels: mig(id, profile),
     });
     // instance values are kept as the exporter gave them (ratios unscaled)
     expect(r.other).toEqual([
@@ -843,16 +938,26 @@ describe('parsePromTask: dcgm-exporter label sets and names', () => {
     const k0 = h(0, 'GPU-71c2d3e4-f5a6-4b7c-8d9e-0f1a2b3c4d5e', '0000:4e:00.0');
     const k1 = h(1, 'GPU-92a3b4c5-d6e7-4f80-9a1b-2c3d4e5f6a7b', '0000:5f:00.0');
     expect(r.wide).toHaveLength(4); // with and without pod labels: two partial rows per GPU
-    expect(merged(r.wide)).toEqual([
-      row(T, k0, { gpu_temp: 61, gpu_util: 99, fb_used_mib: 74112 }),
-      row(T, k1, { gpu_temp: 33, gpu_util: 0, fb_used_mib: 0 }),
-    ]);
+    expect(merged(r.wide)).toEqual([row(T, k0, { gpu_temp: 61, gpu_util: 99, fb_used_mib: 74112 }), row(T, k1, { gpu_temp: 33, gpu_util: 0, fb_used_mib: 0 })]);
     expect(r.other).toEqual([
       {
-        time_ms: T, gpu_uuid: k0.gpu_uuid, host: 'gke-h100-pool-7f3a', metric: 'DCGM_FI_DEV_ENC_UTIL', value: 0,
+        time_ms: T,
+        gpu_uuid: k0.gpu_uuid,
+        host: 'gke-h100-pool-7f3a',
+        metric: 'DCGM_FI_DEV_ENC_UTIL',
+        value: 0,
         labels: {
-          gpu: '0', UUID: k0.gpu_uuid, pci_bus_id: '00000000:4E:00.0', device: 'nvidia0', modelName: H100, Hostname: 'gke-h100-pool-7f3a',
-          DCGM_FI_DRIVER_VERSION: '570.133.20', container: 'pytorch', namespace: 'ml-train', pod: 'llama-ft-0', pod_uid: '',
+          gpu: '0',
+          UUID: k0.gpu_uuid,
+          pci_bus_id: '00000000:4E:00.0',
+          device: 'nvidia0',
+          modelName: H100,
+          Hostname: 'gke-h100-pool-7f3a',
+          DCGM_FI_DRIVER_VERSION: '570.133.20',
+          container: 'pytorch',
+          namespace: 'ml-train',
+          pod: 'llama-ft-0',
+          pod_uid: '',
         },
       },
     ]);
@@ -865,7 +970,11 @@ describe('parsePromTask: dcgm-exporter label sets and names', () => {
     expect(r.wide).toEqual([row(T, gpu(uuid, 'vm-grid-04', 0, 'GRID A100D-40C', null, '550.127.05'), { gpu_temp: 0, fb_used_mib: 3521 })]);
     expect(r.other).toEqual([
       {
-        time_ms: T, gpu_uuid: uuid, host: 'vm-grid-04', metric: 'DCGM_FI_DEV_VGPU_LICENSE_STATUS', value: 1,
+        time_ms: T,
+        gpu_uuid: uuid,
+        host: 'vm-grid-04',
+        metric: 'DCGM_FI_DEV_VGPU_LICENSE_STATUS',
+        value: 1,
         labels: { gpu: '0', UUID: uuid, device: 'nvidia0', modelName: 'GRID A100D-40C', Hostname: 'vm-grid-04', DCGM_FI_DRIVER_VERSION: '550.127.05' },
       },
     ]);
@@ -967,7 +1076,10 @@ describe('parsePromTask: malformed lines', () => {
 
   it('rejects a line cut off inside its label set, and a value with nothing after the name', async () => {
     const file = path.join(TMP, 'cut.prom');
-    fs.writeFileSync(file, 'DCGM_FI_DEV_GPU_TEMP{gpu="0",UUID="GPU-x",modelName="NVIDIA H100 80G\nDCGM_FI_DEV_GPU_TEMP{gpu="0",UUID="GPU-x"} 40\nDCGM_FI_DEV_GPU_TEMP{gpu="0",UUID="GPU-x"}    \n');
+    fs.writeFileSync(
+      file,
+      'DCGM_FI_DEV_GPU_TEMP{gpu="0",UUID="GPU-x",modelName="NVIDIA H100 80G\nDCGM_FI_DEV_GPU_TEMP{gpu="0",UUID="GPU-x"} 40\nDCGM_FI_DEV_GPU_TEMP{gpu="0",UUID="GPU-x"}    \n',
+    );
     const r = await run(file);
     expect(r.result.rejects.map((x) => [x.line, x.reason])).toEqual([
       [1, 'unterminated label set'],
@@ -988,11 +1100,26 @@ describe('parsePromTask: byte ranges', () => {
     const split = await run(file, { ...opts, ranges });
     const label = `${name} cut at ${cuts.join(',')}`;
     // every line is owned by exactly one range
-    expect(split.results.reduce((s, r) => s + r.lines, 0), label).toBe(countLines(buf));
-    expect(split.results.reduce((s, r) => s + r.lines, 0), label).toBe(whole.result.lines);
-    expect(split.results.reduce((s, r) => s + r.stats.samples, 0), label).toBe(whole.result.stats.samples);
-    expect(split.results.reduce((s, r) => s + r.stats.rejected, 0), label).toBe(whole.result.stats.rejected);
-    expect(split.results.reduce((s, r) => s + r.duplicates, 0), label).toBe(whole.result.duplicates);
+    expect(
+      split.results.reduce((s, r) => s + r.lines, 0),
+      label,
+    ).toBe(countLines(buf));
+    expect(
+      split.results.reduce((s, r) => s + r.lines, 0),
+      label,
+    ).toBe(whole.result.lines);
+    expect(
+      split.results.reduce((s, r) => s + r.stats.samples, 0),
+      label,
+    ).toBe(whole.result.stats.samples);
+    expect(
+      split.results.reduce((s, r) => s + r.stats.rejected, 0),
+      label,
+    ).toBe(whole.result.stats.rejected);
+    expect(
+      split.results.reduce((s, r) => s + r.duplicates, 0),
+      label,
+    ).toBe(whole.result.duplicates);
     // range-relative reject line numbers → file line numbers
     let offset = 0;
     const rejects = split.results.flatMap((r) => {
@@ -1031,7 +1158,14 @@ describe('parsePromTask: byte ranges', () => {
     // two cuts inside one line: the middle range owns nothing
     const s = lineStarts(fs.readFileSync(fx(name)))[3]!;
     await expectSplitEqualsWhole(name, [s + 5, s + 40], { defaultTimeMs: null });
-    const mid = await run(fx(name), { defaultTimeMs: null, ranges: [[0, s + 5], [s + 5, s + 40], [s + 40, -1]] });
+    const mid = await run(fx(name), {
+      defaultTimeMs: null,
+      ranges: [
+        [0, s + 5],
+        [s + 5, s + 40],
+        [s + 40, -1],
+      ],
+    });
     expect(mid.results[1]!.lines).toBe(0);
   });
 
@@ -1201,7 +1335,12 @@ describe('one DCP scaling rule for exposition text and Prometheus JSON', () => {
       status: 'success',
       data: {
         resultType: 'matrix',
-        result: [{ metric: { __name__: 'DCGM_FI_PROF_SM_ACTIVE', gpu: '0', UUID: 'GPU-dcp', Hostname: 'h' }, values: PRINTED.map((t, i) => [(T + i * 1000) / 1000, t]) }],
+        result: [
+          {
+            metric: { __name__: 'DCGM_FI_PROF_SM_ACTIVE', gpu: '0', UUID: 'GPU-dcp', Hostname: 'h' },
+            values: PRINTED.map((t, i) => [(T + i * 1000) / 1000, t]),
+          },
+        ],
       },
     });
     const fromJson = (await runParser(promJsonParser, json)).rows.map((r) => r.values.sm_active);

@@ -21,7 +21,13 @@ import { seriesInfo, type Labels, type SeriesInfo } from './prom-series.js';
 import { BATCH_ROWS, BatchBuilder, OTHER_BATCH_COLUMNS, WIDE_BATCH_COLUMNS, type BatchSink } from './batches.js';
 import { csvText, emptyStats, wideIdentityCsv, type FileStats, type RejectRecord, type StagingFiles } from './staging.js';
 
-const NL = 10, CR = 13, SP = 32, TAB = 9, HASH = 35, LBRACE = 123, RBRACE = 125;
+const NL = 10,
+  CR = 13,
+  SP = 32,
+  TAB = 9,
+  HASH = 35,
+  LBRACE = 123,
+  RBRACE = 125;
 const NCOLS = VALUE_COLUMNS.length;
 const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
 const MAX_REJECTS_KEPT = 10_000;
@@ -414,7 +420,7 @@ export class PromTextParser {
     const ns = i;
     // Most lines repeat the previous line's metric name (or the one that followed it last time):
     // confirm it with one comparison instead of scanning the name's characters.
-    let name = this.nameAt(buf, ns, e);
+    const name = this.nameAt(buf, ns, e);
     if (name !== null) i = ns + name.bytes.length;
     else {
       for (; i < e; i++) {
@@ -425,7 +431,12 @@ export class PromTextParser {
     }
     const ne = i;
     while (i < e && (buf[i] === SP || buf[i] === TAB)) i++;
-    let ls = i, le = i, vs: number, ve: number, ts0 = 0, ts1 = 0;
+    let ls = i,
+      le = i,
+      vs: number,
+      ve: number,
+      ts0 = 0,
+      ts1 = 0;
     if (buf[i] === LBRACE) {
       // Read the value and timestamp backwards from the end: label values may hold spaces, and
       // scanning ~25 bytes back is much cheaper than walking every label byte forward.
@@ -529,7 +540,8 @@ export class PromTextParser {
     let v: number;
     let fast = false;
     let neg = false;
-    let mant = 0, frac = 0;
+    let mant = 0,
+      frac = 0;
     let text: string | null = null;
     {
       let p = vs;
@@ -537,7 +549,8 @@ export class PromTextParser {
         neg = true;
         p++;
       }
-      let digits = 0, dot = false;
+      let digits = 0,
+        dot = false;
       for (; p < ve; p++) {
         const c = buf[p]!;
         if (c >= 48 && c <= 57) {
@@ -555,13 +568,15 @@ export class PromTextParser {
         text = buf.toString('latin1', vs, ve);
         const slow = slowNumber(text);
         if (slow === undefined) {
-          if (text.startsWith('<<<') && text.endsWith('>>>')) v = NaN; // DCGM string blank
+          if (text.startsWith('<<<') && text.endsWith('>>>'))
+            v = NaN; // DCGM string blank
           else return this.reject(lineNo, `invalid value "${text.slice(0, 40)}"`, buf, s, e);
         } else v = slow;
       }
     }
     let ts: number;
-    if (ts1 - ts0 === this.tsLen && viewsEqual(this.tsView, this.view(buf), ts0, ts1 - ts0)) ts = this.tsValue; // same scrape as the line before
+    if (ts1 - ts0 === this.tsLen && viewsEqual(this.tsView, this.view(buf), ts0, ts1 - ts0))
+      ts = this.tsValue; // same scrape as the line before
     else if (ts1 > ts0) {
       let t = 0;
       let p = ts0;
@@ -596,7 +611,7 @@ export class PromTextParser {
     if (ts < this.tMin) this.tMin = ts;
     if (ts > this.tMax) this.tMax = ts;
     const info = se.info!;
-    const blank = v !== v || v === Infinity || v === -Infinity || isBlank(v);
+    const blank = !Number.isFinite(v) || isBlank(v);
     if (name.col >= 0 && info.identity !== null && !info.mig) {
       if (se.slotTs !== ts) {
         if (se.hasSlot) this.flushSlot(se);
@@ -628,7 +643,8 @@ export class PromTextParser {
         se.otherTs = ts;
         se.otherSeen?.clear();
       }
-      const seen = (se.otherSeen ??= new Set());
+      se.otherSeen ??= new Set();
+      const seen = se.otherSeen;
       let dup = 0;
       if (seen.has(name)) dup = ++this.duplicates;
       else seen.add(name);
@@ -778,7 +794,10 @@ export const PROM_METRIC_LINE = /^\s*[A-Za-z_:][A-Za-z0-9_:]*\s*(\{.*\})?\s+\S+(
 
 /** Confidence that `head` is exposition text: mostly sample lines and HELP/TYPE comments. */
 export function sniffPromText(head: string): number {
-  const lines = head.split(/\r?\n/).slice(0, 200).filter((l) => l.trim() !== '');
+  const lines = head
+    .split(/\r?\n/)
+    .slice(0, 200)
+    .filter((l) => l.trim() !== '');
   if (lines.length === 0) return 0;
   let good = 0;
   let samples = 0;
@@ -792,4 +811,3 @@ export function sniffPromText(head: string): number {
   if (samples === 0) return 0;
   return good / lines.length >= 0.5 ? 0.6 + 0.3 * (good / lines.length) : 0.2;
 }
-

@@ -28,8 +28,14 @@ const upTo = (lines: string[], keep: (t: number) => boolean): string =>
   `${lines.filter((l) => l.startsWith('#') || (l !== '' && keep(Number(l.split(' ').at(-1))))).join('\n')}\n`;
 const inputs = [
   write('a.prom', scrape({ gpus: G, times: instants(T0, 3), seed: 1 }).text),
-  write('b.prom', upTo(bc, (t) => t <= T0 + HOUR + 20_000)),
-  write('c.prom', upTo(bc, (t) => t >= T0 + HOUR + 20_000)),
+  write(
+    'b.prom',
+    upTo(bc, (t) => t <= T0 + HOUR + 20_000),
+  ),
+  write(
+    'c.prom',
+    upTo(bc, (t) => t >= T0 + HOUR + 20_000),
+  ),
   write('d.prom', scrape({ gpus: gpus(1, 'node-2', 'bbbb'), times: instants(T0 + 2 * HOUR, 2), seed: 4 }).text),
   // pod-labelled families: other samples with labels (untimestamped: dated by --time below)
   path.resolve('fixtures/prom/k8s-pod-labels.prom'),

@@ -27,7 +27,10 @@ export class BufferedFile {
   private pos = 0;
   private fd: number;
   bytes = 0;
-  constructor(readonly file: string, size = 1 << 20) {
+  constructor(
+    readonly file: string,
+    size = 1 << 20,
+  ) {
     this.buf = Buffer.allocUnsafe(size);
     this.fd = fs.openSync(file, 'a');
   }

@@ -63,7 +63,12 @@ export function lakeLayout(root: string): LakeLayout {
 
 /** A new id for one run: sortable by time, unique across processes. */
 export function newRunId(nowMs: number = Date.now()): string {
-  const stamp = new Date(nowMs).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  const rand = Math.floor(Math.random() * 0xffffff).toString(16).padStart(6, '0');
+  const stamp = new Date(nowMs)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  const rand = Math.floor(Math.random() * 0xffffff)
+    .toString(16)
+    .padStart(6, '0');
   return `${stamp}-${process.pid}-${rand}`;
 }

@@ -81,4 +81,3 @@ export async function acquireLock(lockFile: string, opts: LockOptions = {}): Pro
     await new Promise((r) => setTimeout(r, 200));
   }
 }
-

@@ -103,7 +103,10 @@ describe('withLakeRun', () => {
 
   it('opens DuckDB with the memory limit, GPUHEALTH_MEMORY_LIMIT first', async () => {
     const lake = tmp();
-    const limit = await withLakeRun({ lake, memoryLimit: '256MB' }, async ({ db }) => (await db.query<{ v: string }>('limit', "SELECT current_setting('memory_limit') AS v"))[0]!.v);
+    const limit = await withLakeRun(
+      { lake, memoryLimit: '256MB' },
+      async ({ db }) => (await db.query<{ v: string }>('limit', "SELECT current_setting('memory_limit') AS v"))[0]!.v,
+    );
     expect(limit).toMatch(/^2\d\d\.\d MiB$|^244\.1 MiB$/);
   });
 });

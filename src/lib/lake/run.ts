@@ -62,7 +62,9 @@ export function memoryLimit(fallback: string, env: NodeJS.ProcessEnv = process.e
   const v = env['GPUHEALTH_MEMORY_LIMIT'];
   if (v === undefined || v === '') return fallback;
   if (!MEMORY_LIMIT_RE.test(v)) {
-    throw new InputError(`GPUHEALTH_MEMORY_LIMIT="${v}" is not a memory size`, ['GPUHEALTH_MEMORY_LIMIT=4GB (a number with B, KB, MB, GB, TB, KiB, MiB, GiB or TiB)']);
+    throw new InputError(`GPUHEALTH_MEMORY_LIMIT="${v}" is not a memory size`, [
+      'GPUHEALTH_MEMORY_LIMIT=4GB (a number with B, KB, MB, GB, TB, KiB, MiB, GiB or TiB)',
+    ]);
   }
   return v.trim();
 }
@@ -72,7 +74,8 @@ export async function withLakeRun<T>(opts: LakeRunOptions, work: (run: LakeRun) 
   const layout = lakeLayout(opts.lake);
   const limit = memoryLimit(opts.memoryLimit ?? DEFAULT_MEMORY_LIMIT);
   const created = !fs.existsSync(layout.root);
-  if (created && !opts.create) throw new InputError(`no lake at ${layout.root}`, ['pass --lake DIR or set GPUHEALTH_LAKE', 'gpuhealth ingest PATH creates one']);
+  if (created && !opts.create)
+    throw new InputError(`no lake at ${layout.root}`, ['pass --lake DIR or set GPUHEALTH_LAKE', 'gpuhealth ingest PATH creates one']);
   fs.mkdirSync(layout.root, { recursive: true });
   let committed = false;
   try {

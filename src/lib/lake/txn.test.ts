@@ -47,12 +47,16 @@ describe('commit', () => {
       const adds = stage(run, ['scores/date=2026-01-01/scores-x.parquet', 'features/date=2026-01-01/features-x.parquet']);
       let renames = 0;
       expect(() =>
-        commit(layout, { run_id: run, adds, deletes: [] }, {
-          afterStep: (s) => {
-            if (s === 'rename') renames++;
-            if (s === killAt || (killAt === 'rename-2' && s === 'rename' && renames === 2)) throw new Error('killed');
+        commit(
+          layout,
+          { run_id: run, adds, deletes: [] },
+          {
+            afterStep: (s) => {
+              if (s === 'rename') renames++;
+              if (s === killAt || (killAt === 'rename-2' && s === 'rename' && renames === 2)) throw new Error('killed');
+            },
           },
-        }),
+        ),
       ).toThrow('killed');
       recover(layout);
       expect(fs.readFileSync(target, 'utf8')).toBe('old');
@@ -80,11 +84,15 @@ describe('commit', () => {
       const before = files().filter((f) => !f.startsWith('_tmp'));
       const adds = stage('r2', ['metrics/date=2026-01-01/part-r2.parquet', 'metrics/date=2026-01-02/part-r2.parquet']);
       expect(() =>
-        commit(layout, { run_id: 'r2', adds, deletes: [path.join(root, 'gpus/gpus-old.parquet')] }, {
-          afterStep: (s) => {
-            if (s === step) throw new Error('killed');
+        commit(
+          layout,
+          { run_id: 'r2', adds, deletes: [path.join(root, 'gpus/gpus-old.parquet')] },
+          {
+            afterStep: (s) => {
+              if (s === step) throw new Error('killed');
+            },
           },
-        }),
+        ),
       ).toThrow('killed');
       const report = recover(layout);
       expect(report.rolledBack).toEqual(['r2']);
@@ -97,11 +105,15 @@ describe('commit', () => {
     fs.writeFileSync(path.join(root, 'gpus/gpus-old.parquet'), 'old');
     const adds = stage('r3', ['gpus/gpus-r3.parquet']);
     expect(() =>
-      commit(layout, { run_id: 'r3', adds, deletes: [path.join(root, 'gpus/gpus-old.parquet')] }, {
-        afterStep: (s) => {
-          if (s === 'committed') throw new Error('killed');
+      commit(
+        layout,
+        { run_id: 'r3', adds, deletes: [path.join(root, 'gpus/gpus-old.parquet')] },
+        {
+          afterStep: (s) => {
+            if (s === 'committed') throw new Error('killed');
+          },
         },
-      }),
+      ),
     ).toThrow('killed');
     expect(recover(layout).rolledForward).toEqual(['r3']);
     expect(files()).toEqual(['gpus/gpus-r3.parquet']);

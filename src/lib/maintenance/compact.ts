@@ -51,13 +51,27 @@ export async function compactLake(lake: string, opts: { progress?: ProgressFn; m
   const progress = opts.progress ?? NO_PROGRESS;
   return withLakeRun({ lake }, async (run) => {
     const { layout, db, stage, runId, add, remove } = run;
-    const summary: CompactSummary = { run_id: runId, partitions_compacted: 0, files_before: 0, files_after: 0, rows_before: 0, rows_after: 0, duplicates_dropped: 0 };
+    const summary: CompactSummary = {
+      run_id: runId,
+      partitions_compacted: 0,
+      files_before: 0,
+      files_after: 0,
+      rows_before: 0,
+      rows_after: 0,
+      duplicates_dropped: 0,
+    };
     const count = async (files: readonly string[]): Promise<number> =>
-      Number((await db.query<{ n: number }>('count rows', `SELECT count(*) AS n FROM read_parquet([${files.map(quoteFile).join(', ')}], union_by_name = true)`))[0]!.n);
+      Number(
+        (await db.query<{ n: number }>('count rows', `SELECT count(*) AS n FROM read_parquet([${files.map(quoteFile).join(', ')}], union_by_name = true)`))[0]!
+          .n,
+      );
     for (const table of PARTITIONED_TABLES) {
       const dir = layout.table(table);
       if (!fs.existsSync(dir)) continue;
-      for (const part of fs.readdirSync(dir).filter((d) => d.startsWith('date=')).sort()) {
+      for (const part of fs
+        .readdirSync(dir)
+        .filter((d) => d.startsWith('date='))
+        .sort()) {
         const files = listParquet(path.join(dir, part));
         summary.files_before += files.length;
         if (files.length < (opts.minFiles ?? 2)) {
@@ -89,7 +103,10 @@ export async function compactLake(lake: string, opts: { progress?: ProgressFn; m
     const manifests = listParquet(layout.manifestDir);
     if (manifests.length > 1) {
       const from = path.join(stage, 'manifest.parquet');
-      await db.exec('compact manifest', `COPY (SELECT * FROM read_parquet([${manifests.map(quoteFile).join(', ')}], union_by_name = true) ORDER BY ingested_at, path) TO ${quotePath(from)} (FORMAT parquet, COMPRESSION zstd)`);
+      await db.exec(
+        'compact manifest',
+        `COPY (SELECT * FROM read_parquet([${manifests.map(quoteFile).join(', ')}], union_by_name = true) ORDER BY ingested_at, path) TO ${quotePath(from)} (FORMAT parquet, COMPRESSION zstd)`,
+      );
       add(from, path.join(layout.manifestDir, `part-compact-${runId}.parquet`));
       remove(...manifests);
     }

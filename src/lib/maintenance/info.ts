@@ -108,7 +108,9 @@ export async function lakeInfo(lake: string): Promise<LakeInfo> {
   return withDb(async (db) => {
     await createLakeViews(db, layout);
     const t = (await db.query('lake totals', LAKE_TOTALS_SQL))[0]!;
-    const present = new Map((await db.query<{ column_name: string; present: number }>('column presence', COLUMN_PRESENCE_SQL)).map((r) => [r.column_name, r.present]));
+    const present = new Map(
+      (await db.query<{ column_name: string; present: number }>('column presence', COLUMN_PRESENCE_SQL)).map((r) => [r.column_name, r.present]),
+    );
     const rows = Number(t.rows);
     const coverage: SignalCoverage[] = SIGNALS.map((s) => {
       const best = Math.max(0, ...s.columns.map((c) => present.get(c) ?? 0));

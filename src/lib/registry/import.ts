@@ -144,7 +144,11 @@ export async function importTable(lake: string, file: string, spec: TableSpec): 
  * and its old files are queued for removal, so the run's commit swaps them. (A rename over the old
  * file could not be rolled back.) Later rows win over earlier ones, and the rows win over the lake.
  */
-export async function stageRegistryTable(run: LakeRun, spec: TableSpec, rows: readonly Record<string, string | number | null>[]): Promise<{ imported: number; replaced: number; total: number }> {
+export async function stageRegistryTable(
+  run: LakeRun,
+  spec: TableSpec,
+  rows: readonly Record<string, string | number | null>[],
+): Promise<{ imported: number; replaced: number; total: number }> {
   const { db, layout, stage, runId } = run;
   const incoming = `incoming_${spec.table}`;
   const merged = `merged_${spec.table}`;
@@ -157,10 +161,17 @@ export async function stageRegistryTable(run: LakeRun, spec: TableSpec, rows: re
     await db.exec('insert incoming', insert, params as Record<string, string | number>);
   }
   const dir = path.join(layout.root, spec.table);
-  const olds = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.parquet')).map((f) => path.join(dir, f)) : [];
+  const olds = fs.existsSync(dir)
+    ? fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith('.parquet'))
+        .map((f) => path.join(dir, f))
+    : [];
   const names = spec.fields.map((f) => f.name).join(', ');
   const key = spec.key.join(', ');
-  const oldSql = olds.length ? `SELECT ${names}, 0 AS src, 0 AS line FROM read_parquet([${olds.map(quoteFile).join(', ')}], union_by_name = true)` : `SELECT ${names}, 0 AS src, 0 AS line FROM ${incoming} WHERE false`;
+  const oldSql = olds.length
+    ? `SELECT ${names}, 0 AS src, 0 AS line FROM read_parquet([${olds.map(quoteFile).join(', ')}], union_by_name = true)`
+    : `SELECT ${names}, 0 AS src, 0 AS line FROM ${incoming} WHERE false`;
   await db.exec(
     'merge table',
     `CREATE TEMP TABLE ${merged} AS
@@ -169,10 +180,12 @@ export async function stageRegistryTable(run: LakeRun, spec: TableSpec, rows: re
        FROM (${oldSql} UNION ALL SELECT ${names}, 1 AS src, line FROM ${incoming})
      ) WHERE rn = 1 ORDER BY ${key}`,
   );
-  const counts = (await db.query<{ total: number; replaced: number }>(
-    'count merged',
-    `SELECT (SELECT count(*) FROM ${merged}) AS total, (SELECT count(*) FROM (${oldSql}) o WHERE EXISTS (SELECT 1 FROM ${incoming} i WHERE ${spec.key.map((k) => `i.${k} IS NOT DISTINCT FROM o.${k}`).join(' AND ')})) AS replaced`,
-  ))[0]!;
+  const counts = (
+    await db.query<{ total: number; replaced: number }>(
+      'count merged',
+      `SELECT (SELECT count(*) FROM ${merged}) AS total, (SELECT count(*) FROM (${oldSql}) o WHERE EXISTS (SELECT 1 FROM ${incoming} i WHERE ${spec.key.map((k) => `i.${k} IS NOT DISTINCT FROM o.${k}`).join(' AND ')})) AS replaced`,
+    )
+  )[0]!;
   const out = path.join(stage, `${spec.table}.parquet`);
   await db.exec('write table', `COPY ${merged} TO ${quotePath(out)} (FORMAT parquet, COMPRESSION zstd)`);
   run.add(out, path.join(dir, `${spec.table}-${runId}.parquet`));

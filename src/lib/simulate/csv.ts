@@ -12,7 +12,7 @@ export const FAILURES_HEADER = 'gpu_uuid,serial,failed_at,failure_type,xid,descr
 /** assets.csv: every GPU that was in the fleet during the window, replacements included. */
 export function assetsCsv(plan: FleetPlan): string {
   const rows = [...plan.gpus].sort((a, b) => a.host - b.host || a.index - b.index || a.installedMs - b.installedMs);
-  let out = ASSETS_HEADER + '\n';
+  let out = `${ASSETS_HEADER}\n`;
   for (const g of rows) {
     const h = plan.hosts[g.host]!;
     out += `${g.uuid},${g.serial},${MODELS[g.model].modelName},${h.name},${h.datacenter},${h.rack},${isoDate(g.deployedMs)},${isoDate(g.warrantyExpiryMs)},${g.purchasePriceUsd}\n`;
@@ -22,10 +22,9 @@ export function assetsCsv(plan: FleetPlan): string {
 
 /** failures.csv: the failures inside the window, in time order. */
 export function failuresCsv(plan: FleetPlan): string {
-  let out = FAILURES_HEADER + '\n';
+  let out = `${FAILURES_HEADER}\n`;
   for (const f of plan.failures) {
     out += `${f.uuid},${f.serial},${isoTime(f.atMs)},${f.type},${f.xid ?? ''},${csvField(f.description)}\n`;
   }
   return out;
 }
-

@@ -6,7 +6,8 @@ import { ByteSink, FAMILIES, familiesFor, formatValue, renderScrape, renderScrap
 import { planFleet } from './fleet.js';
 import { scrapes } from './telemetry.js';
 
-const SAMPLE = /^([A-Z_0-9]+)\{gpu="(\d)",UUID="(GPU-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})",pci_bus_id="[0-9A-F]{8}:[0-9A-F]{2}:00\.0",device="nvidia\d",modelName="NVIDIA (?:A100-SXM4-80GB|H100 80GB HBM3)",Hostname="gpu-[ab]-r\d\d-n\d\d",DCGM_FI_DRIVER_VERSION="\d+\.\d+\.\d+"\} (\d+|\d+\.\d{6}) (\d{13})$/;
+const SAMPLE =
+  /^([A-Z_0-9]+)\{gpu="(\d)",UUID="(GPU-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})",pci_bus_id="[0-9A-F]{8}:[0-9A-F]{2}:00\.0",device="nvidia\d",modelName="NVIDIA (?:A100-SXM4-80GB|H100 80GB HBM3)",Hostname="gpu-[ab]-r\d\d-n\d\d",DCGM_FI_DRIVER_VERSION="\d+\.\d+\.\d+"\} (\d+|\d+\.\d{6}) (\d{13})$/;
 
 describe('exposition', () => {
   it('covers every canonical column once, in DCGM field-id order, with names the ingester maps', () => {

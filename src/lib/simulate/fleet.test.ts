@@ -56,7 +56,15 @@ describe('planFleet', () => {
   });
 
   it('honours an overridden rate', () => {
-    const plan = planFleet({ gpus: 20_000, days: 365.25, intervalMs: 3_600_000, seed: 5, endMs: END, minFailures: 0, failureRatePerYear: { a100: 0.1, h100: 0 } });
+    const plan = planFleet({
+      gpus: 20_000,
+      days: 365.25,
+      intervalMs: 3_600_000,
+      seed: 5,
+      endMs: END,
+      minFailures: 0,
+      failureRatePerYear: { a100: 0.1, h100: 0 },
+    });
     expect(plan.failures.every((f) => f.model === 'a100')).toBe(true);
     const e = exposureGpuYears(plan).a100;
     expect(Math.abs(plan.failures.length / (e * 0.1) - 1)).toBeLessThan(0.15);

@@ -8,10 +8,30 @@
  */
 import { InputError } from '../errors.js';
 import {
-  CAPPED_HOST_SHARE, CAPPED_LIMIT_W, DATACENTERS, DAY_MS, DEFAULT_FAILURE_RATE_PER_YEAR, DRIVERS, FAILURE_TYPES,
-  GPUS_PER_HOST, HOST_EVENTS, HOSTS_PER_RACK, HOUR_MS, LOAD_PROFILES, MODELS, PRECURSOR_LEAD_DAYS,
-  PROBLEMATIC_HAZARD_RATIO, PROFILE_WEIGHTS, REPLACEMENT_DELAY_DAYS, REPLACEMENT_SHARE, SUDDEN_SHARE, YEAR_MS,
-  type FailureType, type LoadProfile, type ModelKey, type ThrottleField,
+  CAPPED_HOST_SHARE,
+  CAPPED_LIMIT_W,
+  DATACENTERS,
+  DAY_MS,
+  DEFAULT_FAILURE_RATE_PER_YEAR,
+  DRIVERS,
+  FAILURE_TYPES,
+  GPUS_PER_HOST,
+  HOST_EVENTS,
+  HOSTS_PER_RACK,
+  HOUR_MS,
+  LOAD_PROFILES,
+  MODELS,
+  PRECURSOR_LEAD_DAYS,
+  PROBLEMATIC_HAZARD_RATIO,
+  PROFILE_WEIGHTS,
+  REPLACEMENT_DELAY_DAYS,
+  REPLACEMENT_SHARE,
+  SUDDEN_SHARE,
+  YEAR_MS,
+  type FailureType,
+  type LoadProfile,
+  type ModelKey,
+  type ThrottleField,
 } from './hardware.js';
 import { Rng, STREAM } from './rng.js';
 
@@ -208,7 +228,8 @@ export function resolvePlanOptions(opts: PlanOptions = {}): ResolvedPlanOptions 
   const problematic = Math.min(gpus, positiveInteger('problematic', opts.problematic ?? Math.max(2, Math.round(gpus * 0.06)), 0, 1_000_000));
   const minFailures = positiveInteger('minFailures', opts.minFailures ?? 2, 0, 1_000_000);
   for (const p of opts.plant ?? []) {
-    if (!(FAILURE_TYPES as readonly string[]).includes(p.type)) throw new InputError(`unknown failure type "${p.type}"`, [`use one of ${FAILURE_TYPES.join(', ')}`]);
+    if (!(FAILURE_TYPES as readonly string[]).includes(p.type))
+      throw new InputError(`unknown failure type "${p.type}"`, [`use one of ${FAILURE_TYPES.join(', ')}`]);
     if (p.gpu !== undefined) positiveInteger('plant.gpu', p.gpu, 0, gpus - 1);
   }
   return { gpus, days, intervalMs, seed, endMs, failureRatePerYear: { a100: rate.a100, h100: rate.h100 }, problematic, minFailures, plant: opts.plant ?? [] };
@@ -325,7 +346,7 @@ export function planFleet(opts: PlanOptions = {}): FleetPlan {
 }
 
 function clamp(x: number, lo: number, hi: number): number {
-  return x < lo ? lo : x > hi ? hi : x;
+  return x < lo ? lo : Math.min(x, hi);
 }
 
 function planHosts(o: ResolvedPlanOptions, startMs: number): PlannedHost[] {
@@ -334,7 +355,14 @@ function planHosts(o: ResolvedPlanOptions, startMs: number): PlannedHost[] {
   const nRacks = Math.ceil(nHosts / HOSTS_PER_RACK);
   const monthMs = YEAR_MS / 12;
 
-  interface Rack { dc: string; name: string; model: ModelKey; deployedMs: number; inlet: number; warrantyYears: number }
+  interface Rack {
+    dc: string;
+    name: string;
+    model: ModelKey;
+    deployedMs: number;
+    inlet: number;
+    warrantyYears: number;
+  }
   const racks: Rack[] = [];
   for (let r = 0; r < nRacks; r++) {
     const dc = DATACENTERS[r % DATACENTERS.length]!;
@@ -399,16 +427,22 @@ function addYears(ms: number, years: number): number {
   return d.getTime();
 }
 
-function newGpu(o: ResolvedPlanOptions, h: PlannedHost, slot: number, id: number, installedMs: number, startMs: number, replaces: PlannedGpu | null): PlannedGpu {
+function newGpu(
+  o: ResolvedPlanOptions,
+  h: PlannedHost,
+  slot: number,
+  id: number,
+  installedMs: number,
+  startMs: number,
+  replaces: PlannedGpu | null,
+): PlannedGpu {
   const rng = new Rng(o.seed, STREAM.identity, id);
   const spec = MODELS[h.model];
   const uuid = `GPU-${rng.hex(8)}-${rng.hex(4)}-${rng.hex(4)}-${rng.hex(4)}-${rng.hex(12)}`;
   const serial = (h.model === 'h100' ? '1654' : '1652') + rng.digits(9);
   const deployedMs = replaces ? installedMs : h.deployedMs;
   // An RMA unit carries the original's book value and warranty (at least 90 days from the swap).
-  const warrantyExpiryMs = replaces
-    ? Math.max(replaces.warrantyExpiryMs, installedMs + 90 * DAY_MS)
-    : addYears(deployedMs, h.warrantyYears);
+  const warrantyExpiryMs = replaces ? Math.max(replaces.warrantyExpiryMs, installedMs + 90 * DAY_MS) : addYears(deployedMs, h.warrantyYears);
   const purchasePriceUsd = replaces ? replaces.purchasePriceUsd : Math.round((spec.priceUsd * rng.uniform(0.9, 1.1)) / 10) * 10;
   const ageH = replaces ? 0 : Math.max(0, startMs - deployedMs) / HOUR_MS;
   const r1 = rng.next();
@@ -481,31 +515,56 @@ function describeFailure(g: PlannedGpu, h: PlannedHost, atMs: number, type: Fail
     case 'memory': {
       const ue = g.model === 'h100' ? 95 : 48;
       xid = remapFailure ? 64 : ue;
-      description = (sudden ? `uncorrectable HBM ECC error (Xid ${ue}) with no prior correctable-error trend` : `uncorrectable HBM ECC error (Xid ${ue}) after ${days} days of accelerating correctable errors and row remapping`) +
+      description =
+        (sudden
+          ? `uncorrectable HBM ECC error (Xid ${ue}) with no prior correctable-error trend`
+          : `uncorrectable HBM ECC error (Xid ${ue}) after ${days} days of accelerating correctable errors and row remapping`) +
         (remapFailure ? '; row remapping failed (Xid 64)' : '');
       break;
     }
     case 'thermal':
       xid = null;
-      description = sudden ? 'HW thermal slowdown and shutdown (cooling failure) with no prior temperature trend' : `sustained HW thermal slowdown after ${days} days of rising temperature at equal power (cooling / thermal-interface degradation)`;
+      description = sudden
+        ? 'HW thermal slowdown and shutdown (cooling failure) with no prior temperature trend'
+        : `sustained HW thermal slowdown after ${days} days of rising temperature at equal power (cooling / thermal-interface degradation)`;
       break;
     case 'power':
       xid = rng.chance(0.7) ? 79 : 62;
-      description = sudden ? `power-delivery fault (Xid ${xid}) with no precursor` : `power-delivery fault (Xid ${xid}) after ${days} days of HW power-brake episodes and unstable power draw`;
+      description = sudden
+        ? `power-delivery fault (Xid ${xid}) with no precursor`
+        : `power-delivery fault (Xid ${xid}) after ${days} days of HW power-brake episodes and unstable power draw`;
       break;
     case 'interconnect':
       xid = rng.chance(0.5) ? 74 : 79;
-      description = sudden ? `${xid === 74 ? 'NVLink error' : 'GPU fell off the bus'} (Xid ${xid}) with no precursor` : `${xid === 74 ? 'NVLink error' : 'GPU fell off the bus'} (Xid ${xid}) after ${days} days of rising NVLink CRC and PCIe replay errors`;
+      description = sudden
+        ? `${xid === 74 ? 'NVLink error' : 'GPU fell off the bus'} (Xid ${xid}) with no precursor`
+        : `${xid === 74 ? 'NVLink error' : 'GPU fell off the bus'} (Xid ${xid}) after ${days} days of rising NVLink CRC and PCIe replay errors`;
       break;
     default: {
       xid = [119, 79, 62, 120][rng.weighted([0.4, 0.3, 0.15, 0.15])]!;
-      description = sudden ? `GPU unrecoverable (Xid ${xid}) with no precursor` : `GPU unrecoverable (Xid ${xid}) after ${days} days of recurring GSP errors (Xid 119/120)`;
+      description = sudden
+        ? `GPU unrecoverable (Xid ${xid}) with no precursor`
+        : `GPU unrecoverable (Xid ${xid}) after ${days} days of recurring GSP errors (Xid 119/120)`;
     }
   }
   return {
-    gpu: g.id, uuid: g.uuid, serial: g.serial, host: g.host, hostname: h.name, model: g.model, atMs, type, sudden,
-    precursorStartMs, xid, remapFailure, intensity: rng.uniform(0.6, 1.5), description, planted,
-    replacementGpu: null, replacementAtMs: null,
+    gpu: g.id,
+    uuid: g.uuid,
+    serial: g.serial,
+    host: g.host,
+    hostname: h.name,
+    model: g.model,
+    atMs,
+    type,
+    sudden,
+    precursorStartMs,
+    xid,
+    remapFailure,
+    intensity: rng.uniform(0.6, 1.5),
+    description,
+    planted,
+    replacementGpu: null,
+    replacementAtMs: null,
   };
 }
 
@@ -521,7 +580,10 @@ function finishHostEvents(o: ResolvedPlanOptions, h: PlannedHost, startMs: numbe
     }
   }
   h.outages.sort((a, b) => a.startMs - b.startMs || a.endMs - b.endMs);
-  h.resetsMs = h.outages.filter((x) => x.reset && x.endMs < o.endMs).map((x) => x.endMs).sort((a, b) => a - b);
+  h.resetsMs = h.outages
+    .filter((x) => x.reset && x.endMs < o.endMs)
+    .map((x) => x.endMs)
+    .sort((a, b) => a - b);
 }
 
 /** GPU-years each model spent reporting inside the window (exposure for failure-rate checks). */

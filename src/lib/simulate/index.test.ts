@@ -48,7 +48,9 @@ describe('simulateFleet', () => {
     let outside = 0;
     const malformed: string[] = [];
     for (const f of prom) {
-      const lines = gunzipSync(await readFile(join(outDir, f))).toString('latin1').split('\n');
+      const lines = gunzipSync(await readFile(join(outDir, f)))
+        .toString('latin1')
+        .split('\n');
       const stamp = /_(\d{4}-\d\d-\d\dT\d\d)-00-00Z\.prom\.gz$/.exec(f)![1]!;
       const hour = Date.parse(`${stamp}:00:00Z`);
       expect(lines.pop()).toBe('');
@@ -67,12 +69,15 @@ describe('simulateFleet', () => {
 
     const assets = (await readFile(join(outDir, 'assets.csv'), 'utf8')).split('\n');
     expect(assets[0]).toBe(ASSETS_HEADER);
-    expect(assets[1]).toMatch(/^GPU-[0-9a-f-]{36},\d{13},NVIDIA (A100-SXM4-80GB|H100 80GB HBM3),gpu-[ab]-r\d\d-n\d\d,dc-[ab],dc-[ab]-r\d\d,\d{4}-\d\d-\d\d,\d{4}-\d\d-\d\d,\d+$/);
+    expect(assets[1]).toMatch(
+      /^GPU-[0-9a-f-]{36},\d{13},NVIDIA (A100-SXM4-80GB|H100 80GB HBM3),gpu-[ab]-r\d\d-n\d\d,dc-[ab],dc-[ab]-r\d\d,\d{4}-\d\d-\d\d,\d{4}-\d\d-\d\d,\d+$/,
+    );
     expect(assets.filter((l) => l !== '')).toHaveLength(1 + 16 + s.replacements);
     const failures = (await readFile(join(outDir, 'failures.csv'), 'utf8')).split('\n').filter((l) => l !== '');
     expect(failures[0]).toBe(FAILURES_HEADER);
     expect(failures).toHaveLength(1 + s.failures);
-    for (const l of failures.slice(1)) expect(l).toMatch(/^GPU-[0-9a-f-]{36},\d{13},\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ,(memory|thermal|power|interconnect|other),\d*,.+$/);
+    for (const l of failures.slice(1))
+      expect(l).toMatch(/^GPU-[0-9a-f-]{36},\d{13},\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ,(memory|thermal|power|interconnect|other),\d*,.+$/);
   });
 
   it('is byte-identical for the same seed and differs for another', async () => {

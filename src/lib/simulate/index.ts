@@ -57,7 +57,7 @@ export { ASSETS_HEADER, FAILURES_HEADER, assetsCsv, failuresCsv } from './csv.js
 import { assetsCsv, failuresCsv } from './csv.js';
 
 /** `2026-11-25T10-00-00Z`: an ISO stamp the ingester reads from file names, without colons. */
-const hourStamp = (ms: number): string => new Date(ms).toISOString().slice(0, 13) + '-00-00Z';
+const hourStamp = (ms: number): string => `${new Date(ms).toISOString().slice(0, 13)}-00-00Z`;
 
 /** Temp file then rename, so a killed run leaves no half-written file under its final name. */
 async function writeAtomic(path: string, data: string | Buffer): Promise<number> {

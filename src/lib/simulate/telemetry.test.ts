@@ -85,7 +85,15 @@ describe('scrapes', () => {
 
   // Row-by-row checks collect problems and assert once: an expect() per value would take seconds.
   it('keeps counters monotone except across the documented driver reloads', () => {
-    const resetting: ValueColumn[] = ['energy_mj', 'ecc_sbe_volatile', 'ecc_dbe_volatile', 'pcie_replay_count', 'nvlink_crc_errors', 'power_violation_us', 'thermal_violation_us'];
+    const resetting: ValueColumn[] = [
+      'energy_mj',
+      'ecc_sbe_volatile',
+      'ecc_dbe_volatile',
+      'pcie_replay_count',
+      'nvlink_crc_errors',
+      'power_violation_us',
+      'thermal_violation_us',
+    ];
     const never: ValueColumn[] = ['ecc_sbe_aggregate', 'ecc_dbe_aggregate', 'remapped_rows_correctable', 'remapped_rows_uncorrectable', 'row_remap_failure'];
     const problems: string[] = [];
     let drops = 0;
@@ -124,7 +132,21 @@ describe('scrapes', () => {
   });
 
   it('prints values exactly as the exporter rounds them, in canonical units', () => {
-    const ints: ValueColumn[] = ['gpu_temp', 'memory_temp', 'gpu_util', 'mem_copy_util', 'sm_clock_mhz', 'mem_clock_mhz', 'fb_used_mib', 'fb_free_mib', 'energy_mj', 'ecc_sbe_volatile', 'throttle_reasons', 'xid_last', 'power_violation_us'];
+    const ints: ValueColumn[] = [
+      'gpu_temp',
+      'memory_temp',
+      'gpu_util',
+      'mem_copy_util',
+      'sm_clock_mhz',
+      'mem_clock_mhz',
+      'fb_used_mib',
+      'fb_free_mib',
+      'energy_mj',
+      'ecc_sbe_volatile',
+      'throttle_reasons',
+      'xid_last',
+      'power_violation_us',
+    ];
     const ratios: ValueColumn[] = ['sm_active', 'sm_occupancy', 'tensor_active', 'dram_active', 'gr_engine_active'];
     const problems: string[] = [];
     for (const [id, s] of rows) {
@@ -179,7 +201,16 @@ describe('scrapes', () => {
 
 describe('precursors', () => {
   // Plant one failure of each kind on GPUs of a training host (load makes thermal throttling visible).
-  const base: PlanOptions = { gpus: 48, days: 30, intervalMs: 600_000, seed: 4, endMs: END, minFailures: 0, failureRatePerYear: { a100: 0, h100: 0 }, problematic: 2 };
+  const base: PlanOptions = {
+    gpus: 48,
+    days: 30,
+    intervalMs: 600_000,
+    seed: 4,
+    endMs: END,
+    minFailures: 0,
+    failureRatePerYear: { a100: 0, h100: 0 },
+    problematic: 2,
+  };
   const probe = planFleet(base);
   const training = probe.hosts.filter((h) => h.profile === 'training' && h.slots === 8);
   const busy = training[0]!.index * 8;
@@ -204,7 +235,11 @@ describe('precursors', () => {
   const week = (spec: PlantSpec): [number, number] => [spec.atMs! - 7 * DAY, spec.atMs!];
 
   it('plans the planted failures', () => {
-    expect(plan.failures.map((f) => f.gpu).sort()).toEqual(Object.values(specs).map((s) => s.gpu!).sort());
+    expect(plan.failures.map((f) => f.gpu).sort()).toEqual(
+      Object.values(specs)
+        .map((s) => s.gpu!)
+        .sort(),
+    );
   });
 
   it('shows accelerating correctable ECC errors before a memory failure, and none before a sudden one', () => {
@@ -230,7 +265,10 @@ describe('precursors', () => {
       const diffs: number[] = [];
       s.t.forEach((t, k) => {
         if (t < from || t >= to) return;
-        const others = peers.map((p) => rows.get(p)!).map((p) => p.v.gpu_temp[p.t.indexOf(t)]).filter((x): x is number => x !== undefined);
+        const others = peers
+          .map((p) => rows.get(p)!)
+          .map((p) => p.v.gpu_temp[p.t.indexOf(t)])
+          .filter((x): x is number => x !== undefined);
         if (others.length) diffs.push(s.v.gpu_temp[k]! - mean(others));
       });
       return mean(diffs);

@@ -14,10 +14,7 @@ import { InputError } from '../errors.js';
 import { INT32_BLANK } from '../dcgm/fields.js';
 import { VALUE_COLUMNS, VALUE_INDEX, type ValueColumn } from '../schema.js';
 import type { FleetPlan, PlannedGpu, PlannedHost } from './fleet.js';
-import {
-  APP_XID_PER_HOUR, DAY_MS, HEALTHY_BRAKE_PER_HOUR, HOUR_MS, MODELS, SCRAPE_MISS_PROBABILITY,
-  type ModelSpec,
-} from './hardware.js';
+import { APP_XID_PER_HOUR, DAY_MS, HEALTHY_BRAKE_PER_HOUR, HOUR_MS, MODELS, SCRAPE_MISS_PROBABILITY, type ModelSpec } from './hardware.js';
 import { Rng, STREAM } from './rng.js';
 
 /** One scrape of one host. Reused: valid until the generator is resumed. */
@@ -398,7 +395,7 @@ class GpuSim {
   severity(t: number): number {
     if (t <= this.degStart) return 0;
     const s = (t - this.degStart) / (this.failAt - this.degStart);
-    return s >= 1 ? 1 : s;
+    return Math.min(s, 1);
   }
 
   /** Driver reload: volatile counters and energy restart; pending row remaps are applied. */
@@ -444,7 +441,8 @@ class GpuSim {
     out[0] = this.appRate;
     out[1] = this.ueRate;
     out[2] = HEALTHY_BRAKE_PER_HOUR + (k === DEG_POWER && s > 0 ? precursor.brakePerHour(s, i) : 0);
-    out[3] = this.remapBase + (k === DEG_MEMORY && s > 0 ? (REMAPS_PER_MEMORY_PRECURSOR * i * 3 * s * s) / Math.max(1, (this.failAt - this.degStart) / HOUR_MS) : 0);
+    out[3] =
+      this.remapBase + (k === DEG_MEMORY && s > 0 ? (REMAPS_PER_MEMORY_PRECURSOR * i * 3 * s * s) / Math.max(1, (this.failAt - this.degStart) / HOUR_MS) : 0);
     out[4] = k === DEG_THERMAL && s > 0 ? precursor.hwThermalPerHour(s, i) : 0;
     out[5] = (k === DEG_INTERCONNECT || k === DEG_OTHER) && s > 0 ? precursor.xidPerHour(s, i, k) : 0;
     return out[0] + out[1] + out[2] + out[3] + out[4] + out[5];
@@ -555,12 +553,18 @@ class GpuSim {
     let util: number, sm: number, occ: number, tensor: number, dram: number, gr: number, memcopy: number, pd: number;
     let bits = 0;
     if (u === 0) {
-      util = 0; sm = 0; occ = 0; tensor = 0; dram = 0; gr = 0; memcopy = 0;
+      util = 0;
+      sm = 0;
+      occ = 0;
+      tensor = 0;
+      dram = 0;
+      gr = 0;
+      memcopy = 0;
       pd = this.idleW * (1 + 0.02 * N[1]!);
       bits = GPU_IDLE;
     } else {
       util = Math.round(u * 100 + 1.2 * N[2]!);
-      util = util < 1 ? 1 : util > 100 ? 100 : util;
+      util = util < 1 ? 1 : Math.min(util, 100);
       sm = clamp01(u * h.smRatio * (1 + 0.02 * N[3]!));
       occ = clamp01(sm * h.occRatio * (1 + 0.04 * N[4]!));
       tensor = clamp01(sm * h.tensorRatio * (1 + 0.04 * N[5]!));
@@ -568,7 +572,7 @@ class GpuSim {
       gr = clamp01(u * 0.985 + 0.004 * N[7]!);
       if (gr < sm) gr = sm;
       memcopy = Math.round(dram * 90 + N[8]!);
-      memcopy = memcopy < 0 ? 0 : memcopy > 100 ? 100 : memcopy;
+      memcopy = memcopy < 0 ? 0 : Math.min(memcopy, 100);
       pd = this.idleW + this.activeW * (0.5 * sm + 0.3 * tensor + 0.2 * dram);
     }
     let sigma = 0.012;
@@ -587,7 +591,7 @@ class GpuSim {
       clockScale = clockFactor(limit / pd);
       bits |= SW_POWER_CAP;
       const share = (pd / limit - 1) * 10 + 0.3;
-      this.powerViol += Math.round(ctx.dtUs * (share > 1 ? 1 : share));
+      this.powerViol += Math.round(ctx.dtUs * Math.min(share, 1));
     }
 
     // --- thermal ---
@@ -644,7 +648,7 @@ class GpuSim {
 
     // --- temperatures follow power with a lag ---
     const mss = inlet + this.mOff + rEff * 0.92 * p;
-    if (this.temp !== this.temp) {
+    if (Number.isNaN(this.temp)) {
       this.temp = tss;
       this.memTemp = mss;
     } else {
@@ -654,7 +658,7 @@ class GpuSim {
 
     // --- what the exporter prints ---
     const powerMw = Math.round(p * 1000);
-    this.energy += Math.round(powerMw * ctx.dtMs / 1000);
+    this.energy += Math.round((powerMw * ctx.dtMs) / 1000);
     // Counters that pass 2^31 could print a value an ingester must read as DCGM's INT32 "blank"
     // sentinel; step over that 16-wide window (a 1e-7 chance per sample, but the lake must match).
     if (this.energy >= INT32_BLANK && this.energy < 2 ** 31) this.energy = 2 ** 31;
@@ -682,7 +686,7 @@ class GpuSim {
       buf[O_DRAM + pos] = ratioPct(dram);
       buf[O_GR + pos] = ratioPct(gr);
     }
-    buf[O_SMCLK + pos] = u === 0 ? spec.idleSmClockMhz : Math.round((spec.maxSmClockMhz * (clockScale > 1 ? 1 : clockScale)) / 15) * 15;
+    buf[O_SMCLK + pos] = u === 0 ? spec.idleSmClockMhz : Math.round((spec.maxSmClockMhz * Math.min(clockScale, 1)) / 15) * 15;
     buf[O_MEMCLK + pos] = spec.memClockMhz;
     buf[O_FBUSED + pos] = fb;
     buf[O_FBFREE + pos] = this.memUsable - fb;
@@ -723,7 +727,7 @@ function clockFactor(ratio: number): number {
 }
 
 function clamp01(x: number): number {
-  return x < 0 ? 0 : x > 1 ? 1 : x;
+  return x < 0 ? 0 : Math.min(x, 1);
 }
 
 /**

@@ -52,7 +52,8 @@ const PRINTED: ReadonlySet<ValueColumn> = new Set(FAMILIES.map((f) => f.column))
  * (gpu_uuid, time) order on integers.
  */
 // Plain (not TEMP) tables: a second connection writes one hour's Parquet while the first appends the next.
-const rowsTableSql = (name: string): string => `CREATE TABLE ${name} (time_ms DOUBLE, gpu_rank DOUBLE, ${VALUE_COLUMNS.map((c) => `${c.name} DOUBLE`).join(', ')})`;
+const rowsTableSql = (name: string): string =>
+  `CREATE TABLE ${name} (time_ms DOUBLE, gpu_rank DOUBLE, ${VALUE_COLUMNS.map((c) => `${c.name} DOUBLE`).join(', ')})`;
 const GPUS_TABLE_SQL = `CREATE TABLE sim_gpus (gpu_rank INTEGER, gpu_uuid VARCHAR, host VARCHAR, gpu_index INTEGER, model VARCHAR, pci_bus_id VARCHAR, driver_version VARCHAR)`;
 const INSERT_GPU_SQL = `INSERT INTO sim_gpus VALUES ($gpu_rank, $gpu_uuid, $host, $gpu_index, $model, $pci_bus_id, $driver_version)`;
 const VALUE_CASTS = VALUE_COLUMNS.map((c) => (c.type === 'DOUBLE' ? `r.${c.name}` : `CAST(round(r.${c.name}) AS ${c.type}) AS ${c.name}`)).join(', ');
@@ -95,8 +96,13 @@ export async function simulateToLake(opts: ToLakeOptions): Promise<ToLakeSummary
     for (const g of byUuid) {
       const h = plan.hosts[g.host]!;
       await db.exec('insert gpu', INSERT_GPU_SQL, {
-        gpu_rank: rank.get(g.id)!, gpu_uuid: g.uuid, host: h.name, gpu_index: g.index, model: MODELS[g.model].modelName,
-        pci_bus_id: normalizePciBusId(g.pciBusId) ?? g.pciBusId, driver_version: h.driverVersion,
+        gpu_rank: rank.get(g.id)!,
+        gpu_uuid: g.uuid,
+        host: h.name,
+        gpu_index: g.index,
+        model: MODELS[g.model].modelName,
+        pci_bus_id: normalizePciBusId(g.pciBusId) ?? g.pciBusId,
+        driver_version: h.driverVersion,
       });
     }
     const types = [DOUBLE, DOUBLE, ...VALUE_COLUMNS.map(() => DOUBLE)];
@@ -167,7 +173,7 @@ export async function simulateToLake(opts: ToLakeOptions): Promise<ToLakeSummary
           const a = src[c];
           const v = a === null ? NaN : a[k]!;
           // ingest's null rules (dcgm/values.ts canonicalValue; the values are already in canonical units)
-          if (v !== v || v === Infinity || v === -Infinity || (v >= 2147483632 && isDcgmBlank(v)) || (v === 0 && ZERO_MEANS_ABSENT_BY_INDEX[c] === 1)) vectors[c + 2]!.setItem(n, null);
+          if (!Number.isFinite(v) || (v >= 2147483632 && isDcgmBlank(v)) || (v === 0 && ZERO_MEANS_ABSENT_BY_INDEX[c] === 1)) vectors[c + 2]!.setItem(n, null);
           else items[c + 2]![n] = v;
         }
         const s = seen.get(id);

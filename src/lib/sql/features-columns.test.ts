@@ -26,7 +26,7 @@ beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpuhealth-feature-columns-'));
   const lines = ['time,gpu_uuid,host,model,gpu_temp,power_usage,ecc_sbe_volatile'];
   for (let t = AT - 3 * HOUR; t < AT; t += 60_000) lines.push(`${new Date(t).toISOString()},GPU-1,node-a,NVIDIA H100 80GB HBM3,60,400,0`);
-  fs.writeFileSync(path.join(dir, 'gpu.csv'), lines.join('\n') + '\n');
+  fs.writeFileSync(path.join(dir, 'gpu.csv'), `${lines.join('\n')}\n`);
   const lake = path.join(dir, 'lake');
   await ingest({ lake, inputs: [path.join(dir, 'gpu.csv')] });
   db = await Db.open({ threads: 1 });

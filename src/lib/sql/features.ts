@@ -137,7 +137,9 @@ const accel = (total: string, last24: string): string =>
   `CASE WHEN ${total} >= ${SBE_ACCEL_MIN_ERRORS} AND epoch(${END}) - epoch(${START}) >= 2 * 86400 THEN
          ${last24} / (greatest(${total} - ${last24}, 1) / ((epoch(${END}) - epoch(${START})) / 86400.0 - 1)) END`;
 
-const STATE_LAST = ROLLUP_STATE_COLUMNS.map((c) => `arg_max(${c}_last, last_time) AS ${c}, arg_min(${c}_first, first_time) AS ${c}_at_start`).join(',\n         ');
+const STATE_LAST = ROLLUP_STATE_COLUMNS.map((c) => `arg_max(${c}_last, last_time) AS ${c}, arg_min(${c}_first, first_time) AS ${c}_at_start`).join(
+  ',\n         ',
+);
 
 /** Cumulative counts whose growth in the window is a feature of its own: pages retired / rows remapped this window. */
 export const STATE_GROWTH_COLUMNS = ['retired_pages_sbe', 'retired_pages_dbe', 'remapped_rows_correctable', 'remapped_rows_uncorrectable'] as const;

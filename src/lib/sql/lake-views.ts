@@ -31,11 +31,7 @@ export const MANIFEST_COLUMNS = [
 ] as const;
 
 /** The GPU registry: a GPU's latest identity, and when it was first and last seen. */
-export const GPU_COLUMNS = [
-  ...ID_COLUMNS.slice(1),
-  { name: 'first_seen', type: 'TIMESTAMP' },
-  { name: 'last_seen', type: 'TIMESTAMP' },
-] as const;
+export const GPU_COLUMNS = [...ID_COLUMNS.slice(1), { name: 'first_seen', type: 'TIMESTAMP' }, { name: 'last_seen', type: 'TIMESTAMP' }] as const;
 
 type Cols = readonly { name: string; type: string }[];
 
@@ -146,6 +142,11 @@ export function listParquet(dir: string): string[] {
 
 /** Loads a newline-delimited JSON file (rows a stage computed in JS) into a temp table, typed by `columns`. */
 export async function loadJsonlTable(db: Db, table: string, file: string, columns: Readonly<Record<string, string>>): Promise<void> {
-  const cols = Object.entries(columns).map(([k, t]) => `'${k}': '${t}'`).join(', ');
-  await db.exec(`load ${table}`, `CREATE OR REPLACE TEMP TABLE ${table} AS SELECT * FROM read_json(${quoteFile(file)}, format = 'newline_delimited', columns = {${cols}})`);
+  const cols = Object.entries(columns)
+    .map(([k, t]) => `'${k}': '${t}'`)
+    .join(', ');
+  await db.exec(
+    `load ${table}`,
+    `CREATE OR REPLACE TEMP TABLE ${table} AS SELECT * FROM read_json(${quoteFile(file)}, format = 'newline_delimited', columns = {${cols}})`,
+  );
 }

@@ -21,16 +21,7 @@ import { COUNTER_INCREASE_MACRO_SQL } from '../dcgm/counters.js';
 import { GAP_MIN_S, LOADED_MIN_ACTIVITY_PCT } from '../dcgm/sampling.js';
 
 /** Gauges with full statistics: `<col>_n`, `_sum`, `_ssq`, `_min`, `_max`. */
-export const ROLLUP_STAT_COLUMNS = [
-  'gpu_temp',
-  'memory_temp',
-  'power_usage',
-  'sm_clock_mhz',
-  'gpu_util',
-  'sm_active',
-  'sm_occupancy',
-  'dram_active',
-] as const;
+export const ROLLUP_STAT_COLUMNS = ['gpu_temp', 'memory_temp', 'power_usage', 'sm_clock_mhz', 'gpu_util', 'sm_active', 'sm_occupancy', 'dram_active'] as const;
 
 /** Counters: `<col>_first`, `_last` (readings) and `_inc` (reset-aware increase within the segment). */
 export const ROLLUP_COUNTER_COLUMNS = [
@@ -73,9 +64,7 @@ const statCols = ROLLUP_STAT_COLUMNS.map(
 ).join(',\n       ');
 
 const counterCols = ROLLUP_COUNTER_COLUMNS.map(
-  (c) =>
-    `arg_min(${c}, time) AS ${c}_first, arg_max(${c}, time) AS ${c}_last, ` +
-    `coalesce(sum(counter_increase(${c}, prev_${c})), 0) AS ${c}_inc`,
+  (c) => `arg_min(${c}, time) AS ${c}_first, arg_max(${c}, time) AS ${c}_last, ` + `coalesce(sum(counter_increase(${c}, prev_${c})), 0) AS ${c}_inc`,
 ).join(',\n       ');
 
 const stateCols = ROLLUP_STATE_COLUMNS.map((c) => `arg_min(${c}, time) AS ${c}_first, arg_max(${c}, time) AS ${c}_last`).join(',\n       ');
@@ -84,9 +73,7 @@ const eventCols = Object.entries(ROLLUP_CLOCK_EVENTS)
   .map(([name, cond]) => `count(*) FILTER (WHERE ${cond}) AS tr_${name}`)
   .join(',\n       ');
 
-const lags = [...ROLLUP_COUNTER_COLUMNS, 'xid_last']
-  .map((c) => `lag(${c} IGNORE NULLS) OVER seg AS prev_${c}`)
-  .join(',\n         ');
+const lags = [...ROLLUP_COUNTER_COLUMNS, 'xid_last'].map((c) => `lag(${c} IGNORE NULLS) OVER seg AS prev_${c}`).join(',\n         ');
 
 /**
  * Rolls up the rows of the view `rollup_input` (metrics rows of one file). No params.

@@ -44,8 +44,8 @@ const features = async (lake: string, sinceMs = 2 * DAY, atMs = AT): Promise<Fea
 /** One GPU's rows as a lake-columns CSV: `values(i)` gives the extra columns of sample i. */
 function oneGpuCsv(cols: string[], times: number[], values: (i: number) => (string | number)[], gpu = 0): string {
   const lines = [['time', 'gpu_uuid', 'host', 'model', ...cols].join(',')];
-  times.forEach((t, i) => lines.push([new Date(t).toISOString(), uuidOf(gpu), 'node-a', 'NVIDIA H100 80GB HBM3', ...values(i)].join(',')));
-  return lines.join('\n') + '\n';
+  for (const [i, t] of times.entries()) lines.push([new Date(t).toISOString(), uuidOf(gpu), 'node-a', 'NVIDIA H100 80GB HBM3', ...values(i)].join(','));
+  return `${lines.join('\n')}\n`;
 }
 
 /** Features equal up to floating-point summation order (DuckDB sums in parallel). */
@@ -78,7 +78,7 @@ describe('rollups stitched across files', () => {
   const header = lines[0]!;
   // three files cut at rows that fall inside hours, so hours and counters span file seams
   const cuts = [0, 5_003, 11_777, lines.length - 1];
-  const parts = Object.fromEntries(cuts.slice(1).map((end, k) => [`part-${k}.csv`, [header, ...lines.slice(1 + cuts[k]!, 1 + end)].join('\n') + '\n']));
+  const parts = Object.fromEntries(cuts.slice(1).map((end, k) => [`part-${k}.csv`, `${[header, ...lines.slice(1 + cuts[k]!, 1 + end)].join('\n')}\n`]));
 
   it('gives the same features from one file, from three, and after compaction', async () => {
     const one = await features(await lakeFrom({ 'fleet.csv': fleet.csv }));
@@ -127,7 +127,11 @@ describe('sources that overlap in time', () => {
     const times = every(AT - DAY, AT, 15_000);
     const sbe = (i: number): number => 1000 + Math.floor((11 * i) / times.length);
     const pick = (odd: number): string =>
-      oneGpuCsv(['gpu_temp', 'ecc_sbe_aggregate'], times.filter((_, i) => i % 2 === odd), (k) => [50, sbe(2 * k + odd)]);
+      oneGpuCsv(
+        ['gpu_temp', 'ecc_sbe_aggregate'],
+        times.filter((_, i) => i % 2 === odd),
+        (k) => [50, sbe(2 * k + odd)],
+      );
     const [single] = await features(await lakeFrom({ 'a.csv': oneGpuCsv(['gpu_temp', 'ecc_sbe_aggregate'], times, (i) => [50, sbe(i)]) }), DAY);
     const [split] = await features(await lakeFrom({ 'even.csv': pick(0), 'odd.csv': pick(1) }), DAY);
     expect(single).toMatchObject({ sbe_delta: 10, gaps_over_5min: 0, samples: times.length });
@@ -138,7 +142,11 @@ describe('sources that overlap in time', () => {
     const times = every(AT - DAY, AT, 60_000);
     const late = new Set([100, 101, 102]); // three samples of one hour arrive in a later file
     const csv = (keep: (i: number) => boolean): string =>
-      oneGpuCsv(['gpu_temp', 'ecc_dbe_aggregate'], times.filter((_, i) => keep(i)), () => [50, 7]);
+      oneGpuCsv(
+        ['gpu_temp', 'ecc_dbe_aggregate'],
+        times.filter((_, i) => keep(i)),
+        () => [50, 7],
+      );
     const [f] = await features(await lakeFrom({ 'a.csv': csv((i) => !late.has(i)), 'b.csv': csv((i) => late.has(i)) }), DAY);
     expect(f).toMatchObject({ dbe_delta: 0, gaps_over_5min: 0, samples: times.length });
   });
@@ -151,9 +159,12 @@ describe('cohorts', () => {
     const lines = ['time,gpu_uuid,host,model,sm_active,power_usage,gpu_temp,sm_clock_mhz,throttle_reasons'];
     for (const t of times) {
       const act = 40 + 10 * (Math.floor((t - AT) / 3_600_000) % 5);
-      for (let g = 0; g < 10; g++) lines.push([new Date(t).toISOString(), uuidOf(g), 'n', 'NVIDIA H100 80GB HBM3', act + (g % 3), 200 + 5 * act, 60, g === 3 ? 1500 : 1980 - (g % 4), 0].join(','));
+      for (let g = 0; g < 10; g++)
+        lines.push(
+          [new Date(t).toISOString(), uuidOf(g), 'n', 'NVIDIA H100 80GB HBM3', act + (g % 3), 200 + 5 * act, 60, g === 3 ? 1500 : 1980 - (g % 4), 0].join(','),
+        );
     }
-    const rows = await features(await lakeFrom({ 'a.csv': lines.join('\n') + '\n' }), DAY);
+    const rows = await features(await lakeFrom({ 'a.csv': `${lines.join('\n')}\n` }), DAY);
     const slow = rows.find((r) => r.gpu_uuid === uuidOf(3))!;
     expect(slow['power_limit_w']).toBeNull();
     expect(Number(slow['sm_clock_under_load_z'])).toBeLessThan(-10);
@@ -172,7 +183,10 @@ describe('coverage at the GPU own interval', () => {
     const hole = (t: number): boolean => (t >= AT - 20 * 3_600_000 && t < AT - 19 * 3_600_000) || t >= AT - 30 * 60_000;
     const times = every(AT - DAY, AT, 10_000, hole);
     // a second GPU reports to the end, so the fleet's newest sample is at the window end
-    const lake = await lakeFrom({ 'a.csv': oneGpuCsv(['gpu_temp'], times, () => [50]), 'b.csv': oneGpuCsv(['gpu_temp'], every(AT - DAY, AT, 10_000), () => [50], 1) });
+    const lake = await lakeFrom({
+      'a.csv': oneGpuCsv(['gpu_temp'], times, () => [50]),
+      'b.csv': oneGpuCsv(['gpu_temp'], every(AT - DAY, AT, 10_000), () => [50], 1),
+    });
     const f = (await features(lake, DAY)).find((r) => r.gpu_uuid === uuidOf(0))!;
     expect(f).toMatchObject({ interval_s: 10, expected_samples: 8640, gaps_over_5min: 2 });
     expect(f['samples']).toBe(8640 - 360 - 180);
@@ -185,7 +199,12 @@ describe('coverage at the GPU own interval', () => {
     const times = every(AT - DAY, AT - 5 * 3_600_000, 10_000);
     const lake = await lakeFrom({ 'a.csv': oneGpuCsv(['gpu_temp'], times, () => [50]), 'b.csv': oneGpuCsv(['gpu_temp'], times, () => [50], 1) });
     for (const f of await features(lake, DAY)) {
-      expect(f).toMatchObject({ silent_before_end_s: 0, gaps_over_5min: 0, expected_samples: times.length, fleet_last_sample: new Date(times.at(-1)!).toISOString() });
+      expect(f).toMatchObject({
+        silent_before_end_s: 0,
+        gaps_over_5min: 0,
+        expected_samples: times.length,
+        fleet_last_sample: new Date(times.at(-1)!).toISOString(),
+      });
     }
   });
 
@@ -218,7 +237,10 @@ describe('rolling windows and trends', () => {
     const times = every(AT - DAY, AT, 60_000);
     // 40 °C, except 80 °C in the last hour; power rises 10 W per hour
     const lake = await lakeFrom({
-      'a.csv': oneGpuCsv(['gpu_temp', 'power_usage'], times, (i) => [times[i]! >= AT - 3_600_000 ? 80 : 40, 100 + 10 * Math.floor((times[i]! - (AT - DAY)) / 3_600_000)]),
+      'a.csv': oneGpuCsv(['gpu_temp', 'power_usage'], times, (i) => [
+        times[i]! >= AT - 3_600_000 ? 80 : 40,
+        100 + 10 * Math.floor((times[i]! - (AT - DAY)) / 3_600_000),
+      ]),
     });
     const [f] = await features(lake, DAY);
     expect(f).toMatchObject({ temp_mean_1h: 80, temp_std_1h: 0, temp_max_6h: 80, temp_min_6h: 40, temp_max: 80 });
@@ -239,7 +261,13 @@ describe('Xid events', () => {
     expect(f).toMatchObject({ xid_application_events: 1, xid_gpu_hardware_events: 1 });
     // repair state is cumulative: read as it stands, and its growth in the window
     const remap = (await features(lake)).find((r) => r.gpu_uuid === uuidOf(8))!;
-    expect(remap).toMatchObject({ remapped_rows_correctable: 5, remapped_rows_correctable_new: 0, remapped_rows_uncorrectable: 3, remapped_rows_uncorrectable_new: 3, row_remap_failure: 1 });
+    expect(remap).toMatchObject({
+      remapped_rows_correctable: 5,
+      remapped_rows_correctable_new: 0,
+      remapped_rows_uncorrectable: 3,
+      remapped_rows_uncorrectable_new: 3,
+      row_remap_failure: 1,
+    });
   });
 });
 

@@ -38,7 +38,9 @@ export async function computeFeatureTable(db: Db, startMs: number, endMs: number
   const params = { start_us: startMs * 1000, end_us: endMs * 1000 };
   await db.exec('features', `CREATE OR REPLACE TEMP TABLE features AS ${FEATURES_SQL}`, params);
   await db.exec('silent gpus', SILENT_GPUS_SQL, params);
-  const { n, newest } = (await db.query<{ n: number; newest: Date | null }>('count features', 'SELECT count(*) AS n, max(fleet_last_sample) AS newest FROM features'))[0]!;
+  const { n, newest } = (
+    await db.query<{ n: number; newest: Date | null }>('count features', 'SELECT count(*) AS n, max(fleet_last_sample) AS newest FROM features')
+  )[0]!;
   if (n === 0) {
     const range = (await db.query<{ newest: Date | null; oldest: Date | null }>('rollup range', ROLLUP_RANGE_SQL))[0];
     const window = `${new Date(startMs).toISOString()} – ${new Date(endMs).toISOString()}`;

@@ -93,7 +93,10 @@ export function scoreFeatureRow(r: FeatureRow, xidClasses: XidTable = XID_CLASSE
 /** The feature rows of the N lowest-scoring GPUs, worst first (`features --worst N`). */
 export function worstFeatureRows(rows: readonly FeatureRow[], n: number, xidClasses: XidTable = XID_CLASSES): FeatureRow[] {
   const scored = rows.map((r) => ({ r, s: scoreFeatureRow(r, xidClasses) }));
-  return scored.sort((a, b) => byWorst(a.s, b.s)).slice(0, n).map((x) => x.r);
+  return scored
+    .sort((a, b) => byWorst(a.s, b.s))
+    .slice(0, n)
+    .map((x) => x.r);
 }
 
 /** Worst first: lowest overall score, unknown last, then by GPU. */
@@ -143,7 +146,7 @@ export async function scoreFleet(opts: ScoreOptions): Promise<ScoreResult> {
       file = windowFile(layout.scoresDir, 'scores', startMs, endMs);
       // the rows go through a JSON file so DuckDB types them once, by SCORE_COLUMNS
       const tmp = path.join(stage.run.stage, 'scores.jsonl');
-      fs.writeFileSync(tmp, all.map((r) => JSON.stringify(r)).join('\n') + '\n');
+      fs.writeFileSync(tmp, `${all.map((r) => JSON.stringify(r)).join('\n')}\n`);
       await loadJsonlTable(db, 'scores', tmp, SCORE_COLUMNS);
       await stage.writeTables([
         { table: 'features', target: featuresPath },

@@ -56,7 +56,10 @@ export function featureWindow(sinceMs: number, atMs: number): { startMs: number;
 
 /** File-name stamp of a window end: 20261120T0000Z. */
 export function atStamp(endMs: number): string {
-  return new Date(endMs).toISOString().replace(/[-:]/g, '').replace(/\d\d\.\d+Z$/, 'Z');
+  return new Date(endMs)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\d\d\.\d+Z$/, 'Z');
 }
 
 /** A window length as file names show it: `7d`, `36h`. */
@@ -98,7 +101,8 @@ export async function withWindowStage<T>(opts: WindowOptions, work: (stage: Wind
   const { startMs, endMs } = featureWindow(opts.sinceMs, opts.atMs ?? Date.now());
   return withLakeRun({ lake: opts.lake, lockWaitMs: WINDOW_STAGE_LOCK_WAIT_MS }, async (run) => {
     const { layout, db } = run;
-    if (listParquet(layout.table('metrics')).length === 0) throw new InputError(`the lake at ${layout.root} holds no telemetry`, ['gpuhealth ingest PATH first']);
+    if (listParquet(layout.table('metrics')).length === 0)
+      throw new InputError(`the lake at ${layout.root} holds no telemetry`, ['gpuhealth ingest PATH first']);
     const built = await buildRollups(run, progress);
     await createLakeViews(db, layout);
     let files = 0;
