@@ -257,7 +257,7 @@ describe.concurrent('ingest: one source per format', () => {
 
   // BUG (cosmetic): a parser warning is printed with the file name twice, e.g.
   // "warning: dcgmi-dcp-ratios.txt: dcgmi-dcp-ratios.txt: GPU index 0 on host node-3 not known yet; …"
-  // (pipeline.ts prefixes `${display}: ` to warnings that the dmon parser already prefixed).
+  // (ingest prefixes `${display}: ` to warnings that the dmon parser already prefixed).
   it('dmon without --gpu-map warns about synthetic ids, naming the file once', async () => {
     const lake = tempLake();
     const dir = tempDir();
