@@ -1,8 +1,9 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../lib/cli/base-command.js';
 import { InputError } from '../lib/errors.js';
-import { renderJson, renderRecord } from '../lib/cli/output.js';
+import { printable, renderJson, renderRecord } from '../lib/cli/output.js';
 import { ingest } from '../lib/ingest/ingest.js';
+import { aboutFile } from '../lib/ingest/summary.js';
 import { INPUT_FORMATS } from '../lib/ingest/types.js';
 import type { CommitHooks } from '../lib/lake/txn.js';
 import { checkTimeZone, localTimeZone, parseDuration, parseInstant } from '../lib/time.js';
@@ -17,18 +18,24 @@ function killHookFromEnv(): CommitHooks | undefined {
   return { afterStep: (step) => void (step === at && process.kill(process.pid, 'SIGKILL')) };
 }
 
-/** A rejected line as shown on stderr: cut to fit an 80-column terminal (the rejects file has it whole). */
+/**
+ * A rejected line as shown on stderr: control characters escaped (a line may hold terminal escape
+ * sequences), cut to fit an 80-column terminal (the rejects file has it whole, as it was).
+ */
 const REJECT_EXCERPT = 72;
-const excerpt = (text: string): string => (text.length > REJECT_EXCERPT ? `${text.slice(0, REJECT_EXCERPT - 1)}…` : text);
+const excerpt = (line: string): string => {
+  const text = printable(line);
+  return text.length > REJECT_EXCERPT ? `${text.slice(0, REJECT_EXCERPT - 1)}…` : text;
+};
 
 export default class Ingest extends BaseCommand<typeof Ingest> {
   static override summary = 'Read DCGM telemetry into the Parquet lake.';
   static override description =
     `Reads dcgm-exporter scrapes (any exporter version, with or without timestamps), Prometheus HTTP API JSON, nvidia-smi --query-gpu CSV, dcgmi dmon / nvidia-smi dmon tables, kernel logs with NVRM Xid lines, and CSV exports of telemetry tables. PATH may be a file, a folder (read recursively), a glob, or - for stdin; .gz files are read as they are. The format is detected from the content.
 
-Re-ingesting a source adds nothing; rows the lake already has for the same GPU and time are dropped. Malformed lines are recorded in <lake>/_ingest/rejects/ and the first few shown; the valid lines around them are kept. A killed run leaves the lake as it was.
+Re-ingesting a source adds nothing (the same bytes given another --time are another source); rows the lake already has for the same GPU and time are dropped. Malformed lines, and lines the lake cannot store (a line over 64 KiB, a value too large for its column, a time outside the years 0001–9999), are recorded in <lake>/_ingest/rejects/ and the first few shown; the valid lines around them are kept. A file that cannot be read is skipped and named; the others are ingested. A folder with no files is nothing to do.
 
-Exit codes: 0 something was ingested (or everything was already there), 1 the run failed, 2 bad flags or nothing ingestible.`;
+Exit codes: 0 something was ingested (or everything was already there, or the folders held no files), 1 the run failed, 2 bad flags, a lake path that is a file, a path that does not exist, or nothing ingestible.`;
 
   static override examples = [
     '<%= config.bin %> ingest spool/',
@@ -80,8 +87,11 @@ Exit codes: 0 something was ingested (or everything was already there), 1 the ru
     });
     progress.done();
     if (summary.rejected > shown && shown > 0) this.note(`… ${summary.rejected - shown} more rejected lines in ${summary.rejects_file}`);
+    if (summary.sources.length === 0) this.note(`no files to ingest in ${inputs.join(', ')}`);
     for (const s of summary.sources) {
-      if (s.status === 'not-telemetry' || s.status === 'failed' || s.status === 'empty') this.note(`skipped ${s.file}: ${s.message ?? s.status}`);
+      if (s.status === 'not-telemetry' || s.status === 'failed' || s.status === 'empty' || s.status === 'unreadable') {
+        this.note(`skipped ${aboutFile(s.file, s.message ?? s.status)}`);
+      }
     }
     const already = summary.sources.filter((s) => s.status === 'already-ingested').length;
     if (already) this.note(`${already} source${already === 1 ? '' : 's'} already in the lake, skipped`);
@@ -95,6 +105,6 @@ Exit codes: 0 something was ingested (or everything was already there), 1 the ru
     // The human summary is a note (stderr); stdout carries data only (--json, --csv).
     if (this.outputFormat === 'csv') this.out(renderRecord(totals, 'csv'));
     else this.note(line);
-    if (summary.rows === 0 && summary.samples === 0 && already === 0) throw new InputError('nothing was ingested');
+    if (summary.rows === 0 && summary.samples === 0 && already === 0 && summary.sources.length > 0) throw new InputError('nothing was ingested');
   }
 }

@@ -5,7 +5,7 @@
  */
 import { Command, Flags, type Interfaces } from '@oclif/core';
 import { EXIT_FAILURE, EXIT_USAGE, GpuhealthError } from '../errors.js';
-import { OUTPUT_FORMATS, type OutputFormat, type TableOptions } from './output.js';
+import { OUTPUT_FORMATS, printable, type OutputFormat, type TableOptions } from './output.js';
 import { NO_PROGRESS, shouldShowProgress, terminalProgress, type ProgressFn } from '../progress.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
@@ -98,28 +98,29 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
   }
 
-  /** Notes and summaries for stderr; silenced by --quiet. */
+  /** Notes and summaries for stderr; silenced by --quiet. Control characters are shown escaped (they come from input files). */
   protected note(text: string): void {
-    if (!this.quiet) process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+    if (!this.quiet) process.stderr.write(printable(text.endsWith('\n') ? text : `${text}\n`));
   }
 
   protected makeProgress(): ProgressFn & { done(): void } {
     if (!shouldShowProgress(this.quiet)) return Object.assign(NO_PROGRESS, { done: () => {} });
-    return terminalProgress();
+    const progress = terminalProgress();
+    return Object.assign((message: string) => progress(printable(message)), { done: progress.done });
   }
 
   protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
     const debug = Boolean(process.env.GPUHEALTH_DEBUG);
     if (err instanceof GpuhealthError) {
-      process.stderr.write(`Error: ${err.message}\n`);
-      for (const s of err.suggestions) process.stderr.write(`  Try: ${s}\n`);
+      process.stderr.write(`Error: ${printable(err.message)}\n`);
+      for (const s of err.suggestions) process.stderr.write(`  Try: ${printable(s)}\n`);
       if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
       process.exitCode = err.exitCode;
       return undefined;
     }
     // oclif's own errors (flag parsing, this.error, this.exit) carry their exit code already.
     if (err.oclif !== undefined) return super.catch(err);
-    process.stderr.write(`Error: ${err.message}\n`);
+    process.stderr.write(`Error: ${printable(err.message)}\n`);
     if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
     else process.stderr.write('  (set GPUHEALTH_DEBUG=1 for details)\n');
     process.exitCode = EXIT_FAILURE;

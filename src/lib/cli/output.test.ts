@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderRecord, renderTable, shellWord, wrapText, type ColumnDef } from './output.js';
+import { printable, renderRecord, renderTable, shellWord, wrapText, type ColumnDef } from './output.js';
 
 const widest = (text: string): number => Math.max(...text.split('\n').map((l) => [...l].length));
 
@@ -96,5 +96,16 @@ describe('shellWord', () => {
   it('quotes only what the shell would split or expand', () => {
     expect(shellWord('demo-fleet/lake')).toBe('demo-fleet/lake');
     expect(shellWord("it's [a]/lake")).toBe("'it'\\''s [a]/lake'");
+  });
+});
+
+describe('printable', () => {
+  it('shows control characters as escapes and keeps tab, newline and other text', () => {
+    expect(printable('a\u001b]0;title\u0007b\u001b[31mred\t°C\nnext\r')).toBe('a\\x1b]0;title\\x07b\\x1b[31mred\t°C\nnext\\x0d');
+    expect(printable('\u0000\u007f\u009b\u202egpu')).toBe('\\x00\\x7f\\x9b\\u202egpu');
+  });
+
+  it('escapes control characters in human table cells', () => {
+    expect(renderTable([{ host: 'node\u001b[2J' }], [{ key: 'host' }])).toContain('node\\x1b[2J');
   });
 });

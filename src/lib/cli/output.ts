@@ -44,12 +44,31 @@ const WRAP_MIN = 12;
 /** Null in a human table is shown as an en dash, as the scoring docs promise. */
 export const NULL_MARK = '–';
 
+/**
+ * C0 and C1 control characters (but tab and newline), DEL, and the bidirectional overrides: what a
+ * terminal acts on (escape sequences, a title change, text shown reversed) instead of showing.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const CONTROL_CHARS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text from input files (a rejected line, a file name, a value in a message) made safe for a
+ * terminal: every control character as a visible escape (`\x1b`, `\u202e`). JSON and CSV output
+ * carry values as they are; this is for text a person reads on a terminal.
+ */
+export function printable(text: string): string {
+  return text.replace(CONTROL_CHARS, (c) => {
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16)}`;
+  });
+}
+
 function human(v: Cell): string {
   if (v === null || v === undefined) return NULL_MARK;
   if (typeof v === 'number') return Number.isInteger(v) ? String(v) : v.toFixed(2);
-  if (Array.isArray(v)) return v.join(', ');
+  if (Array.isArray(v)) return printable(v.join(', '));
   if (typeof v === 'object') return JSON.stringify(v);
-  return String(v);
+  return printable(String(v));
 }
 
 export function csvField(v: Cell): string {

@@ -333,8 +333,8 @@ async function parse(lines: AsyncIterable<string>, ctx: ParseContext, sink: Inge
         driver_version: r.driver_version,
       });
     }
-    sink.row(r);
-    for (const o of parsed.others) sink.other(o);
+    sink.row(r, rec);
+    for (const o of parsed.others) sink.other(o, rec);
   };
 
   for await (const raw of lines) {

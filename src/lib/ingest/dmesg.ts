@@ -203,7 +203,10 @@ async function parse(lines: AsyncIterable<string>, ctx: ParseContext, sink: Inge
     const host = stamp.host ?? ctx.host;
     const gpuUuid = learned.get(key(host, pci)) ?? ctx.resolver.byPci(host, pci)?.gpu_uuid ?? null;
     if (gpuUuid === null) unmapped.set(key(host, pci), { host, pci });
-    sink.xid({ time_ms: stamp.ms, gpu_uuid: gpuUuid, host, pci_bus_id: pci, xid: Number(xid[2]), source: SOURCE, message: xid[3]!.trim() });
+    sink.xid(
+      { time_ms: stamp.ms, gpu_uuid: gpuUuid, host, pci_bus_id: pci, xid: Number(xid[2]), source: SOURCE, message: xid[3]!.trim() },
+      { line: lineNo, text: clip(line) },
+    );
   }
 
   if (bootRejects > 0) {

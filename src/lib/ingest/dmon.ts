@@ -21,7 +21,7 @@ import type { GpuIdentity, ValueColumn } from '../schema.js';
 import type { FieldMapping } from '../dcgm/fields.js';
 import { canonicalValue } from '../dcgm/values.js';
 import { localToUtcMs } from '../time.js';
-import type { IngestSink, ParseContext, Parser } from './types.js';
+import type { IngestSink, ParseContext, Parser, SourceLine } from './types.js';
 
 /** A dmon column's canonical home, as for dcgm-exporter names: `scale` converts to the canonical unit (DCP ratios → percent). */
 const F = (column: ValueColumn, scale = 1): FieldMapping => ({ column, scale });
@@ -276,6 +276,7 @@ async function parse(lines: AsyncIterable<string>, ctx: ParseContext, sink: Inge
     timeMs: number,
     tokens: readonly string[],
     values: readonly (number | null)[],
+    from: SourceLine,
   ): void => {
     const prefix = l.tool === 'dcgmi' ? 'dcgmi' : 'nvsmi';
     const labels: Record<string, string> = l.tool === 'dcgmi' ? { entity: entity.label } : { gpu: String(entity.id) };
@@ -283,7 +284,8 @@ async function parse(lines: AsyncIterable<string>, ctx: ParseContext, sink: Inge
       // MIG instances, vGPUs, switches: not GPUs of their own; keep DCGM's raw values.
       for (let i = 0; i < l.names.length; i++) {
         const v = values[i]!;
-        if (v !== null) sink.other({ time_ms: timeMs, gpu_uuid: null, host: ctx.host, metric: `${prefix}.${l.names[i]}`, value: v, labels: { ...labels } });
+        if (v !== null)
+          sink.other({ time_ms: timeMs, gpu_uuid: null, host: ctx.host, metric: `${prefix}.${l.names[i]}`, value: v, labels: { ...labels } }, from);
       }
       return;
     }
@@ -303,10 +305,10 @@ async function parse(lines: AsyncIterable<string>, ctx: ParseContext, sink: Inge
           any = true;
         }
       } else {
-        sink.other({ time_ms: timeMs, gpu_uuid: id.gpu_uuid, host: id.host, metric: `${prefix}.${name}`, value: v, labels: { ...labels } });
+        sink.other({ time_ms: timeMs, gpu_uuid: id.gpu_uuid, host: id.host, metric: `${prefix}.${name}`, value: v, labels: { ...labels } }, from);
       }
     }
-    if (any) sink.row({ ...id, time_ms: timeMs, values: row });
+    if (any) sink.row({ ...id, time_ms: timeMs, values: row }, from);
   };
 
   const iterationTime = (k: number): number => {
@@ -353,7 +355,7 @@ async function parse(lines: AsyncIterable<string>, ctx: ParseContext, sink: Inge
         reject(lineNo, parsed.error, line);
         continue;
       }
-      emit(l, entity, iterationTime(k), raw, parsed.values);
+      emit(l, entity, iterationTime(k), raw, parsed.values, { line: lineNo, text: line });
       continue;
     }
 
@@ -414,7 +416,7 @@ async function parse(lines: AsyncIterable<string>, ctx: ParseContext, sink: Inge
       reject(lineNo, parsed.error, line);
       continue;
     }
-    emit(l, entity, timeMs, raw, parsed.values);
+    emit(l, entity, timeMs, raw, parsed.values, { line: lineNo, text: line });
   }
 
   if (layout === null) {

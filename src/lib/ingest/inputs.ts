@@ -40,8 +40,15 @@ function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${re}$`);
 }
 
+/** Files under `dir`, sorted; a folder that cannot be listed is returned itself, so that reading it fails and is reported. */
 function walk(dir: string, out: string[]): void {
-  const entries = fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name));
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name));
+  } catch {
+    out.push(dir);
+    return;
+  }
   for (const e of entries) {
     if (e.name.startsWith('.')) continue;
     const p = path.join(dir, e.name);
@@ -104,6 +111,65 @@ export function readHead(src: SourceFile, bytes = 64 * 1024): string {
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** How much of a source detection reads at most to get past long lines (sniffText). */
+const SNIFF_SCAN_BYTES = 64 << 20;
+/** Lines detection looks at (the parsers' sniffers read no more). */
+const SNIFF_LINES = 200;
+
+/**
+ * The text a source's format is detected from: its head, or, when the head's first line is longer
+ * than `maxLine` (10 MB of junk, a 300 KB label), the first lines after it that are not, up to the
+ * head's size: one damaged line must not hide the telemetry after it. Reads at most SNIFF_SCAN_BYTES.
+ */
+export async function sniffText(src: SourceFile, head: string, maxLine: number): Promise<string> {
+  const nl = head.indexOf('\n');
+  if (nl !== -1 && nl <= maxLine) return head;
+  const kept: string[] = [];
+  let keptBytes = 0;
+  let line: Buffer[] = [];
+  let lineBytes = 0;
+  let skipping = false;
+  let scanned = 0;
+  let ended = true;
+  const file = fs.createReadStream(src.path, { highWaterMark: 1 << 20 });
+  const input: NodeJS.ReadableStream = src.gzip ? file.pipe(zlib.createGunzip()) : file;
+  try {
+    outer: for await (const chunk of input as AsyncIterable<Buffer>) {
+      scanned += chunk.length;
+      for (let p = 0; p < chunk.length; ) {
+        const end = chunk.indexOf(10, p);
+        const stop = end === -1 ? chunk.length : end;
+        if (!skipping) {
+          line.push(chunk.subarray(p, stop));
+          lineBytes += stop - p;
+          if (lineBytes > maxLine) [skipping, line, lineBytes] = [true, [], 0];
+        }
+        if (end === -1) break;
+        if (!skipping) {
+          kept.push(Buffer.concat(line).toString('utf8'));
+          keptBytes += lineBytes + 1;
+        }
+        [skipping, line, lineBytes] = [false, [], 0];
+        p = end + 1;
+        if (keptBytes >= head.length || kept.length >= SNIFF_LINES) {
+          ended = false;
+          break outer;
+        }
+      }
+      if (scanned >= SNIFF_SCAN_BYTES) {
+        ended = false;
+        break;
+      }
+    }
+  } catch {
+    ended = false; // a damaged gzip: detect from what came before the damage
+  } finally {
+    file.destroy();
+  }
+  if (ended && !skipping && lineBytes > 0) kept.push(Buffer.concat(line).toString('utf8'));
+  return kept.join('\n');
 }
 
 /** True when the text looks binary (NUL bytes or mostly non-printable). */

@@ -526,8 +526,9 @@ async function parse(lines: AsyncIterable<string>, ctx: ParseContext, sink: Inge
       warnedDefaultTime = true;
       sink.warn(`${ctx.file}: no timestamp column; every row takes the ${ctx.defaultTimeSource} time`);
     }
-    sink.row(parsed.row);
-    for (const o of parsed.others) sink.other(o);
+    const from = { line: lineNo, text: line };
+    sink.row(parsed.row, from);
+    for (const o of parsed.others) sink.other(o, from);
   }
 
   if (cols === null && sawData) {

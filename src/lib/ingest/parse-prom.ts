@@ -74,6 +74,7 @@ export async function parsePromFiles(
       s.others += r.stats.others;
       s.rejected += r.stats.rejected;
       s.truncated ||= r.truncated;
+      s.usedTime = (s.usedTime ?? false) || r.defaultedTimes > 0;
       if (r.stats.timeMin !== null) s.timeMin = s.timeMin === null ? r.stats.timeMin : Math.min(s.timeMin, r.stats.timeMin);
       if (r.stats.timeMax !== null) s.timeMax = s.timeMax === null ? r.stats.timeMax : Math.max(s.timeMax, r.stats.timeMax);
       if (r.duplicates > 0) s.warnings.push(`${r.duplicates} duplicate samples (same metric and labels at one time); kept the last`);

@@ -14,7 +14,7 @@
 import { InputError } from '../errors.js';
 import { HOST_LABELS } from '../dcgm/fields.js';
 import { emitSample, seriesInfo, type Labels, type SeriesInfo } from './prom-series.js';
-import type { IngestSink, ParseContext, Parser } from './types.js';
+import type { IngestSink, ParseContext, Parser, SourceLine } from './types.js';
 
 /** Metric name given to series without `__name__` (results of PromQL functions and aggregations). */
 export const UNNAMED_METRIC = 'unnamed';
@@ -367,9 +367,11 @@ class Emitter {
         this.sink.reject(line, `${at}: bad ${timeMs === null ? 'timestamp' : 'sample value'}`, stringify(pair));
         continue;
       }
-      // the printed value, for the decimal unit scaling (a JSON number prints as its shortest decimal)
-      emitSample(name, labels, info, value, String(pair[1]), timeMs, this.sink);
-      if (xidKey !== null) this.xidCount(xidKey, labels, info, value, timeMs);
+      // the printed value, for the decimal unit scaling (a JSON number prints as its shortest decimal);
+      // a sample the lake cannot store is rejected as its place in the line (lines may be megabytes)
+      const from = { line, text: at };
+      emitSample(name, labels, info, value, String(pair[1]), timeMs, this.sink, from);
+      if (xidKey !== null) this.xidCount(xidKey, labels, info, value, timeMs, from);
     }
   }
 
@@ -378,21 +380,24 @@ class Emitter {
    * event is emitted only where the count rises (the first sample rises from 0). One event per rise,
    * however large; the counts themselves stay in metrics_other.
    */
-  private xidCount(key: string, labels: Labels, info: SeriesInfo, value: number, timeMs: number): void {
+  private xidCount(key: string, labels: Labels, info: SeriesInfo, value: number, timeMs: number, from: SourceLine): void {
     const code = labels['xid'];
     if (code === undefined || !/^\d+$/.test(code) || Number(code) === 0 || !Number.isFinite(value)) return;
     const previous = this.lastXidCount.get(key) ?? 0;
     this.lastXidCount.set(key, value);
     if (!(value > previous)) return;
-    this.sink.xid({
-      time_ms: timeMs,
-      gpu_uuid: info.identity?.gpu_uuid ?? null,
-      host: info.host,
-      pci_bus_id: info.identity?.pci_bus_id ?? null,
-      xid: Number(code),
-      source: SOURCE,
-      message: `${XID_COUNT_METRIC} window count ${value}`,
-    });
+    this.sink.xid(
+      {
+        time_ms: timeMs,
+        gpu_uuid: info.identity?.gpu_uuid ?? null,
+        host: info.host,
+        pci_bus_id: info.identity?.pci_bus_id ?? null,
+        xid: Number(code),
+        source: SOURCE,
+        message: `${XID_COUNT_METRIC} window count ${value}`,
+      },
+      from,
+    );
   }
 
   private note(name: string, labels: Labels, info: SeriesInfo, instanceHost: string | null): void {

@@ -17,6 +17,7 @@ import {
   type FieldMapping,
 } from '../dcgm/fields.js';
 import { canonicalValue } from '../dcgm/values.js';
+import type { SourceLine } from './types.js';
 
 export type Labels = Record<string, string>;
 
@@ -54,7 +55,8 @@ export function seriesInfo(labels: Labels, fallbackHost: string | null): SeriesI
     identity: {
       gpu_uuid: uuid,
       host,
-      gpu_index: idx !== null && /^\d+$/.test(idx) ? Number(idx) : null,
+      // an index of ten digits or more is no GPU index (gpu_index is INTEGER)
+      gpu_index: idx !== null && /^\d{1,9}$/.test(idx) ? Number(idx) : null,
       model: first(labels, MODEL_LABELS),
       pci_bus_id: pci === null ? null : (normalizePciBusId(pci) ?? pci),
       driver_version: first(labels, DRIVER_LABELS),
@@ -79,19 +81,23 @@ export function emitSample(
   value: number,
   text: string | null,
   timeMs: number,
-  out: { row(r: MetricRow): void; other(s: OtherSample): void },
+  out: { row(r: MetricRow, from?: SourceLine): void; other(s: OtherSample, from?: SourceLine): void },
+  from?: SourceLine,
 ): void {
   const field = canonicalField(metric);
   if (field && info.identity && !info.mig) {
-    out.row({ ...info.identity, time_ms: timeMs, values: { [field.column]: canonicalValue(field, value, text) } });
+    out.row({ ...info.identity, time_ms: timeMs, values: { [field.column]: canonicalValue(field, value, text) } }, from);
     return;
   }
-  out.other({
-    time_ms: timeMs,
-    gpu_uuid: info.identity?.gpu_uuid ?? null,
-    host: info.host,
-    metric,
-    value: Number.isFinite(value) && !isDcgmBlank(value) ? value : null,
-    labels,
-  });
+  out.other(
+    {
+      time_ms: timeMs,
+      gpu_uuid: info.identity?.gpu_uuid ?? null,
+      host: info.host,
+      metric,
+      value: Number.isFinite(value) && !isDcgmBlank(value) ? value : null,
+      labels,
+    },
+    from,
+  );
 }

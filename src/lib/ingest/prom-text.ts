@@ -19,6 +19,7 @@ import { DCGM_FIELD_MAP, INT32_BLANK, FP64_BLANK } from '../dcgm/fields.js';
 import { decimalShift, scaleReading, ZERO_MEANS_ABSENT_BY_INDEX } from '../dcgm/values.js';
 import { seriesInfo, type Labels, type SeriesInfo } from './prom-series.js';
 import { BATCH_ROWS, BatchBuilder, OTHER_BATCH_COLUMNS, WIDE_BATCH_COLUMNS, type BatchSink } from './batches.js';
+import { LONG_LINE_REASON, MAX_LINE_BYTES, MAX_TIME_MS, MIN_TIME_MS, outOfRange, rangeReason, timeProblem, VALUE_LIMIT_BY_INDEX } from './limits.js';
 import { csvText, emptyStats, wideIdentityCsv, type FileStats, type RejectRecord, type StagingFiles } from './staging.js';
 
 const NL = 10,
@@ -56,6 +57,8 @@ export interface PromResult {
   rejects: RejectRecord[];
   duplicates: number;
   missingTimestamps: number;
+  /** Samples without a timestamp that took the task's defaultTimeMs. */
+  defaultedTimes: number;
   migSeries: number;
   /** For gzip sources: the stream ended early; what came before was parsed. */
   truncated: boolean;
@@ -206,6 +209,7 @@ export class PromTextParser {
   lines = 0;
   duplicates = 0;
   missingTimestamps = 0;
+  defaultedTimes = 0;
   private migKeys = new Set<string>();
   private names = new Map<number, MetricName>();
   private lastName: MetricName | null = null;
@@ -409,9 +413,15 @@ export class PromTextParser {
     }
   }
 
+  /** A line too long to buffer, whose first bytes are buf[s, e): counted and rejected; the reader skips the rest. */
+  overlong(buf: Buffer, s: number, e: number): void {
+    this.reject(++this.lines, LONG_LINE_REASON, buf, s, e);
+  }
+
   /** Parses one line buf[s, e) (no terminator). */
   line(buf: Buffer, s: number, e: number): void {
     const lineNo = ++this.lines;
+    if (e - s > MAX_LINE_BYTES) return this.reject(lineNo, LONG_LINE_REASON, buf, s, e);
     if (e > s && buf[e - 1] === CR) e--;
     if (lineNo === 1 && e - s >= 3 && buf[s] === 0xef && buf[s + 1] === 0xbb && buf[s + 2] === 0xbf) s += 3; // UTF-8 BOM
     let i = s;
@@ -600,19 +610,35 @@ export class PromTextParser {
         return this.reject(lineNo, 'sample has no timestamp and the file has no time (pass --time)', buf, s, e);
       }
       ts = this.task.defaultTimeMs;
+      this.defaultedTimes++;
     }
+    if (ts < MIN_TIME_MS || ts > MAX_TIME_MS) return this.reject(lineNo, timeProblem(ts)!, buf, s, e);
 
     name ??= this.lookupName(buf, ns, ne);
     let se: Series;
     if (known !== null) this.prevSeries = se = known;
     else se = this.lookupSeries(buf, ls, le);
     if (!se.valid) return this.reject(lineNo, 'malformed label set', buf, s, e);
+    const info = se.info!;
+    const blank = !Number.isFinite(v) || isBlank(v);
+    const col = info.identity !== null && !info.mig ? name.col : -1;
+    let x = NaN;
+    if (col >= 0) {
+      // dcgm/values.ts canonicalValue, inlined: the zero rule by column index, and scaleReading's
+      // decimal shift as digit arithmetic (the same double: both round the scaled decimal once)
+      if (blank || (v === 0 && ZERO_MEANS_ABSENT_BY_INDEX[col] === 1)) x = NaN;
+      else if (name.scale === 1) x = v;
+      else if (fast && name.shift !== null) {
+        const k = frac - name.shift;
+        x = k >= 0 ? mant / POW10[k]! : mant * POW10[-k]!;
+        if (neg) x = -x;
+      } else x = scaleReading(v, name.scale, text);
+      if (outOfRange(x, VALUE_LIMIT_BY_INDEX[col]!)) return this.reject(lineNo, rangeReason(col, text ?? buf.toString('latin1', vs, ve)), buf, s, e);
+    }
     this.stats.samples++;
     if (ts < this.tMin) this.tMin = ts;
     if (ts > this.tMax) this.tMax = ts;
-    const info = se.info!;
-    const blank = !Number.isFinite(v) || isBlank(v);
-    if (name.col >= 0 && info.identity !== null && !info.mig) {
+    if (col >= 0) {
       if (se.slotTs !== ts) {
         if (se.hasSlot) this.flushSlot(se);
         se.slotTs = ts;
@@ -624,18 +650,9 @@ export class PromTextParser {
           this.open.push(se);
         }
       }
-      const col = name.col;
       if (se.given[col] !== 0) this.duplicates++;
       se.given[col] = 1;
-      // dcgm/values.ts canonicalValue, inlined: the zero rule by column index, and scaleReading's
-      // decimal shift as digit arithmetic (the same double: both round the scaled decimal once)
-      if (blank || (v === 0 && ZERO_MEANS_ABSENT_BY_INDEX[col] === 1)) se.vals[col] = NaN;
-      else if (name.scale === 1) se.vals[col] = v;
-      else if (fast && name.shift !== null) {
-        const k = frac - name.shift;
-        const x = k >= 0 ? mant / POW10[k]! : mant * POW10[-k]!;
-        se.vals[col] = neg ? -x : x;
-      } else se.vals[col] = scaleReading(v, name.scale, text);
+      se.vals[col] = x;
     } else {
       this.writeSeries(se);
       // A repeat of the same sample at one time is marked; the merge keeps the last one.
@@ -726,6 +743,7 @@ export async function parsePromTask(task: PromTask, out: StagingFiles, sink: Bat
     rejects: parser.rejects,
     duplicates: parser.duplicates,
     missingTimestamps: parser.missingTimestamps,
+    defaultedTimes: parser.defaultedTimes,
     migSeries: parser.migSeries,
     truncated,
   };
@@ -736,7 +754,7 @@ function parseRange(task: PromTask, parser: PromTextParser): void {
   try {
     const size = fs.fstatSync(fd).size;
     const end = task.end < 0 ? size : Math.min(task.end, size);
-    let buf = Buffer.allocUnsafe(READ_SIZE);
+    const buf = Buffer.allocUnsafe(READ_SIZE);
     let pos = task.start;
     // A range that starts mid-line leaves that line to the previous range.
     if (pos > 0) {
@@ -748,9 +766,12 @@ function parseRange(task: PromTask, parser: PromTextParser): void {
     let filePos = pos; // file offset of buf[0]
     while (filePos < end) {
       if (carry === buf.length) {
-        const bigger = Buffer.allocUnsafe(buf.length * 2);
-        buf.copy(bigger, 0, 0, carry);
-        buf = bigger;
+        // a line longer than the buffer (READ_SIZE): rejected from its first bytes, the rest skipped
+        // unread, so no line, however long, is held whole
+        parser.overlong(buf, 0, carry);
+        filePos = nextLineStart(fd, filePos + carry, buf);
+        carry = 0;
+        continue;
       }
       const n = fs.readSync(fd, buf, carry, buf.length - carry, filePos + carry);
       const avail = carry + n;
@@ -780,10 +801,24 @@ function nextLineStart(fd: number, pos: number, buf: Buffer): number {
 /** Streams a gzip file through the parser; returns true when the stream was damaged or cut short. */
 async function parseGzip(file: string, parser: PromTextParser): Promise<boolean> {
   let pending: Buffer = Buffer.alloc(0);
-  const { damaged } = await gunzipFile(file, (data) => {
+  /** In a line too long to buffer (rejected already): its bytes up to the next newline are dropped. */
+  let skipping = false;
+  const { damaged } = await gunzipFile(file, (chunk) => {
+    let data = chunk;
+    if (skipping) {
+      const nl = data.indexOf(NL);
+      if (nl === -1) return;
+      data = data.subarray(nl + 1);
+      skipping = false;
+    }
     const all = pending.length ? Buffer.concat([pending, data]) : data;
     const consumed = parser.chunk(all, 0, all.length, false);
     pending = Buffer.from(all.subarray(consumed));
+    if (pending.length > READ_SIZE) {
+      parser.overlong(pending, 0, pending.length);
+      pending = Buffer.alloc(0);
+      skipping = true;
+    }
   });
   // A damaged stream's last line is torn: it is not parsed.
   if (!damaged && pending.length) parser.chunk(pending, 0, pending.length, true);

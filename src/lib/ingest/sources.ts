@@ -14,14 +14,18 @@ import * as Q from '../sql/ingest.js';
 import { loadJsonlTable, MANIFEST_COLUMNS } from '../sql/lake-views.js';
 import { timeFromFileName } from '../time.js';
 import { detectFormat } from './detect.js';
-import { expandInput, isGzip, looksBinary, readHead, spoolStdin, type SourceFile } from './inputs.js';
+import { expandInput, isGzip, looksBinary, readHead, sniffText, spoolStdin, type SourceFile } from './inputs.js';
+import { MAX_LINE_BYTES } from './limits.js';
 import type { FileStats } from './staging.js';
 import type { ConcreteFormat, InputFormat } from './types.js';
 
 export interface SourceOptions {
   inputs: readonly string[];
   formatIn?: InputFormat;
-  /** --time: the time of untimestamped sources (ms). */
+  /**
+   * --time: the time of untimestamped sources (ms). Part of such a source's identity: the same bytes
+   * given another time are another source (`given_time` in the manifest).
+   */
   timeMs?: number | null;
   stdin?: NodeJS.ReadableStream;
   /** Sources up to this size are always hashed whole (default SMALL_SOURCE_BYTES); tests lower it. */
@@ -32,7 +36,7 @@ export interface SourceOptions {
 export interface FileOutcome {
   file: string;
   format: ConcreteFormat | null;
-  status: 'ingested' | 'already-ingested' | 'not-telemetry' | 'empty' | 'failed';
+  status: 'ingested' | 'already-ingested' | 'not-telemetry' | 'empty' | 'unreadable' | 'failed';
   samples: number;
   rejected: number;
   truncated: boolean;
@@ -52,8 +56,11 @@ export interface Planned {
   defaultTimeSource: 'flag' | 'file name' | 'mtime' | 'none';
 }
 
-/** What parsing found in a planned source. */
-export type SourceStats = FileStats & { truncated: boolean };
+/**
+ * What parsing found in a planned source. `usedTime`: some of its samples took the source's default
+ * time (a format that may, when the parser does not say: every line format but exposition text).
+ */
+export type SourceStats = FileStats & { truncated: boolean; usedTime?: boolean };
 
 const HEAD_BYTES = 64 << 10;
 const SMALL_SOURCE_BYTES = 16 << 20;
@@ -68,6 +75,13 @@ function headSha256(file: string): string {
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** The outcome's message for a source that cannot be read: the error without the path. */
+function unreadableMessage(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  const what = /^\w+: ([^,]+)/.exec(err.message ?? '')?.[1];
+  return `cannot read it (${err.code ?? 'error'}${what ? `: ${what}` : ''})`;
 }
 
 async function sha256Of(file: string): Promise<string> {
@@ -87,30 +101,53 @@ export async function planSources(
   progress: ProgressFn,
 ): Promise<{ inputs: number; outcomes: FileOutcome[]; planned: Planned[] }> {
   const sources: SourceFile[] = [];
+  const outcomes: FileOutcome[] = [];
+  const fileStats = new Map<SourceFile, fs.Stats>();
   for (const arg of opts.inputs) {
     if (arg === '-') {
       const file = await spoolStdin(opts.stdin ?? process.stdin, stage);
-      sources.push({ path: file, display: '-', gzip: isGzip(file) });
+      const src = { path: file, display: '-', gzip: isGzip(file) };
+      sources.push(src);
+      fileStats.set(src, fs.statSync(file));
       continue;
     }
     for (const f of expandInput(arg, opts.cwd)) {
       const rel = path.relative(opts.cwd ?? process.cwd(), f);
-      sources.push({ path: f, display: rel && !rel.startsWith('..') ? rel : f, gzip: isGzip(f) });
+      const display = rel && !rel.startsWith('..') ? rel : f;
+      // a file that cannot be read (EACCES, gone from the spool since it was listed) is skipped and
+      // reported; it must not stop the run for the others
+      try {
+        const st = fs.statSync(f);
+        const src = { path: f, display, gzip: isGzip(f) };
+        sources.push(src);
+        fileStats.set(src, st);
+      } catch (e) {
+        outcomes.push({ file: display, format: null, status: 'unreadable', samples: 0, rejected: 0, truncated: false, message: unreadableMessage(e) });
+      }
     }
   }
   const uniq = [...new Map(sources.map((s) => [s.path, s])).values()];
-  const manifestRows = await db.query<{ path: string; size: number; mtime_ms: number; sha256: string | null; head_sha256: string | null }>(
-    'known sources',
-    Q.KNOWN_SOURCES_SQL,
-  );
-  const known = new Set(manifestRows.filter((r) => r.sha256).map((r) => r.sha256));
+  const inputs = uniq.length + outcomes.length;
+  const manifestRows = await db.query<{
+    path: string;
+    size: number;
+    mtime_ms: number;
+    sha256: string | null;
+    head_sha256: string | null;
+    given_time_ms: number | null;
+  }>('known sources', Q.KNOWN_SOURCES_SQL);
+  // A source is known when the lake has its bytes dated the same way: an untimestamped source given
+  // another --time is another source. Without --time (a file-name stamp or the mtime dates it), any
+  // earlier ingest of the bytes counts, so that a copy is never re-dated.
+  const given = opts.timeMs ?? null;
+  const sameTime = (r: { given_time_ms: number | null }): boolean => given === null || r.given_time_ms === null || r.given_time_ms === given;
+  const known = new Set(manifestRows.filter((r) => r.sha256 && sameTime(r)).map((r) => r.sha256));
   // A source seen before at the same path, size and mtime is skipped without reading it again.
-  const knownStat = new Set(manifestRows.map((r) => `${r.path}|${r.size}|${r.mtime_ms}`));
+  const knownStat = new Set(manifestRows.filter(sameTime).map((r) => `${r.path}|${r.size}|${r.mtime_ms}`));
   // Two sources can only hold the same bytes if they have the same size and the same first 64 KiB.
   // A source is hashed whole (for exposition text a quarter of the parse's CPU) where another source,
   // in the lake or in this run, has both, and when it is small (then it costs nothing): single
   // untimestamped scrapes, which a copy with a new mtime would re-date, are small.
-  const fileStats = new Map(uniq.map((src) => [src, fs.statSync(src.path)]));
   const statKey = (src: SourceFile, st: fs.Stats): string => `${src.path}|${st.size}|${Math.floor(st.mtimeMs)}`;
   const lookalikes = new Map<string, number>();
   const sizesWithoutHead = new Set<number>(); // sources recorded before heads were
@@ -121,7 +158,7 @@ export async function planSources(
     else {
       const key = `${r.size}|${r.head_sha256}`;
       lookalikes.set(key, 2);
-      if (!r.sha256) unhashed.set(key, [...(unhashed.get(key) ?? []), r]);
+      if (!r.sha256 && sameTime(r)) unhashed.set(key, [...(unhashed.get(key) ?? []), r]);
     }
   }
   /**
@@ -137,13 +174,13 @@ export async function planSources(
     return null;
   };
   const heads = new Map<SourceFile, string>();
-  for (const [src, st] of fileStats) {
+  for (const src of uniq) {
+    const st = fileStats.get(src)!;
     if (st.size === 0 || (src.display !== '-' && knownStat.has(statKey(src, st)))) continue;
     const head = headSha256(src.path);
     heads.set(src, head);
     lookalikes.set(`${st.size}|${head}`, (lookalikes.get(`${st.size}|${head}`) ?? 0) + 1);
   }
-  const outcomes: FileOutcome[] = [];
   const planned: Planned[] = [];
   const seenSha = new Set<string>();
   for (const [i, src] of uniq.entries()) {
@@ -162,11 +199,21 @@ export async function planSources(
     const lookKey = `${st.size}|${headSha}`;
     const hash = st.size <= (opts.smallSourceBytes ?? SMALL_SOURCE_BYTES) || sizesWithoutHead.has(st.size) || lookalikes.get(lookKey)! > 1;
     const head = readHead(src);
-    let format: ConcreteFormat | null;
-    if (opts.formatIn && opts.formatIn !== 'auto') format = opts.formatIn;
-    else format = looksBinary(head) ? null : detectFormat(head).format;
+    const forced = opts.formatIn && opts.formatIn !== 'auto' ? opts.formatIn : null;
+    // a binary file is no text format, forced or not: its parse would only echo its bytes as rejects
+    if (looksBinary(head)) {
+      outcomes.push({ ...base, status: 'not-telemetry', message: `binary file, not telemetry${forced ? ` (--format-in ${forced} reads text)` : ''}` });
+      continue;
+    }
+    // a head the parsers do not know may be one long damaged line (a JSON document of one line is
+    // fine): then the lines after it decide
+    let format: ConcreteFormat | null = forced ?? detectFormat(head).format;
     if (format === null) {
-      outcomes.push({ ...base, status: 'not-telemetry', message: looksBinary(head) ? 'binary file, not telemetry' : 'not a telemetry format gpuhealth reads' });
+      const past = await sniffText(src, head, MAX_LINE_BYTES);
+      if (past !== head) format = detectFormat(past).format;
+    }
+    if (format === null) {
+      outcomes.push({ ...base, status: 'not-telemetry', message: 'not a telemetry format gpuhealth reads' });
       continue;
     }
     let sha = '';
@@ -197,7 +244,7 @@ export async function planSources(
     }
     planned.push({ src, format, size: st.size, mtimeMs: st.mtimeMs, sha256: sha, headSha256: headSha, defaultTimeMs, defaultTimeSource });
   }
-  return { inputs: uniq.length, outcomes, planned };
+  return { inputs, outcomes, planned };
 }
 
 /** Stages the manifest rows of the sources that contributed to the run, for its commit. */
@@ -224,6 +271,8 @@ export async function stageManifest(run: LakeRun, planned: readonly Planned[], s
       time_min: iso(s.timeMin),
       time_max: iso(s.timeMax),
       head_sha256: p.headSha256,
+      // the --time that dated some of its samples: part of the source's identity (planSources)
+      given_time: p.defaultTimeSource === 'flag' && (s.usedTime ?? true) ? iso(p.defaultTimeMs) : null,
     });
   }
   const manifestJsonl = path.join(stage, 'manifest.jsonl');

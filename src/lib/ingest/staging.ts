@@ -6,7 +6,8 @@
  */
 import fs from 'node:fs';
 import { ID_COLUMNS, VALUE_COLUMNS, type MetricRow, type OtherSample, type XidEvent } from '../schema.js';
-import type { IngestSink } from './types.js';
+import { MAX_INTEGER, MAX_STAGED_LINE_BYTES, outOfRange, rangeReason, timeProblem, VALUE_LIMIT_BY_INDEX } from './limits.js';
+import type { IngestSink, SourceLine } from './types.js';
 
 export const WIDE_STAGING_COLUMNS: readonly string[] = ['time_ms', ...ID_COLUMNS.slice(1).map((c) => c.name), ...VALUE_COLUMNS.map((c) => c.name)];
 export const OTHER_STAGING_COLUMNS = ['time_ms', 'gpu_uuid', 'host', 'metric', 'value', 'labels'] as const;
@@ -144,9 +145,22 @@ export function otherCsvLine(s: OtherSample): string {
   return `${s.time_ms},${csvText(s.gpu_uuid)},${csvText(s.host)},${csvText(s.metric)},${csvNum(s.value)},${csvText(JSON.stringify(s.labels))}\n`;
 }
 
+/** Why a staged line of `text` cannot be read back (DuckDB's CSV line limit), or null. */
+function stagedLineProblem(text: string): string | null {
+  if (text.length * 3 <= MAX_STAGED_LINE_BYTES) return null;
+  const bytes = Buffer.byteLength(text);
+  return bytes > MAX_STAGED_LINE_BYTES ? `labels and fields longer than ${MAX_STAGED_LINE_BYTES / 1_000_000} MB in all (${bytes} bytes)` : null;
+}
+
+/** A row, sample or event as a reject's text, when the parser did not hand over its line. */
+function describe(x: object): string {
+  return JSON.stringify(x, (_k, v: unknown) => (typeof v === 'string' && v.length > 200 ? `${v.slice(0, 200)}…` : v));
+}
+
 /**
  * The sink the line-based parsers write to. Rows are written as they come; partial rows for the
- * same GPU and instant are merged later by the ingest query.
+ * same GPU and instant are merged later by the ingest query. What the lake cannot store becomes a
+ * reject of its line (see IngestSink).
  */
 export class StagingSink implements IngestSink {
   readonly stats: FileStats = emptyStats();
@@ -162,31 +176,51 @@ export class StagingSink implements IngestSink {
     if (this.stats.timeMax === null || t > this.stats.timeMax) this.stats.timeMax = t;
   }
 
-  row(r: MetricRow): void {
+  /** Rejects what the lake cannot store, as a line of its source (the row described when the line is not known). */
+  private refuse(from: SourceLine | undefined, reason: string, what: object): void {
+    this.reject(from?.line ?? 0, reason, from?.text ?? describe(what));
+  }
+
+  row(r: MetricRow, from?: SourceLine): void {
+    const timeBad = timeProblem(r.time_ms);
+    if (timeBad !== null) return this.refuse(from, timeBad, r);
+    if (r.gpu_index !== null && !(Math.abs(r.gpu_index) <= MAX_INTEGER)) return this.refuse(from, `gpu_index ${r.gpu_index} is out of range for INTEGER`, r);
     let line = `${r.time_ms},${wideIdentityCsv(r)}`;
     let n = 0;
-    for (const c of VALUE_COLUMNS) {
-      const v = r.values[c.name];
+    for (let i = 0; i < VALUE_COLUMNS.length; i++) {
+      const v = r.values[VALUE_COLUMNS[i]!.name];
       if (v !== undefined) n++;
+      if (typeof v === 'number' && outOfRange(v, VALUE_LIMIT_BY_INDEX[i]!)) return this.refuse(from, rangeReason(i, String(v)), r);
       line += `,${csvNum(v)}`;
     }
+    const long = stagedLineProblem(line);
+    if (long !== null) return this.refuse(from, long, r);
     this.files.wide.write(`${line}\n`);
     this.stats.samples += n;
     this.stats.rows++;
     this.seeTime(r.time_ms);
   }
 
-  other(s: OtherSample): void {
-    this.files.other.write(otherCsvLine(s));
+  other(s: OtherSample, from?: SourceLine): void {
+    const timeBad = timeProblem(s.time_ms);
+    if (timeBad !== null) return this.refuse(from, timeBad, s);
+    const line = otherCsvLine(s);
+    const long = stagedLineProblem(line);
+    if (long !== null) return this.refuse(from, long, s);
+    this.files.other.write(line);
     this.stats.samples++;
     this.stats.others++;
     this.seeTime(s.time_ms);
   }
 
-  xid(e: XidEvent): void {
-    this.files.xid.write(
-      `${e.time_ms},${csvText(e.gpu_uuid)},${csvText(e.host)},${csvText(e.pci_bus_id)},${e.xid},${csvText(e.source)},${csvText(e.message)}\n`,
-    );
+  xid(e: XidEvent, from?: SourceLine): void {
+    const timeBad = timeProblem(e.time_ms);
+    if (timeBad !== null) return this.refuse(from, timeBad, e);
+    if (!(Number.isInteger(e.xid) && Math.abs(e.xid) <= MAX_INTEGER)) return this.refuse(from, `Xid ${e.xid} is out of range for INTEGER`, e);
+    const line = `${e.time_ms},${csvText(e.gpu_uuid)},${csvText(e.host)},${csvText(e.pci_bus_id)},${e.xid},${csvText(e.source)},${csvText(e.message)}\n`;
+    const long = stagedLineProblem(line);
+    if (long !== null) return this.refuse(from, long, e);
+    this.files.xid.write(line);
     this.stats.xids++;
     this.seeTime(e.time_ms);
   }

@@ -24,6 +24,11 @@ export interface IngestSummary {
   sources: FileOutcome[];
 }
 
+/** A message about a source that names it once: parsers' messages often start with the file already. */
+export function aboutFile(file: string, message: string): string {
+  return message.startsWith(file) ? message : `${file}: ${message}`;
+}
+
 export function newSummary(outcomes: FileOutcome[], runId: string, layout: LakeLayout, samples: number, rejected: number): IngestSummary {
   const skipped = outcomes.filter((o) => o.status !== 'ingested');
   return {
@@ -49,7 +54,8 @@ export function newSummary(outcomes: FileOutcome[], runId: string, layout: LakeL
 
 /**
  * 3. outcomes per source, warnings, and the summary of what was parsed. Null when every source was
- * in the lake already (nothing to do, nothing wrong); throws when nothing at all could be ingested.
+ * in the lake already, or the inputs held no files (an empty spool folder): nothing to do, nothing
+ * wrong. Throws when nothing at all could be ingested.
  */
 export function summarise(
   planned: Planned[],
@@ -66,7 +72,7 @@ export function summarise(
     const s = stats.get(p) ?? { ...emptyStats(), truncated: false };
     samples += s.samples + s.xids;
     rejected += s.rejected;
-    for (const w of s.warnings) onWarning?.(w.startsWith(p.src.display) || w.startsWith(p.src.path) ? w : `${p.src.display}: ${w}`);
+    for (const w of s.warnings) onWarning?.(w.startsWith(p.src.path) ? w : aboutFile(p.src.display, w));
     if (s.truncated) onWarning?.(`${p.src.display}: gzip stream is truncated; the intact part was ingested`);
     if (p.defaultTimeSource === 'mtime' && p.format === 'prom' && s.samples > 0 && s.timeMin === p.defaultTimeMs) {
       onWarning?.(`${p.src.display}: no timestamps in the file or its name; used the file's modification time (pass --time to set it)`);
@@ -87,11 +93,13 @@ export function summarise(
     const s = stats.get(p);
     return s !== undefined && s.samples + s.xids > 0;
   });
-  const onlyAlreadyIngested = skipped.length > 0 && skipped.every((o) => o.status === 'already-ingested');
+  // Nothing new, but the sources are in the lake already: nothing to do, even where the folder also
+  // holds a file that cannot be read (noted): a cron run must not fail over it every time.
+  const nothingNew = skipped.some((o) => o.status === 'already-ingested') && skipped.every((o) => o.status === 'already-ingested' || o.status === 'unreadable');
   if (!anything) {
-    if (inputs > 0 && (onlyAlreadyIngested || outcomes.every((o) => o.status === 'already-ingested'))) return null;
+    if (inputs === 0 || nothingNew) return null;
     const first = skipped[0];
-    const why = first ? `${first.file}: ${first.message ?? first.status}` : 'no input files';
+    const why = first ? aboutFile(first.file, first.message ?? first.status) : 'no input files';
     throw new InputError(inputs <= 1 ? `nothing to ingest — ${why}` : `nothing to ingest in ${inputs} files (first: ${why})`, [
       'gpuhealth ingest reads dcgm-exporter scrapes, Prometheus query JSON, nvidia-smi --query-gpu CSV, dcgmi/nvidia-smi dmon, kernel logs with NVRM Xid lines, and CSV exports',
       'force a format with --format-in',

@@ -8,11 +8,22 @@ export const INPUT_FORMATS = ['auto', 'prom', 'prom-json', 'nvidia-smi', 'dmon',
 export type InputFormat = (typeof INPUT_FORMATS)[number];
 export type ConcreteFormat = Exclude<InputFormat, 'auto'>;
 
+/** The source line (1-based) a row, sample or event came from, and its text. */
+export interface SourceLine {
+  line: number;
+  text: string;
+}
+
+/**
+ * Where a parser's output goes. A row, sample or event the lake cannot store (a time outside years
+ * 0001–9999, a value too large for its column, fields too long to stage; ingest/limits.ts) becomes a
+ * reject of the line it came from (`from`) instead.
+ */
 export interface IngestSink {
   /** A (possibly partial) canonical row; rows for the same gpu_uuid and time are merged. */
-  row(r: MetricRow): void;
-  other(s: OtherSample): void;
-  xid(e: XidEvent): void;
+  row(r: MetricRow, from?: SourceLine): void;
+  other(s: OtherSample, from?: SourceLine): void;
+  xid(e: XidEvent, from?: SourceLine): void;
   /** A line that could not be used: 1-based line number, a short reason, the line's text. */
   reject(line: number, reason: string, text: string): void;
   /** A whole-file note for the user (e.g. "3 MIG series kept in metrics_other"). */

@@ -7,6 +7,13 @@ import path from 'node:path';
 export const PARTITIONED_TABLES = ['metrics', 'metrics_other', 'xid_events'] as const;
 export type PartitionedTable = (typeof PARTITIONED_TABLES)[number];
 
+/**
+ * Folders that only a lake has (the ingest journal and manifest, the tables): a folder holding none of
+ * them is not a lake, and runs that do not create one refuse it rather than write `_ingest/` and
+ * `_tmp/` into someone's folder.
+ */
+export const LAKE_FOLDERS = ['_ingest', ...PARTITIONED_TABLES, 'gpus', 'rollups', 'assets', 'failures', 'features', 'scores'] as const;
+
 export interface LakeLayout {
   root: string;
   table(name: PartitionedTable): string;

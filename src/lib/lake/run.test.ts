@@ -85,16 +85,29 @@ describe('withLakeRun', () => {
     expect(fs.existsSync(lake)).toBe(false);
   });
 
+  it('refuses a lake path that is a file, and a folder that is not a lake unless asked to create one', async () => {
+    const dir = tmp();
+    const file = stageFile(dir, 'lake', 'not a folder');
+    await expect(withLakeRun({ lake: file, create: true }, async () => 1)).rejects.toThrow(/is a file, not a lake folder/);
+    expect(fs.readFileSync(file, 'utf8')).toBe('not a folder');
+    const folder = path.join(dir, 'mine');
+    fs.mkdirSync(folder);
+    stageFile(folder, 'notes.txt', 'mine');
+    await expect(withLakeRun({ lake: folder }, async () => 1)).rejects.toThrow(/is not a gpuhealth lake/);
+    expect(fs.readdirSync(folder)).toEqual(['notes.txt']);
+    expect(await withLakeRun({ lake: folder, create: true }, async () => 2)).toBe(2);
+  });
+
   it('serialises runs on one lake', async () => {
     const lake = tmp();
     const order: string[] = [];
-    const slow = withLakeRun({ lake }, async () => {
+    const slow = withLakeRun({ lake, create: true }, async () => {
       order.push('a start');
       await new Promise((r) => setTimeout(r, 300));
       order.push('a end');
     });
     await new Promise((r) => setTimeout(r, 50));
-    await withLakeRun({ lake }, async () => {
+    await withLakeRun({ lake, create: true }, async () => {
       order.push('b');
     });
     await slow;
@@ -104,7 +117,7 @@ describe('withLakeRun', () => {
   it('opens DuckDB with the memory limit, GPUHEALTH_MEMORY_LIMIT first', async () => {
     const lake = tmp();
     const limit = await withLakeRun(
-      { lake, memoryLimit: '256MB' },
+      { lake, create: true, memoryLimit: '256MB' },
       async ({ db }) => (await db.query<{ v: string }>('limit', "SELECT current_setting('memory_limit') AS v"))[0]!.v,
     );
     expect(limit).toMatch(/^2\d\d\.\d MiB$|^244\.1 MiB$/);

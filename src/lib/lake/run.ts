@@ -17,7 +17,7 @@ import path from 'node:path';
 import { InputError } from '../errors.js';
 import { Db } from '../db/duckdb.js';
 import { acquireLock } from './lock.js';
-import { lakeLayout, newRunId, type LakeLayout } from './layout.js';
+import { LAKE_FOLDERS, lakeLayout, newRunId, type LakeLayout } from './layout.js';
 import { commit, recover, stagingDir, type CommitHooks } from './txn.js';
 
 /** How long a writer waits for another run to finish before failing. */
@@ -69,13 +69,29 @@ export function memoryLimit(fallback: string, env: NodeJS.ProcessEnv = process.e
   return v.trim();
 }
 
+/**
+ * Refuses a lake path no run can use (InputError, exit 2): a file, or, unless the run may create the
+ * lake, a missing folder or a folder that is not a lake (LAKE_FOLDERS). Returns whether it is missing.
+ */
+export function checkLakePath(layout: LakeLayout, opts: { create?: boolean } = {}): { missing: boolean } {
+  const st = fs.statSync(layout.root, { throwIfNoEntry: false });
+  const hint = ['pass --lake DIR or set GPUHEALTH_LAKE', 'gpuhealth ingest PATH --lake DIR creates one'];
+  if (st === undefined) {
+    if (opts.create) return { missing: true };
+    throw new InputError(`no lake at ${layout.root}`, hint);
+  }
+  if (!st.isDirectory()) throw new InputError(`${layout.root} is ${st.isFile() ? 'a file' : 'not a folder'}, not a lake folder`, hint);
+  if (!opts.create && !LAKE_FOLDERS.some((f) => fs.statSync(path.join(layout.root, f), { throwIfNoEntry: false })?.isDirectory())) {
+    throw new InputError(`${layout.root} is not a gpuhealth lake (it has no _ingest/ and no table folders)`, hint);
+  }
+  return { missing: false };
+}
+
 /** Runs `work` as one lake run (see the header) and returns what it returns. */
 export async function withLakeRun<T>(opts: LakeRunOptions, work: (run: LakeRun) => Promise<T>): Promise<T> {
   const layout = lakeLayout(opts.lake);
   const limit = memoryLimit(opts.memoryLimit ?? DEFAULT_MEMORY_LIMIT);
-  const created = !fs.existsSync(layout.root);
-  if (created && !opts.create)
-    throw new InputError(`no lake at ${layout.root}`, ['pass --lake DIR or set GPUHEALTH_LAKE', 'gpuhealth ingest PATH creates one']);
+  const created = checkLakePath(layout, opts).missing;
   fs.mkdirSync(layout.root, { recursive: true });
   let committed = false;
   try {

@@ -2,13 +2,12 @@
  * `gpuhealth lake info`: what the lake holds and how well each health signal is covered. Counts
  * come from Parquet statistics, so this stays instant on a lake of hundreds of millions of rows.
  */
-import fs from 'node:fs';
 import { rollupState } from './rollups.js';
-import { InputError } from '../errors.js';
 import { withDb } from '../db/duckdb.js';
 import { createLakeViews } from '../sql/lake-views.js';
 import { COLUMN_PRESENCE_SQL, LAKE_TOTALS_SQL } from '../sql/lake.js';
 import { lakeLayout } from '../lake/layout.js';
+import { checkLakePath } from '../lake/run.js';
 import { recoverBeforeRead } from '../lake/txn.js';
 
 /** Health signals, the columns behind each, and how to switch them on in dcgm-exporter. */
@@ -103,7 +102,7 @@ export interface LakeInfo {
 
 export async function lakeInfo(lake: string): Promise<LakeInfo> {
   const layout = lakeLayout(lake);
-  if (!fs.existsSync(layout.root)) throw new InputError(`no lake at ${layout.root}`, ['gpuhealth ingest PATH --lake DIR creates one', 'or set GPUHEALTH_LAKE']);
+  checkLakePath(layout);
   await recoverBeforeRead(layout);
   return withDb(async (db) => {
     await createLakeViews(db, layout);

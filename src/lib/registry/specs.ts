@@ -3,6 +3,13 @@ import { ASSET_COLUMNS, FAILURE_COLUMNS } from '../schema.js';
 import type { FieldSpec, FieldType, TableSpec } from './import.js';
 
 export const FAILURE_TYPES = ['memory', 'thermal', 'power', 'interconnect', 'other'] as const;
+
+/**
+ * The largest purchase price taken (USD). A GPU board costs tens of thousands, a whole 8-GPU server
+ * well under a million; a larger figure is a typo or another currency's number, and 1e99 once broke
+ * the whole import.
+ */
+export const MAX_PURCHASE_PRICE = 10_000_000;
 export type FailureType = (typeof FAILURE_TYPES)[number];
 
 type Columns = readonly { name: string; type: FieldType }[];
@@ -25,10 +32,11 @@ export const ASSETS_SPEC: TableSpec = {
     deployed_date: { doc: 'YYYY-MM-DD the GPU went into service' },
     warranty_expiry: { doc: 'YYYY-MM-DD' },
     purchase_price: {
-      doc: 'USD',
+      doc: `USD (at most ${MAX_PURCHASE_PRICE.toLocaleString('en-US')})`,
       parse: (t) => {
         const n = Number(t.replace(/^\$/, '').replace(/,/g, ''));
-        return Number.isFinite(n) && n >= 0 ? n : { error: `purchase_price: "${t}" is not a non-negative number` };
+        if (!(Number.isFinite(n) && n >= 0)) return { error: `purchase_price: "${t}" is not a non-negative number` };
+        return n <= MAX_PURCHASE_PRICE ? n : { error: `purchase_price: "${t}" is more than ${MAX_PURCHASE_PRICE.toLocaleString('en-US')} USD` };
       },
     },
   }),
@@ -51,7 +59,10 @@ export const FAILURES_SPEC: TableSpec = {
         return (FAILURE_TYPES as readonly string[]).includes(v) ? v : { error: `failure_type "${t}" is not one of ${FAILURE_TYPES.join(', ')}` };
       },
     },
-    xid: { doc: 'the Xid seen at failure, if any' },
+    xid: {
+      doc: 'the Xid seen at failure, if any',
+      parse: (t) => (/^\d{1,10}$/.test(t) && +t >= 1 && +t <= 2 ** 31 - 1 ? +t : { error: `xid: "${t}" is not an Xid code (a positive integer)` }),
+    },
     description: { doc: 'free text' },
   }),
   check: (r) => (r.gpu_uuid === null && r.serial === null ? 'gpu_uuid or serial is required' : null),

@@ -173,8 +173,8 @@ SELECT gpu_uuid, arg_max(host, last_seen) AS host, arg_max(gpu_index, last_seen)
        arg_max(driver_version, last_seen) AS driver_version, min(first_seen) AS first_seen, max(last_seen) AS last_seen
 FROM seen GROUP BY gpu_uuid ORDER BY gpu_uuid`;
 
-/** Every source already in the lake. Output: path, size, mtime_ms, sha256, head_sha256. */
-export const KNOWN_SOURCES_SQL = `SELECT path, size, epoch_ms(mtime) AS mtime_ms, sha256, head_sha256 FROM manifest`;
+/** Every source already in the lake. Output: path, size, mtime_ms, sha256, head_sha256, given_time_ms. */
+export const KNOWN_SOURCES_SQL = `SELECT path, size, epoch_ms(mtime) AS mtime_ms, sha256, head_sha256, epoch_ms(given_time) AS given_time_ms FROM manifest`;
 
 /** Counts of what this run adds. */
 export const NEW_COUNTS_SQL = `

@@ -28,6 +28,8 @@ export const MANIFEST_COLUMNS = [
   { name: 'time_max', type: 'TIMESTAMP' },
   /** sha256 of the first 64 KiB; null in manifests written before it was recorded. */
   { name: 'head_sha256', type: 'VARCHAR' },
+  /** The --time that dated the source's untimestamped samples (part of its identity); null when none did. */
+  { name: 'given_time', type: 'TIMESTAMP' },
 ] as const;
 
 /** The GPU registry: a GPU's latest identity, and when it was first and last seen. */
