@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand, tableFlags } from '../lib/cli/base-command.js';
-import { renderRows } from '../lib/cli/output.js';
-import { SCORE_CSV_COLUMNS, SCORE_TABLE_COLUMNS } from '../lib/cli/score-columns.js';
+import { renderJson, renderRecord, renderRows } from '../lib/cli/output.js';
+import { explanationRecord, SCORE_CSV_COLUMNS, SCORE_TABLE_COLUMNS } from '../lib/cli/score-columns.js';
 import { configFlag, windowFlags, windowOptions } from '../lib/cli/window-flags.js';
 import { configPath, loadConfig } from '../lib/config.js';
 import { staleNote } from '../lib/stage/window.js';
@@ -11,19 +11,25 @@ import { GRADES } from '../lib/health/score.js';
 export default class Score extends BaseCommand<typeof Score> {
   static override summary = 'Health scores and grades per GPU over a window, worst first.';
   static override description =
-    "Scores five dimensions (memory .30, thermal .25, performance .20, power .15, reliability .10) from the window's features, the overall score as their weighted mean, a grade (excellent ≥ 90, good ≥ 80, fair ≥ 70, degraded ≥ 60, poor ≥ 50, critical < 50) and the degradation factors behind it. A dimension without signals is unknown (– in the table, null in JSON) and its weight goes to the others. The rules and the reason for every threshold are in docs/scoring.md. Every GPU's score is written to <lake>/scores/date=<at>/scores-<at>-<since>.parquet (and its features beside them), whatever --gpu, --host or --worst show.";
+    "Scores five dimensions (memory .30, thermal .25, performance .20, power .15, reliability .10) from the window's features, the overall score as their weighted mean, a grade (excellent ≥ 90, good ≥ 80, fair ≥ 70, degraded ≥ 60, poor ≥ 50, critical < 50) bounded by the worst dimension (at most one band better) and by action caps (a GPU that needs a reset is at best degraded; repeated resets or Xid 79 at best poor; RMA-grade faults critical), the recommended action (none, monitor, reset_gpu, reboot_host, drain_and_diagnose, rma), the confidence (coverage, missing signals) and the factors behind it, each with its numbers. A dimension without signals is unknown (– in the table, null in JSON) and its weight goes to the others. The rules and the reason for every threshold are in docs/scoring.md. Every GPU's score is written to <lake>/scores/date=<at>/scores-<at>-<since>.parquet (and its features beside them), whatever --gpu, --host or --worst show.";
   static override examples = [
     '<%= config.bin %> score',
     '<%= config.bin %> score --since 7d --worst 20',
     '<%= config.bin %> score --json --at 2026-11-20T00:00:00Z > scores.json',
     '<%= config.bin %> score --host gpu-a-r01-n01 --host gpu-a-r01-n02',
     '<%= config.bin %> score --gpu GPU-1a2b3c4d --wide',
+    '<%= config.bin %> score --explain GPU-1a2b3c4d',
     '<%= config.bin %> score --config /etc/gpuhealth.json',
   ];
   static override flags = {
     ...windowFlags,
     worst: Flags.integer({ summary: 'Show only the N lowest-scoring GPUs.', min: 1 }),
     config: configFlag,
+    explain: Flags.string({
+      summary: "Show one GPU (UUID or unique prefix) with every factor's evidence and the features behind its score.",
+      description:
+        'Instead of the fleet table: the grade, action, confidence, caps and factors of one GPU, then every feature of its row. With --json: {"score": {…}, "features": {…}}.',
+    }),
     ...tableFlags,
   };
 
@@ -31,12 +37,15 @@ export default class Score extends BaseCommand<typeof Score> {
     const f = this.flags;
     const config = loadConfig(configPath(f.config, this.lakeDir));
     const progress = this.makeProgress();
-    const r = await scoreFleet({ lake: this.lakeDir, ...windowOptions(f), worst: f.worst, xidClasses: config.xid, progress });
+    const r = await scoreFleet({ lake: this.lakeDir, ...windowOptions(f), worst: f.worst, xidClasses: config.xid, explain: f.explain, progress });
     progress.done();
     const stale = staleNote(r.window_end, r.newest_sample);
     if (stale) this.note(stale);
     if (r.rollups_built > 0) this.note(`built hourly rollups for ${r.rollups_built} metrics files (once; ingest keeps them from now on)`);
-    this.out(renderRows(r.rows, this.outputFormat === 'csv' ? SCORE_CSV_COLUMNS : SCORE_TABLE_COLUMNS, this.outputFormat, this.tableOptions));
+    if (r.explained) {
+      const e = r.explained;
+      this.out(this.outputFormat === 'json' ? renderJson(e) : renderRecord(explanationRecord(e), this.outputFormat, e.score.gpu_uuid, this.tableOptions));
+    } else this.out(renderRows(r.rows, this.outputFormat === 'csv' ? SCORE_CSV_COLUMNS : SCORE_TABLE_COLUMNS, this.outputFormat, this.tableOptions));
     const grades = [...GRADES, 'unknown' as const]
       .filter((g) => r.grades[g] > 0)
       .map((g) => `${r.grades[g]} ${g}`)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CLOCK_EVENT_BITS, CLOCK_PINNED_MASK, clockEventCauses, THERMAL_THROTTLE_MASK } from './clock-events.js';
+import { CLOCK_EVENT_BITS, CLOCK_HELD_MASK, clockEventCauses, THERMAL_THROTTLE_MASK } from './clock-events.js';
 
 describe('clock-event bits', () => {
   it('never counts GPU_IDLE or the settings bits as throttling', () => {
@@ -29,10 +29,11 @@ describe('clock-event bits', () => {
     expect(clockEventCauses(0x8)).toMatchObject({ hw_slowdown_unattributed: true });
   });
 
-  it('pins the clock for idle, application clocks, sync boost and power cap, not for the hardware bits', () => {
-    expect(CLOCK_PINNED_MASK).toBe(0x17);
+  it('holds the clock for the settings bits and for every throttle bit, so a free-to-boost sample has none of them', () => {
+    expect(CLOCK_HELD_MASK).toBe(0xff);
     for (const bit of [CLOCK_EVENT_BITS.hw_slowdown, CLOCK_EVENT_BITS.sw_thermal, CLOCK_EVENT_BITS.hw_thermal, CLOCK_EVENT_BITS.hw_power_brake]) {
-      expect(CLOCK_PINNED_MASK & bit).toBe(0);
+      expect(CLOCK_HELD_MASK & bit).toBe(bit);
     }
+    expect(CLOCK_HELD_MASK & CLOCK_EVENT_BITS.display_clocks).toBe(0);
   });
 });

@@ -20,8 +20,21 @@ export const CLOCK_EVENT_BITS = {
 
 export const THERMAL_THROTTLE_MASK = CLOCK_EVENT_BITS.sw_thermal | CLOCK_EVENT_BITS.hw_thermal;
 
-/** Bits that pin the SM clock for reasons other than the hardware's health (idle, application clocks, sync boost, power cap). */
-export const CLOCK_PINNED_MASK = CLOCK_EVENT_BITS.gpu_idle | CLOCK_EVENT_BITS.clocks_setting | CLOCK_EVENT_BITS.sync_boost | CLOCK_EVENT_BITS.sw_power_cap;
+/**
+ * Bits that hold the SM clock below what the part could boost to: the settings (idle, application
+ * clocks, sync boost, power cap), which say nothing about the hardware's health, and the throttle bits
+ * (HW slowdown, SW and HW thermal, HW power brake), which the thermal and power rules already charge.
+ * A loaded sample with none of them is free to boost, so a slow clock there is the performance signal,
+ * and a throttled GPU does not lose performance points on top of its thermal or power points.
+ */
+export const CLOCK_HELD_MASK =
+  CLOCK_EVENT_BITS.gpu_idle |
+  CLOCK_EVENT_BITS.clocks_setting |
+  CLOCK_EVENT_BITS.sync_boost |
+  CLOCK_EVENT_BITS.sw_power_cap |
+  CLOCK_EVENT_BITS.hw_slowdown |
+  THERMAL_THROTTLE_MASK |
+  CLOCK_EVENT_BITS.hw_power_brake;
 
 /** What one clock-event bitmask means for health. GPU_IDLE, CLOCKS_SETTING, SYNC_BOOST and DISPLAY_CLOCKS mean nothing. */
 export interface ClockEventCauses {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Db } from '../db/duckdb.js';
+import { aggregateIncreaseSql } from './counters.js';
 
 /**
  * The counter_increase macro as Db.open creates it, run in DuckDB: the increase of a series of readings
@@ -77,5 +78,38 @@ describe('counter_increase', () => {
     const text = plan.map((r) => Object.values(r).join('\n')).join('\n');
     expect(text).toContain('CASE');
     expect(text).not.toContain('counter_increase');
+  });
+});
+
+/** The aggregate rule as the rollups and the features apply it: each reading against the highest earlier one. */
+describe('aggregateIncreaseSql', () => {
+  let db: Db;
+  beforeAll(async () => {
+    db = await Db.open({ threads: 1 });
+  });
+  afterAll(() => db.close());
+
+  const series = async (readings: readonly (number | null)[]): Promise<number> => {
+    const values = readings.map((r, i) => `(${i}, ${r === null ? 'NULL' : r})`).join(', ');
+    const rows = await db.query<{ d: number }>(
+      'series',
+      `SELECT coalesce(sum(${aggregateIncreaseSql('v', 'high')}), 0) AS d
+       FROM (SELECT v, max(v) OVER (ORDER BY t ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS high FROM (VALUES ${values}) s(t, v))`,
+    );
+    return Number(rows[0]!.d);
+  };
+
+  it('adds a rise above the highest earlier reading', async () => {
+    expect(await series([5000, 5003, 5010])).toBe(10);
+  });
+
+  it('adds nothing for a drop, nor for the climb back to where the counter was', async () => {
+    expect(await series([5, 7, 2, 7, 8])).toBe(3);
+    expect(await series([1000, 7, 1000, 1002])).toBe(2);
+  });
+
+  it('is NULL-safe', async () => {
+    expect(await series([3, null, 5])).toBe(2);
+    expect(await series([null, null])).toBe(0);
   });
 });

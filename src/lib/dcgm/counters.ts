@@ -17,3 +17,21 @@
 /** Creates `counter_increase(value, prev)`: NULL-safe; value − prev when value ≥ prev, else value; 0 when either is NULL. */
 export const COUNTER_INCREASE_MACRO_SQL = `CREATE OR REPLACE MACRO counter_increase(value, prev) AS
   CASE WHEN value IS NULL OR prev IS NULL THEN 0 WHEN value >= prev THEN value - prev ELSE value END`;
+
+/**
+ * The aggregate ECC counters (DCGM_FI_DEV_ECC_{SBE,DBE}_AGG_TOTAL) live in the InfoROM and never
+ * reset, so a reading below an earlier one is bad data (a glitched read, a board swapped under the
+ * same UUID), not a restart: reading it as a reset would count the counter's lifetime total as new
+ * errors. Their rule is a high-water mark: a reading adds only what it rises above the highest earlier
+ * reading, so a drop adds nothing, and neither does the climb back to where the counter was. The
+ * rollups count each drop (`_drops`) so the features can report it (`ecc_aggregate_drops`).
+ */
+export const AGGREGATE_COUNTERS = ['ecc_sbe_aggregate', 'ecc_dbe_aggregate'] as const;
+
+/** The volatile ECC counters: a drop is a GPU reset or driver reload (`volatile_reset_last_at`). */
+export const VOLATILE_ECC_COUNTERS = ['ecc_sbe_volatile', 'ecc_dbe_volatile'] as const;
+
+/** SQL for the aggregate rule: what `value` adds over the high-water mark `highWater`; 0 when either is NULL. */
+export function aggregateIncreaseSql(value: string, highWater: string): string {
+  return `CASE WHEN ${value} IS NULL OR ${highWater} IS NULL THEN 0 WHEN ${value} > ${highWater} THEN ${value} - ${highWater} ELSE 0 END`;
+}

@@ -107,13 +107,30 @@ export const FEATURE_COLUMNS = [
       'less, the median gap between segments); null with fewer than 2 samples.',
   },
   {
+    name: 'expected_interval_s',
+    type: 'DOUBLE',
+    kind: 'number',
+    scored: false,
+    doc:
+      "The interval (s) the GPU should sample at: the modal interval of its host's GPUs (each votes its own modal segment interval, " +
+      "rounded to the second; ties go to the shorter), or of its model's GPUs in the fleet, or of the fleet, when the host has no other " +
+      "GPU that votes; never longer than `interval_s`. A GPU that loses every other scrape keeps its host's interval. Null when nothing votes and interval_s is null.",
+  },
+  {
     name: 'expected_samples',
     type: 'DOUBLE',
     kind: 'number',
     scored: true,
     doc:
-      "Samples the GPU should have sent: `expectedSamples(s, interval_s)` where s runs from the later of window start and the GPU's first " +
-      "sample ever in the lake to the fleet's newest sample. Null when interval_s is null or 0.",
+      "Samples the GPU should have sent: s ÷ `expected_interval_s`, rounded, + 1, where s runs from the later of window start and the GPU's " +
+      "first sample ever in the lake to the fleet's newest sample. Null when expected_interval_s is null or 0.",
+  },
+  {
+    name: 'completeness',
+    type: 'DOUBLE',
+    kind: 'number',
+    scored: false,
+    doc: '`samples` ÷ `expected_samples`, at most 1: the share of the samples due at the host’s interval that arrived. Null without expected_samples.',
   },
   {
     name: 'gaps_over_5min',
@@ -181,7 +198,7 @@ export const FEATURE_COLUMNS = [
   { name: 'temp_min_7d', type: 'DOUBLE', kind: 'number', scored: false, doc: 'Lowest GPU temperature (°C), last 168 hours.' },
   { name: 'temp_max_7d', type: 'DOUBLE', kind: 'number', scored: false, doc: 'Highest GPU temperature (°C), last 168 hours.' },
   { name: 'memory_temp_mean', type: 'DOUBLE', kind: 'number', scored: false, doc: 'Mean memory (HBM) temperature (°C).' },
-  { name: 'memory_temp_max', type: 'DOUBLE', kind: 'number', scored: false, doc: 'Highest memory temperature (°C).' },
+  { name: 'memory_temp_max', type: 'DOUBLE', kind: 'number', scored: true, doc: 'Highest memory temperature (°C).' },
   { name: 'memory_temp_mean_24h', type: 'DOUBLE', kind: 'number', scored: false, doc: 'Mean memory temperature (°C), last 24 hours.' },
   { name: 'memory_temp_max_24h', type: 'DOUBLE', kind: 'number', scored: false, doc: 'Highest memory temperature (°C), last 24 hours.' },
   {
@@ -226,7 +243,7 @@ export const FEATURE_COLUMNS = [
     scored: false,
     doc: 'Delta of the thermal-violation counter (µs) ÷ 10⁶: seconds of thermal violation.',
   },
-  { name: 'thermal_violation_share', type: 'DOUBLE', kind: 'number', scored: false, doc: '`thermal_violation_s` ÷ window length (0–1).' },
+  { name: 'thermal_violation_share', type: 'DOUBLE', kind: 'number', scored: true, doc: '`thermal_violation_s` ÷ window length (0–1).' },
 
   // power
   { name: 'power_mean', type: 'DOUBLE', kind: 'number', scored: true, doc: 'Mean power draw (W), all samples.' },
@@ -302,8 +319,8 @@ export const FEATURE_COLUMNS = [
     kind: 'number',
     scored: true,
     doc:
-      'Standard deviation of SM clock as % of its mean, over loaded samples whose clocks are free to boost (no SW_POWER_CAP, ' +
-      'CLOCKS_SETTING, SYNC_BOOST or GPU_IDLE bit). Null without such samples.',
+      'Standard deviation of SM clock as % of its mean, over loaded samples whose clocks are free to boost (no bit of CLOCK_HELD_MASK: ' +
+      'GPU_IDLE, CLOCKS_SETTING, SW_POWER_CAP, SYNC_BOOST, nor a throttle bit, HW_SLOWDOWN, SW/HW_THERMAL, HW_POWER_BRAKE). Null without such samples.',
   },
   {
     name: 'sm_clock_under_load_z',
@@ -311,7 +328,7 @@ export const FEATURE_COLUMNS = [
     kind: 'number',
     scored: true,
     doc:
-      "Robust z of this GPU's SM clock under load (hourly means over loaded samples whose clocks are free to boost) against its cohort in " +
+      "Robust z of this GPU's SM clock under load (hourly means over loaded samples whose clocks are free to boost: no settings or throttle bit) against its cohort in " +
       'the same load bin (10 points of SM activity), averaged over bins weighted by hours; negative = slower than its peers doing comparable work.',
   },
   {
@@ -339,8 +356,8 @@ export const FEATURE_COLUMNS = [
     kind: 'number',
     scored: true,
     doc:
-      'Correctable (single-bit) ECC errors in the window: the larger of the reset-aware deltas (`counter_increase`, src/lib/dcgm/counters.ts) of the volatile and ' +
-      'aggregate counters. Null when ECC counters are absent.',
+      'Correctable (single-bit) ECC errors in the window: the larger of the volatile counter’s reset-aware delta (`counter_increase`, ' +
+      'src/lib/dcgm/counters.ts) and the aggregate counter’s high-water delta (a drop adds nothing: `aggregateIncreaseSql`). Null when ECC counters are absent.',
   },
   {
     name: 'dbe_delta',
@@ -413,8 +430,35 @@ export const FEATURE_COLUMNS = [
     name: 'remapped_rows_uncorrectable_new',
     type: 'BIGINT',
     kind: 'number',
-    scored: false,
+    scored: true,
     doc: '`remapped_rows_uncorrectable` growth in the window: latest − first reading, at least 0.',
+  },
+  {
+    name: 'ecc_aggregate_drops',
+    type: 'HUGEINT',
+    kind: 'count',
+    scored: true,
+    doc:
+      'Readings of the aggregate SBE or DBE counter below the previous reading, in the window (within files and at the seams between ' +
+      'them): bad data, since aggregate counters never reset. They add nothing to sbe_delta / dbe_delta.',
+  },
+  {
+    name: 'volatile_reset_last_at',
+    type: 'TIMESTAMP',
+    kind: 'timestamp',
+    scored: true,
+    doc:
+      'Time of the latest reading of a volatile ECC counter (SBE or DBE) below the previous one in the window: a GPU reset or driver reload. ' +
+      "Sample resolution (a drop at a seam between files: the later file's first sample of that hour). A counter at 0 shows no reset. Null when none.",
+  },
+  {
+    name: 'remap_pending_cleared_at',
+    type: 'TIMESTAMP',
+    kind: 'timestamp',
+    scored: true,
+    doc:
+      'Time of the latest reading of 0 of `row_remap_pending` or `retired_pages_pending` after a reading of 1 or more, in the window: the ' +
+      'pending repair took effect (a reset or reload). Sample resolution, like volatile_reset_last_at. Null when none.',
   },
 
   // links
@@ -433,7 +477,9 @@ export const FEATURE_COLUMNS = [
     type: 'DOUBLE',
     kind: 'number',
     scored: true,
-    doc: 'Highest PCIe replay rate in any hour of the window (replays per minute).',
+    doc:
+      'Highest PCIe replay rate over one minute in the window (replays per minute): per reading, the reset-aware rise from the earliest ' +
+      'reading at most 60 s before it (or the previous reading, when none) per minute of the time between them, at least a minute.',
   },
   { name: 'nvlink_crc_delta', type: 'DOUBLE', kind: 'number', scored: true, doc: 'NVLink CRC errors in the window (reset-aware delta).' },
   { name: 'nvlink_crc_per_day', type: 'DOUBLE', kind: 'number', scored: false, doc: '`nvlink_crc_delta` per day of the window.' },
@@ -444,7 +490,7 @@ export const FEATURE_COLUMNS = [
     type: 'DOUBLE',
     kind: 'number',
     scored: true,
-    doc: 'Highest NVLink CRC error rate in any hour of the window (errors per second).',
+    doc: 'Highest NVLink CRC error rate over one minute in the window, as errors per second: the per-minute peak (as pcie_replay_peak_per_min) ÷ 60.',
   },
 
   // Xid
@@ -473,6 +519,51 @@ export const FEATURE_COLUMNS = [
   { name: 'xid_firmware_events', type: 'HUGEINT', kind: 'count', scored: false, doc: 'Xid incidents of the built-in class firmware.' },
   { name: 'xid_application_events', type: 'HUGEINT', kind: 'count', scored: false, doc: 'Xid incidents of the built-in class application.' },
   { name: 'xid_informational_events', type: 'HUGEINT', kind: 'count', scored: false, doc: 'Xid incidents of the built-in class informational.' },
+  {
+    name: 'ue_incidents',
+    type: 'BIGINT',
+    kind: 'count',
+    scored: true,
+    doc:
+      'Uncorrectable-memory-error incidents from the UE Xids of the built-in table (48, 94, 95, 140, 171, 172): in the kernel log, an event ' +
+      'more than XID_GROUP_GAP_S after the previous UE Xid of any of these codes starts one (48 then 94 seconds later is one); on the ' +
+      'last-Xid gauge, each hour with a change to one of them. The larger of the two counts.',
+  },
+  {
+    name: 'uncontained_ue_incidents',
+    type: 'BIGINT',
+    kind: 'count',
+    scored: true,
+    doc: 'The same for Xid 95 alone (uncontained: other processes’ memory may be corrupt).',
+  },
+  {
+    name: 'reset_xid_incidents',
+    type: 'BIGINT',
+    kind: 'count',
+    scored: true,
+    doc: 'The same for the reset-severity Xids of the built-in table other than the UE ones (79, 119, 120, 74, …), grouped across codes.',
+  },
+  { name: 'fell_off_bus_incidents', type: 'BIGINT', kind: 'count', scored: true, doc: 'The same for Xid 79 (the GPU fell off the bus).' },
+  {
+    name: 'recovery_action_last',
+    type: 'VARCHAR',
+    kind: 'text',
+    scored: true,
+    doc:
+      'The recovery action the latest Xid 154 in the window asks for, read from the NVML value after "to" in its message: none, drain_p2p, ' +
+      'drain_reset, reset_gpu or reboot_host. Null without such a line (the gauge and the Xid count carry no message).',
+  },
+  { name: 'recovery_action_last_at', type: 'TIMESTAMP', kind: 'timestamp', scored: false, doc: 'Time of that Xid 154 line.' },
+  {
+    name: 'last_reset_required_at',
+    type: 'TIMESTAMP',
+    kind: 'timestamp',
+    scored: true,
+    doc:
+      'Time of the latest event in the window after which the GPU needs a reset: an Xid of reset or RMA severity or a repair waiting for a ' +
+      'reset (63, 160) in the built-in table, Xid 154 asking for drain_reset, reset_gpu or reboot_host, or a rise of the DBE counter. Gauge ' +
+      "changes and counter rises have no time of their own: they take their segment's last sample (a seam change, the first after the seam).",
+  },
 
   // assets
   { name: 'serial', type: 'VARCHAR', kind: 'text', scored: false, doc: 'Board serial from the asset registry.' },

@@ -6,16 +6,42 @@
  * The query runs in stages, each a CTE:
  *   seg      rollup segments in the window (one per GPU, hour and metrics file)
  *   cseg     counters stitched across segments, reset-aware at each seam (a reading below the
- *            previous segment's last started again from zero: `counter_increase`, dcgm/counters.ts)
+ *            previous segment's last started again from zero: `counter_increase`, dcgm/counters.ts;
+ *            the aggregate ECC counters by their high-water rule), with each segment's counter
+ *            events: drops, resets, pending flags cleared, link-error peaks per minute
  *   hr       one row per GPU and hour: segments merged (sums, min of mins, max of maxes)
  *   win      per GPU: window statistics, rolling 1 h / 6 h / 24 h / 7 d windows, trends, counters
+ *   expected per GPU: the sampling interval its host (or model, or fleet) runs at, and the samples due
  *   cohort   robust z-scores against GPUs of the same model and power limit at the same load
+ *   xid_*    Xid incidents per code (kernel log vs last-Xid gauge), per family across codes (UE,
+ *            reset-class, fell off the bus; built-in table), Xid 154's action, the last event needing a reset
  * Cohort features need the whole fleet, so filters (--gpu, --host) apply to the output, not here.
  */
+import { AGGREGATE_COUNTERS, aggregateIncreaseSql, VOLATILE_ECC_COUNTERS } from '../dcgm/counters.js';
 import { GAP_MIN_INTERVALS, GAP_MIN_S } from '../dcgm/sampling.js';
-import { UNCLASSIFIED_XID, XID_CLASS_NAMES, XID_CLASSES } from '../dcgm/xid.js';
-import { COHORT_MIN_GPUS, SBE_ACCEL_MIN_ERRORS, XID_INCIDENT_GAP_S } from '../features/definitions.js';
-import { ROLLUP_CLOCK_EVENTS, ROLLUP_COUNTER_COLUMNS, ROLLUP_STAT_COLUMNS, ROLLUP_STATE_COLUMNS } from './rollup.js';
+import {
+  FELL_OFF_BUS_XID,
+  GPU_RECOVERY_ACTION_CODES,
+  GPU_RECOVERY_ACTION_PATTERN,
+  RECOVERY_ACTION_XID,
+  RESET_RECOVERY_ACTIONS,
+  RESET_REQUIRED_XIDS,
+  RESET_XIDS,
+  UE_XIDS,
+  UNCLASSIFIED_XID,
+  UNCONTAINED_UE_XID,
+  XID_CLASS_NAMES,
+  XID_CLASSES,
+} from '../dcgm/xid.js';
+import { COHORT_MIN_GPUS, SBE_ACCEL_MIN_ERRORS, XID_GROUP_GAP_S, XID_INCIDENT_GAP_S } from '../features/definitions.js';
+import {
+  ROLLUP_CLEARING_STATES,
+  ROLLUP_CLOCK_EVENTS,
+  ROLLUP_COUNTER_COLUMNS,
+  ROLLUP_RATE_COUNTERS,
+  ROLLUP_STAT_COLUMNS,
+  ROLLUP_STATE_COLUMNS,
+} from './rollup.js';
 
 /** Rolling windows ending at the window end, each clipped to the window. */
 export const ROLLING_WINDOWS = [
@@ -46,7 +72,46 @@ const XID_CLASS_VALUES = Object.entries(XID_CLASSES)
   .join(', ');
 const XID_CLASS_COLUMNS = XID_CLASS_NAMES.map((c) => `coalesce(sum(n) FILTER (WHERE cls = '${c}'), 0) AS xid_${c}_events`).join(',\n         ');
 
+/** Xid families counted as incidents across codes (built-in table): feature `<family>_incidents`. */
+const XID_FAMILIES = {
+  ue: UE_XIDS,
+  uncontained_ue: [UNCONTAINED_UE_XID],
+  reset_xid: RESET_XIDS,
+  fell_off_bus: [FELL_OFF_BUS_XID],
+} as const satisfies Record<string, readonly number[]>;
+const XID_FAMILY_NAMES = Object.keys(XID_FAMILIES) as (keyof typeof XID_FAMILIES)[];
+const XID_FAMILY_VALUES = XID_FAMILY_NAMES.flatMap((f) => XID_FAMILIES[f].map((code) => `(${code}, '${f}')`)).join(', ');
+/** Per family, the larger of the kernel-log and the gauge incident counts (they see the same incidents, like `xid_counts`). */
+const XID_FAMILY_COLUMNS = XID_FAMILY_NAMES.map(
+  (f) =>
+    `greatest(coalesce(max(n) FILTER (WHERE src = 'log' AND family = '${f}'), 0), coalesce(max(n) FILTER (WHERE src = 'gauge' AND family = '${f}'), 0)) AS ${f}_incidents`,
+).join(',\n         ');
+/** Xid 154's recovery actions as rows (NVML value, name). */
+const RECOVERY_ACTION_VALUES = Object.entries(GPU_RECOVERY_ACTION_CODES)
+  .map(([code, action]) => `(${Number(code)}, '${action}')`)
+  .join(', ');
+const sqlList = (xs: readonly (string | number)[]): string => xs.map((x) => (typeof x === 'number' ? String(x) : `'${x}'`)).join(', ');
+
 const sumOf = (cols: readonly string[]): string => cols.map((c) => `sum(${c}) AS ${c}`).join(', ');
+
+/**
+ * The CTE `name`: the modal sampling interval among the GPUs of each `key` (host, model; the whole
+ * fleet when null), from the votes in `interval_votes`: the interval most GPUs vote for (ties: the
+ * shorter), and how many GPUs voted.
+ */
+function modalInterval(name: string, key: string | null): string {
+  if (key === null)
+    return `${name} AS (
+  SELECT count(*) AS gpus, first(iv ORDER BY votes DESC, iv) AS iv
+  FROM (SELECT iv, count(*) OVER (PARTITION BY iv) AS votes FROM interval_votes)
+)`;
+  return `${name} AS (
+  SELECT ${key}, count(*) AS gpus, first(iv ORDER BY votes DESC, iv) AS iv
+  FROM (SELECT ${key}, iv, count(*) OVER (PARTITION BY ${key}, iv) AS votes FROM interval_votes WHERE ${key} IS NOT NULL)
+  GROUP BY ${key}
+)`;
+}
+const MODAL_INTERVALS = [modalInterval('host_interval', 'host'), modalInterval('model_interval', 'model'), modalInterval('fleet_interval', null)].join(',\n');
 
 const STAT_MERGE = ROLLUP_STAT_COLUMNS.map(
   (c) => `sum(${c}_n) AS ${c}_n, sum(${c}_sum) AS ${c}_sum, sum(${c}_ssq) AS ${c}_ssq, min(${c}_min) AS ${c}_min, max(${c}_max) AS ${c}_max`,
@@ -76,13 +141,19 @@ const LOADED_SUMS = [
   'ld_tr_power_cap',
 ];
 
+const isAggregate = (c: string): boolean => (AGGREGATE_COUNTERS as readonly string[]).includes(c);
+
 /**
  * Per counter, from the segments before this one (in first-sample order): the latest reading (of the
- * segment that ended last) and the highest last reading.
+ * segment that ended last) and the highest reading (the highest last reading; for an aggregate counter
+ * the highest reading of all, its high-water mark). Per pending flag, the latest reading.
  */
-const COUNTER_PREV = ROLLUP_COUNTER_COLUMNS.map(
-  (c) => `arg_max(${c}_last, last_time) OVER earlier_segs AS ${c}_prev, max(${c}_last) OVER earlier_segs AS ${c}_prev_max`,
-).join(',\n           ');
+const COUNTER_PREV = [
+  ...ROLLUP_COUNTER_COLUMNS.map(
+    (c) => `arg_max(${c}_last, last_time) OVER earlier_segs AS ${c}_prev, max(${c}_${isAggregate(c) ? 'max' : 'last'}) OVER earlier_segs AS ${c}_prev_max`,
+  ),
+  ...ROLLUP_CLEARING_STATES.map((c) => `arg_max(${c}_last, last_time) OVER earlier_segs AS ${c}_prev`),
+].join(',\n           ');
 
 /**
  * A counter's increase in one segment. A segment that starts after every earlier one ended adds its
@@ -90,14 +161,39 @@ const COUNTER_PREV = ROLLUP_COUNTER_COLUMNS.map(
  * restart from zero). A segment that overlaps an earlier one in time (two sources for one GPU, a late
  * file) adds only how far it raises the highest reading so far: adding both segments' increases, or
  * reading its first value against the other's last as a reset, would count the same errors twice or a
- * counter's lifetime total as new.
+ * counter's lifetime total as new. An aggregate counter never resets: each segment adds how far its
+ * highest reading rises above the high-water mark of the window so far (its own first reading when it
+ * is the first), overlapping or not, so a drop and the climb back add nothing.
  */
-const COUNTER_STITCH = ROLLUP_COUNTER_COLUMNS.map(
-  (c) =>
-    `CASE WHEN ${c}_first IS NULL THEN NULL
+const COUNTER_STITCH = ROLLUP_COUNTER_COLUMNS.map((c) =>
+  isAggregate(c)
+    ? `CASE WHEN ${c}_first IS NULL THEN NULL
+              ELSE ${aggregateIncreaseSql(`${c}_max`, `coalesce(${c}_prev_max, ${c}_first)`)} END AS ${c}_d`
+    : `CASE WHEN ${c}_first IS NULL THEN NULL
               WHEN is_overlap THEN greatest(${c}_last - coalesce(${c}_prev_max, ${c}_last), 0)
               ELSE ${c}_inc + counter_increase(${c}_first, ${c}_prev) END AS ${c}_d`,
 ).join(',\n         ');
+
+/** A change from the latest earlier reading to this segment's first, seen only where the segment follows the others (an overlap is another source, not a change). */
+const atSeam = (cond: string): string => `NOT is_overlap AND ${cond}`;
+
+/**
+ * Per segment, the counter events in it and at its seam (the seam's change is dated at the segment's
+ * first sample): drops of the aggregate ECC counters (bad data), the latest drop of a volatile ECC
+ * counter (a GPU reset or driver reload), the latest clearing of a pending flag (1 or more, then 0),
+ * and the link counters' peak rise per minute (the seam's own step, reset-aware, per minute of its
+ * length, at least a minute).
+ */
+const SEG_EVENTS = [
+  `${AGGREGATE_COUNTERS.map((c) => `${c}_drops + CASE WHEN ${atSeam(`${c}_first < ${c}_prev`)} THEN 1 ELSE 0 END`).join(' + ')} AS aggregate_drops`,
+  `greatest(${VOLATILE_ECC_COUNTERS.map((c) => `${c}_last_drop, CASE WHEN ${atSeam(`${c}_first < ${c}_prev`)} THEN first_time END`).join(', ')}) AS volatile_reset_at`,
+  `greatest(${ROLLUP_CLEARING_STATES.map((c) => `${c}_cleared_at, CASE WHEN ${atSeam(`${c}_first = 0 AND ${c}_prev >= 1`)} THEN first_time END`).join(', ')}) AS pending_cleared_at`,
+  ...ROLLUP_RATE_COUNTERS.map(
+    (c) =>
+      `greatest(${c}_peak_per_min, CASE WHEN ${atSeam(`${c}_first IS NOT NULL AND ${c}_prev IS NOT NULL`)}
+                THEN 60 * counter_increase(${c}_first, ${c}_prev) / greatest(epoch(first_time) - epoch(prev_end), 60) END) AS ${c}_peak_per_min`,
+  ),
+].join(',\n         ');
 
 const COUNTER_HOURLY = ROLLUP_COUNTER_COLUMNS.map((c) => `sum(${c}_d) AS ${c}_d`).join(', ');
 
@@ -163,7 +259,8 @@ cseg AS (
          ${ROLLUP_STATE_COLUMNS.map((c) => `${c}_first, ${c}_last`).join(', ')},
          epoch(first_time) - epoch(prev_end) AS seam_dt,
          CASE WHEN NOT is_overlap AND xid_prev IS NOT NULL AND xid_prev IS DISTINCT FROM xid_gauge_first THEN xid_gauge_first END AS xid_seam_change,
-         ${COUNTER_STITCH}
+         ${COUNTER_STITCH},
+         ${SEG_EVENTS}
   FROM (
     SELECT *, coalesce(first_time <= prev_end, false) AS is_overlap FROM (
       SELECT *,
@@ -248,18 +345,37 @@ gaps AS (
 states AS (
   SELECT gpu_uuid, ${STATE_LAST} FROM cseg GROUP BY gpu_uuid
 ),
+counter_events AS (
+  SELECT gpu_uuid,
+         sum(aggregate_drops) AS ecc_aggregate_drops,
+         max(volatile_reset_at) AS volatile_reset_last_at,
+         max(pending_cleared_at) AS remap_pending_cleared_at,
+         max(pcie_replay_count_peak_per_min) AS pcie_replay_peak_per_min,
+         max(nvlink_crc_errors_peak_per_min) / 60.0 AS nvlink_crc_peak_per_s
+  FROM cseg GROUP BY gpu_uuid
+),
+xid_ev AS (
+  -- the window's Xid events of known GPUs: kernel-log lines, and rises of dcgm-exporter's opt-in Xid count
+  SELECT gpu_uuid, xid, time, message FROM xid_events WHERE time >= ${START} AND time < ${END} AND gpu_uuid IS NOT NULL AND xid > 0
+),
 xid_log AS (
   SELECT gpu_uuid, xid, count(*) AS n FROM (
-    SELECT gpu_uuid, xid, time, lag(time) OVER (PARTITION BY gpu_uuid, xid ORDER BY time) AS prev
-    FROM xid_events WHERE time >= ${START} AND time < ${END} AND gpu_uuid IS NOT NULL AND xid > 0
+    SELECT gpu_uuid, xid, time, lag(time) OVER (PARTITION BY gpu_uuid, xid ORDER BY time) AS prev FROM xid_ev
   ) WHERE prev IS NULL OR epoch(time) - epoch(prev) > ${XID_INCIDENT_GAP_S}
   GROUP BY gpu_uuid, xid
 ),
+xid_gauge_ev AS (
+  -- the last-Xid gauge's changes, each with the latest time it can have happened (the rollup keeps no
+  -- times): a change inside a segment at the segment's last sample, a change at a seam at its first
+  SELECT gpu_uuid, hour, xid, time FROM (
+    SELECT gpu_uuid, hour, unnest(xid_changes) AS xid, last_time AS time FROM cseg
+    UNION ALL
+    SELECT gpu_uuid, hour, xid_seam_change, first_time FROM cseg WHERE xid_seam_change IS NOT NULL
+  ) WHERE xid > 0
+),
 xid_gauge AS (
   -- one change per GPU, hour and code: overlapping segments of one hour see the same change
-  SELECT gpu_uuid, xid, count(DISTINCT hour) AS n FROM (
-    SELECT gpu_uuid, hour, unnest(xid_changes || CASE WHEN xid_seam_change IS NULL THEN [] ELSE [xid_seam_change] END) AS xid FROM cseg
-  ) WHERE xid > 0 GROUP BY gpu_uuid, xid
+  SELECT gpu_uuid, xid, count(DISTINCT hour) AS n FROM xid_gauge_ev GROUP BY gpu_uuid, xid
 ),
 xids AS (
   -- the kernel log and the last-Xid gauge see the same incidents: per code the larger count, not the sum
@@ -271,6 +387,44 @@ xids AS (
     FROM (SELECT gpu_uuid, xid, max(n) AS n FROM (SELECT * FROM xid_log UNION ALL SELECT * FROM xid_gauge) GROUP BY gpu_uuid, xid) c
     LEFT JOIN (VALUES ${XID_CLASS_VALUES}) k(code, cls) ON k.code = c.xid
   ) GROUP BY gpu_uuid
+),
+xid_fam AS (
+  -- per GPU and family (built-in table), incidents: in the log, a family event more than XID_GROUP_GAP_S
+  -- after the previous one of any of its codes starts one; on the gauge, each hour with a change to one
+  SELECT gpu_uuid, family, 'log' AS src, count(*) FILTER (WHERE prev IS NULL OR epoch(time) - epoch(prev) > ${XID_GROUP_GAP_S}) AS n FROM (
+    SELECT e.gpu_uuid, f.family, e.time, lag(e.time) OVER (PARTITION BY e.gpu_uuid, f.family ORDER BY e.time) AS prev
+    FROM xid_ev e JOIN (VALUES ${XID_FAMILY_VALUES}) f(code, family) ON f.code = e.xid
+  ) GROUP BY ALL
+  UNION ALL
+  SELECT g.gpu_uuid, f.family, 'gauge', count(DISTINCT g.hour)
+  FROM xid_gauge_ev g JOIN (VALUES ${XID_FAMILY_VALUES}) f(code, family) ON f.code = g.xid GROUP BY ALL
+),
+xid_fam_n AS (
+  SELECT gpu_uuid, ${XID_FAMILY_COLUMNS} FROM xid_fam GROUP BY gpu_uuid
+),
+xid_recovery AS (
+  -- Xid 154: the recovery action the driver now wants, the NVML value after "to" in its message; lines
+  -- without one (dcgm-exporter's Xid count) say nothing
+  SELECT gpu_uuid, arg_max(action, time) AS recovery_action_last, max(time) AS recovery_action_last_at,
+         max(time) FILTER (WHERE action IN (${sqlList(RESET_RECOVERY_ACTIONS)})) AS reset_asked_at
+  FROM xid_ev JOIN (VALUES ${RECOVERY_ACTION_VALUES}) a(code, action)
+    ON a.code = TRY_CAST(regexp_extract(message, '${GPU_RECOVERY_ACTION_PATTERN}', 1) AS INTEGER)
+  WHERE xid = ${RECOVERY_ACTION_XID}
+  GROUP BY gpu_uuid
+),
+xid_need AS (
+  -- the latest event after which the GPU needs a reset: an Xid that requires one (log or gauge), Xid 154
+  -- asking for one, or a rise of the DBE counter (a UE without an Xid; at its segment's last sample)
+  SELECT gpu_uuid, max(time) AS last_reset_required_at FROM (
+    SELECT gpu_uuid, time FROM xid_ev WHERE xid IN (${sqlList(RESET_REQUIRED_XIDS)})
+    UNION ALL SELECT gpu_uuid, time FROM xid_gauge_ev WHERE xid IN (${sqlList(RESET_REQUIRED_XIDS)})
+    UNION ALL SELECT gpu_uuid, reset_asked_at FROM xid_recovery
+    UNION ALL SELECT gpu_uuid, last_time FROM cseg WHERE greatest(ecc_dbe_volatile_d, ecc_dbe_aggregate_d) > 0
+  ) GROUP BY gpu_uuid
+),
+xid_reset AS (
+  SELECT gpu_uuid, n.* EXCLUDE (gpu_uuid), r.recovery_action_last, r.recovery_action_last_at, d.last_reset_required_at
+  FROM xid_fam_n n FULL JOIN xid_recovery r USING (gpu_uuid) FULL JOIN xid_need d USING (gpu_uuid)
 ),
 win AS (
   SELECT gpu_uuid,
@@ -312,13 +466,35 @@ win AS (
          greatest(${deltaLast24('ecc_dbe_volatile')}, ${deltaLast24('ecc_dbe_aggregate')}) AS dbe_last_24h,
          ${delta('pcie_replay_count')} AS pcie_replay_delta,
          ${deltaLast24('pcie_replay_count')} AS pcie_replay_last_24h,
-         max(pcie_replay_count_d) / 60.0 AS pcie_replay_peak_per_min,
          ${delta('nvlink_crc_errors')} AS nvlink_crc_delta,
          ${deltaLast24('nvlink_crc_errors')} AS nvlink_crc_last_24h,
-         max(nvlink_crc_errors_d) / 3600.0 AS nvlink_crc_peak_per_s,
          ${delta('power_violation_us')} / 1e6 AS power_violation_s,
          ${delta('thermal_violation_us')} / 1e6 AS thermal_violation_s
   FROM h GROUP BY gpu_uuid
+),
+interval_votes AS (
+  -- each GPU votes its modal interval: the rounded median interval of its segments with the most
+  -- intervals behind it (ties: the shorter); rounded to the second from 1 s up, so jitter does not split votes
+  SELECT v.gpu_uuid, w.host, w.model, first(v.iv ORDER BY v.n DESC, v.iv) AS iv FROM (
+    SELECT gpu_uuid, CASE WHEN dt_median >= 1 THEN round(dt_median) ELSE round(dt_median, 3) END AS iv, sum(dt_n) AS n
+    FROM seg WHERE dt_median > 0 GROUP BY ALL
+  ) v JOIN win w USING (gpu_uuid)
+  GROUP BY v.gpu_uuid, w.host, w.model
+),
+${MODAL_INTERVALS},
+expected AS (
+  -- the interval the GPU's host runs at (its model's in the fleet, or the fleet's, when the host has
+  -- no other GPU that votes), never longer than the GPU's own; expected samples at that interval
+  SELECT gp.gpu_uuid, e.expected_interval_s,
+         CASE WHEN e.expected_interval_s > 0 THEN greatest(1, round((epoch(fl.data_end) - epoch(greatest(${START}, least(coalesce(r.first_seen, gp.first_time), gp.first_time)))) / e.expected_interval_s) + 1) END AS expected_samples
+  FROM (
+    SELECT gp.gpu_uuid,
+           least(coalesce(CASE WHEN hm.gpus >= 2 THEN hm.iv END, CASE WHEN mm.gpus >= 2 THEN mm.iv END, CASE WHEN fm.gpus >= 2 THEN fm.iv END), gp.interval_s) AS expected_interval_s
+    FROM gaps gp JOIN win w USING (gpu_uuid)
+    LEFT JOIN host_interval hm ON hm.host = w.host
+    LEFT JOIN model_interval mm ON mm.model = w.model
+    CROSS JOIN fleet_interval fm
+  ) e JOIN gaps gp USING (gpu_uuid) CROSS JOIN fleet fl LEFT JOIN gpus r USING (gpu_uuid)
 ),
 anomalies AS (
   SELECT h.gpu_uuid,
@@ -382,8 +558,8 @@ SELECT w.gpu_uuid, w.host, coalesce(w.model, a.model) AS model, w.power_limit_w,
        gp.first_time AS first_sample, gp.last_time AS last_sample,
        greatest(0, epoch(fl.data_end) - epoch(gp.last_time) - coalesce(gp.interval_s, 0)) AS silent_before_end_s,
        fl.data_end AS fleet_last_sample,
-       w.samples, gp.interval_s,
-       CASE WHEN gp.interval_s > 0 THEN greatest(1, round((epoch(fl.data_end) - epoch(greatest(${START}, least(coalesce(r.first_seen, gp.first_time), gp.first_time)))) / gp.interval_s) + 1) END AS expected_samples,
+       w.samples, gp.interval_s, ex.expected_interval_s, ex.expected_samples,
+       least(1, w.samples / ex.expected_samples) AS completeness,
        gp.gaps_over_5min, gp.longest_gap_s,
        concat_ws(',',
          CASE WHEN w.temp_mean IS NULL THEN 'temperature' END,
@@ -429,12 +605,15 @@ SELECT w.gpu_uuid, w.host, coalesce(w.model, a.model) AS model, w.power_limit_w,
        st.retired_pages_sbe, st.retired_pages_dbe, st.retired_pages_pending,
        st.remapped_rows_correctable, st.remapped_rows_uncorrectable, st.row_remap_failure, st.row_remap_pending,
        ${STATE_GROWTH_COLUMNS.map((c) => `greatest(st.${c} - st.${c}_at_start, 0) AS ${c}_new`).join(', ')},
+       ce.ecc_aggregate_drops, ce.volatile_reset_last_at, ce.remap_pending_cleared_at,
        -- links
-       w.pcie_replay_delta, w.pcie_replay_delta / ((epoch(${END}) - epoch(${START})) / 86400.0) AS pcie_replay_per_day, w.pcie_replay_last_24h, ${accel('w.pcie_replay_delta', 'w.pcie_replay_last_24h')} AS pcie_replay_accel, w.pcie_replay_peak_per_min,
-       w.nvlink_crc_delta, w.nvlink_crc_delta / ((epoch(${END}) - epoch(${START})) / 86400.0) AS nvlink_crc_per_day, w.nvlink_crc_last_24h, ${accel('w.nvlink_crc_delta', 'w.nvlink_crc_last_24h')} AS nvlink_crc_accel, w.nvlink_crc_peak_per_s,
+       w.pcie_replay_delta, w.pcie_replay_delta / ((epoch(${END}) - epoch(${START})) / 86400.0) AS pcie_replay_per_day, w.pcie_replay_last_24h, ${accel('w.pcie_replay_delta', 'w.pcie_replay_last_24h')} AS pcie_replay_accel, ce.pcie_replay_peak_per_min,
+       w.nvlink_crc_delta, w.nvlink_crc_delta / ((epoch(${END}) - epoch(${START})) / 86400.0) AS nvlink_crc_per_day, w.nvlink_crc_last_24h, ${accel('w.nvlink_crc_delta', 'w.nvlink_crc_last_24h')} AS nvlink_crc_accel, ce.nvlink_crc_peak_per_s,
        -- Xid
        coalesce(x.xid_events, 0) AS xid_events, coalesce(x.xid_counts, '{}') AS xid_counts,
        ${XID_CLASS_NAMES.map((c) => `coalesce(x.xid_${c}_events, 0) AS xid_${c}_events`).join(', ')},
+       ${XID_FAMILY_NAMES.map((f) => `coalesce(xr.${f}_incidents, 0) AS ${f}_incidents`).join(', ')},
+       xr.recovery_action_last, xr.recovery_action_last_at, xr.last_reset_required_at,
        -- assets
        a.serial, date_diff('day', a.deployed_date, CAST(${END} AS DATE)) AS age_days,
        date_diff('day', CAST(${END} AS DATE), a.warranty_expiry) AS warranty_days_left
@@ -442,11 +621,14 @@ FROM win w
 JOIN gaps gp USING (gpu_uuid)
 CROSS JOIN fleet fl
 LEFT JOIN states st USING (gpu_uuid)
+LEFT JOIN counter_events ce USING (gpu_uuid)
+LEFT JOIN expected ex USING (gpu_uuid)
 LEFT JOIN excess e USING (gpu_uuid)
 LEFT JOIN excess_z ez USING (gpu_uuid)
 LEFT JOIN load_z lz USING (gpu_uuid)
 LEFT JOIN anomalies an USING (gpu_uuid)
 LEFT JOIN xids x USING (gpu_uuid)
+LEFT JOIN xid_reset xr USING (gpu_uuid)
 LEFT JOIN assets a USING (gpu_uuid)
 LEFT JOIN gpus r USING (gpu_uuid)
 ORDER BY w.gpu_uuid`;
@@ -467,8 +649,9 @@ SELECT g.gpu_uuid, g.host, coalesce(g.model, a.model) AS model,
        epoch(f.newest) - epoch(${START}) AS longest_gap_s,
        'temperature,power,sm_clock,profiling,clock_events,ecc,memory_repair,pcie,nvlink' AS signals_absent,
        0 AS sw_thermal_samples, 0 AS hw_thermal_slowdown_samples, 0 AS hw_power_brake_samples, 0 AS hw_slowdown_samples,
-       0 AS sw_power_cap_samples, 0 AS idle_event_samples, 0 AS xid_events, '{}' AS xid_counts,
+       0 AS sw_power_cap_samples, 0 AS idle_event_samples, 0 AS ecc_aggregate_drops, 0 AS xid_events, '{}' AS xid_counts,
        ${XID_CLASS_NAMES.map((c) => `0 AS xid_${c}_events`).join(', ')},
+       ${XID_FAMILY_NAMES.map((f) => `0 AS ${f}_incidents`).join(', ')},
        a.serial, date_diff('day', a.deployed_date, CAST(${END} AS DATE)) AS age_days,
        date_diff('day', CAST(${END} AS DATE), a.warranty_expiry) AS warranty_days_left
 FROM gpus g

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { CLOCK_HELD_MASK } from '../dcgm/clock-events.js';
 import { COUNTER_INCREASE_MACRO_SQL } from '../dcgm/counters.js';
 import { GAP_MIN_S, LOADED_MIN_ACTIVITY_PCT } from '../dcgm/sampling.js';
 import { ROLLUP_SQL, ROLLUP_VERSION, rollupVersionOf } from './rollup.js';
@@ -14,6 +15,7 @@ describe('ROLLUP_VERSION', () => {
     expect(ROLLUP_SQL).toContain(`coalesce(sm_active, gpu_util) >= ${LOADED_MIN_ACTIVITY_PCT} AS loaded`);
     expect(ROLLUP_SQL).toContain(`dt > ${GAP_MIN_S}`);
     expect(ROLLUP_SQL).toContain('counter_increase(');
+    expect(ROLLUP_SQL).toContain(`& ${CLOCK_HELD_MASK} = 0`);
     const loaded15 = ROLLUP_SQL.replace(`>= ${LOADED_MIN_ACTIVITY_PCT} AS loaded`, '>= 15 AS loaded');
     expect(loaded15).not.toBe(ROLLUP_SQL);
     expect(rollupVersionOf(loaded15)).not.toBe(ROLLUP_VERSION);

@@ -304,3 +304,115 @@ describe('keeping rollups', () => {
     expectSameFeatures(await features(lake), before);
   });
 });
+
+describe('throttling is charged once', () => {
+  it('leaves samples with a throttle bit out of the free-to-boost clock', async () => {
+    // loaded all day at 1980 MHz, except every third sample: 1200 MHz under HW thermal, SW thermal or the power brake with HW slowdown
+    const times = every(AT - DAY, AT, 60_000);
+    const throttle = [0x40, 0x20, 0x88];
+    const lake = await lakeFrom({
+      'a.csv': oneGpuCsv(['sm_active', 'sm_clock_mhz', 'throttle_reasons'], times, (i) => (i % 3 === 0 ? [80, 1200, throttle[(i / 3) % 3]!] : [80, 1980, 0])),
+    });
+    const [f] = await features(lake, DAY);
+    expect(f!['sm_clock_std_pct_under_load']).toBe(0);
+    expect(Number(f!['sm_clock_mean'])).toBeLessThan(1980); // the throttled samples still count in the plain clock statistics
+    expect(Number(f!['hw_thermal_slowdown_samples'])).toBeGreaterThan(0);
+  });
+});
+
+describe('link errors per minute', () => {
+  it('keeps the peak per-minute rate: 60 replays in one minute of a quiet hour read 60 per minute, not 1', async () => {
+    const times = every(AT - DAY, AT, 10_000);
+    const burst = times.findIndex((t) => t >= AT - 5 * 3_600_000 + 20 * 60_000); // 10 replays a sample for one minute
+    const replays = (i: number): number => 100 + 10 * Math.max(0, Math.min(6, i - burst));
+    const crc = (i: number): number => 7 + 10 * Math.max(0, Math.min(6, i - burst));
+    const [f] = await features(await lakeFrom({ 'a.csv': oneGpuCsv(['pcie_replay_count', 'nvlink_crc_errors'], times, (i) => [replays(i), crc(i)]) }), DAY);
+    expect(f).toMatchObject({ pcie_replay_delta: 60, nvlink_crc_delta: 60 });
+    expect(f!['pcie_replay_peak_per_min']).toBeGreaterThanOrEqual(60);
+    expect(f!['pcie_replay_peak_per_min']).toBeCloseTo(60, 9);
+    expect(f!['nvlink_crc_peak_per_s']).toBeCloseTo(1, 9);
+  });
+
+  it('gives a step longer than a minute its average rate, and counts a step across an hour boundary', async () => {
+    // every 5 minutes; 60 replays between the samples at 10:55 and 11:00 (the seam between two hours)
+    const times = every(AT - DAY, AT, 300_000);
+    const jump = times.indexOf(AT - 13 * 3_600_000);
+    const [f] = await features(await lakeFrom({ 'a.csv': oneGpuCsv(['pcie_replay_count'], times, (i) => [i >= jump ? 160 : 100]) }), DAY);
+    expect(f!['pcie_replay_peak_per_min']).toBeCloseTo(12, 9);
+  });
+});
+
+describe('completeness at the host interval', () => {
+  it('measures a GPU that loses every other scrape against its host, not its own doubled interval', async () => {
+    const times = every(AT - 6 * 3_600_000, AT, 10_000);
+    const lake = await lakeFrom({
+      'a.csv': oneGpuCsv(
+        ['gpu_temp'],
+        times.filter((_, i) => i % 2 === 0),
+        () => [50],
+      ),
+      'b.csv': oneGpuCsv(['gpu_temp'], times, () => [50], 1),
+      'c.csv': oneGpuCsv(['gpu_temp'], times, () => [50], 2),
+    });
+    const rows = await features(lake, DAY);
+    const lossy = rows.find((r) => r.gpu_uuid === uuidOf(0))!;
+    expect(lossy).toMatchObject({ interval_s: 20, expected_interval_s: 10, expected_samples: times.length });
+    expect(lossy['completeness']).toBeCloseTo(0.5, 3);
+    expect(rows.find((r) => r.gpu_uuid === uuidOf(1))).toMatchObject({ interval_s: 10, expected_interval_s: 10, completeness: 1 });
+  });
+
+  it('falls back to the model in the fleet when the host has no other GPU', async () => {
+    const times = every(AT - 6 * 3_600_000, AT, 10_000);
+    const other = (gpu: number): string => oneGpuCsv(['gpu_temp'], times, () => [50], gpu).replaceAll('node-a', `node-${gpu}`);
+    const lake = await lakeFrom({
+      'a.csv': oneGpuCsv(
+        ['gpu_temp'],
+        times.filter((_, i) => i % 2 === 0),
+        () => [50],
+      ),
+      'b.csv': other(1),
+      'c.csv': other(2),
+    });
+    const lossy = (await features(lake, DAY)).find((r) => r.gpu_uuid === uuidOf(0))!;
+    expect(lossy).toMatchObject({ interval_s: 20, expected_interval_s: 10 });
+    expect(lossy['completeness']).toBeCloseTo(0.5, 3);
+  });
+});
+
+describe('aggregate counters never reset', () => {
+  it('count a drop as bad data that adds nothing, inside a file and at a seam', async () => {
+    const times = every(AT - DAY, AT, 60_000);
+    const half = times.length / 2;
+    // 1000, one glitched reading of 7 and back to 1000, then 1002; the next file starts at 990 (below) and ends at 1005
+    const sbe = (i: number): number => (i < half ? (i === 100 ? 7 : i < 300 ? 1000 : 1002) : i < half + 100 ? 990 : 1005);
+    const csv = (from: number, to: number): string => oneGpuCsv(['ecc_sbe_aggregate'], times.slice(from, to), (i) => [sbe(i + from)]);
+    const [f] = await features(await lakeFrom({ 'a.csv': csv(0, half), 'b.csv': csv(half, times.length) }), DAY);
+    expect(f).toMatchObject({ sbe_delta: 5, ecc_aggregate_drops: 2, volatile_reset_last_at: null });
+  });
+});
+
+describe('resets seen', () => {
+  it('date the latest drop of a volatile ECC counter, inside a file and at a seam', async () => {
+    const times = every(AT - DAY, AT, 60_000);
+    const half = times.length / 2;
+    // DBE 2 until sample 500, then 0 (a GPU reset); in the second lake SBE also stands at 3 until the second
+    // file, which starts at 0 (a driver reload at the seam)
+    const csv = (from: number, to: number, sbeReset: number): string =>
+      oneGpuCsv(['ecc_sbe_volatile', 'ecc_dbe_volatile'], times.slice(from, to), (i) => [i + from < sbeReset ? 3 : 0, i + from < 500 ? 2 : 0]);
+    const [inFile] = await features(await lakeFrom({ 'a.csv': csv(0, times.length, 0) }), DAY);
+    expect(inFile!['volatile_reset_last_at']).toBe(new Date(times[500]!).toISOString());
+    const [atSeam] = await features(await lakeFrom({ 'a.csv': csv(0, half, half), 'b.csv': csv(half, times.length, half) }), DAY);
+    expect(atSeam!['volatile_reset_last_at']).toBe(new Date(times[half]!).toISOString());
+    expect(atSeam).toMatchObject({ ecc_aggregate_drops: 0, dbe_delta: 0 });
+  });
+
+  it('date the latest clearing of a pending remap or retirement', async () => {
+    const times = every(AT - DAY, AT, 60_000);
+    const pending = (i: number): number => (i >= 200 && i < 600 ? 1 : 0);
+    const [f] = await features(
+      await lakeFrom({ 'a.csv': oneGpuCsv(['row_remap_pending', 'retired_pages_pending'], times, (i) => [pending(i), i < 50 ? 1 : 0]) }),
+      DAY,
+    );
+    expect(f).toMatchObject({ row_remap_pending: 0, remap_pending_cleared_at: new Date(times[600]!).toISOString() });
+  });
+});

@@ -8,9 +8,9 @@ import { loadJsonlTable } from '../sql/lake-views.js';
 import { computeFeatureTable, featuresFile, readFeatureRows, type FeatureRow } from './features.js';
 import { windowFile, windowSummary, withWindowStage, type WindowOptions } from './window.js';
 import { selectGpus } from './select.js';
-import { scoreGpu, type HealthGrade, type HealthScore } from '../health/score.js';
+import { scoreGpu, type Confidence, type HealthGrade, type HealthScore } from '../health/score.js';
 import { toGpuFeatures } from '../features/feature-list.js';
-import { XID_CLASSES, type XidTable } from '../dcgm/xid.js';
+import { XID_CLASSES, type RecommendedAction, type XidTable } from '../dcgm/xid.js';
 
 export interface ScoreRow {
   gpu_uuid: string;
@@ -23,6 +23,17 @@ export interface ScoreRow {
   performance_health: number | null;
   power_health: number | null;
   reliability_health: number | null;
+  /** What to do: none, monitor, reset_gpu, reboot_host, drain_and_diagnose, rma. */
+  recommended_action: RecommendedAction;
+  /** How far the score can be trusted (coverage, missing signals, bad data), and why. */
+  confidence: Confidence;
+  confidence_reasons: string[];
+  /** The caps that bound the grade, with their evidence. */
+  grade_caps: string[];
+  /** The top factor's evidence in words (null for a GPU without factors). */
+  top_factor: string | null;
+  /** Every factor with its numbers, most points first. */
+  factors: ScoreFactor[];
   degradation_factors: string[];
   unknown_dimensions: string[];
   rma_grade: boolean;
@@ -37,11 +48,30 @@ export interface ScoreRow {
   window_end: string;
 }
 
+/** A factor as score rows carry it (JSON, Parquet): `name` is the factor's id. */
+export interface ScoreFactor {
+  name: string;
+  dimension: string;
+  points: number;
+  value: number | null;
+  unit: string | null;
+  threshold: number | null;
+  evidence: string;
+}
+
 export interface ScoreOptions extends WindowOptions {
   /** Only the N lowest-scoring GPUs (after --gpu / --host). */
   worst?: number;
   /** The Xid classification (defaults merged with the config file's `xid`). */
   xidClasses?: XidTable;
+  /** One GPU (UUID or unique prefix) whose features are returned beside its score (`score --explain`). */
+  explain?: string;
+}
+
+/** `score --explain GPU`: the GPU's score and every feature behind it. */
+export interface ScoreExplanation {
+  score: ScoreRow;
+  features: FeatureRow;
 }
 
 export interface ScoreResult {
@@ -58,6 +88,7 @@ export interface ScoreResult {
   features_file: string | null;
   rollups_built: number;
   seconds: number;
+  explained: ScoreExplanation | null;
 }
 
 export function toScoreRow(r: FeatureRow, s: HealthScore): ScoreRow {
@@ -72,6 +103,20 @@ export function toScoreRow(r: FeatureRow, s: HealthScore): ScoreRow {
     performance_health: s.performance_health,
     power_health: s.power_health,
     reliability_health: s.reliability_health,
+    recommended_action: s.recommended_action,
+    confidence: s.confidence,
+    confidence_reasons: s.confidence_reasons,
+    grade_caps: s.grade_caps,
+    top_factor: s.factor_details[0]?.evidence ?? null,
+    factors: s.factor_details.map((d) => ({
+      name: d.factor,
+      dimension: d.dimension,
+      points: d.points,
+      value: d.value,
+      unit: d.unit,
+      threshold: d.threshold,
+      evidence: d.evidence,
+    })),
     degradation_factors: s.degradation_factors,
     unknown_dimensions: s.unknown_dimensions,
     rma_grade: s.rma_grade,
@@ -118,6 +163,12 @@ export const SCORE_COLUMNS: Record<keyof ScoreRow, string> = {
   performance_health: 'DOUBLE',
   power_health: 'DOUBLE',
   reliability_health: 'DOUBLE',
+  recommended_action: 'VARCHAR',
+  confidence: 'VARCHAR',
+  confidence_reasons: 'VARCHAR[]',
+  grade_caps: 'VARCHAR[]',
+  top_factor: 'VARCHAR',
+  factors: 'STRUCT(name VARCHAR, dimension VARCHAR, points DOUBLE, value DOUBLE, unit VARCHAR, threshold DOUBLE, evidence VARCHAR)[]',
   degradation_factors: 'VARCHAR[]',
   unknown_dimensions: 'VARCHAR[]',
   rma_grade: 'BOOLEAN',
@@ -138,7 +189,8 @@ export async function scoreFleet(opts: ScoreOptions): Promise<ScoreResult> {
     progress('computing features');
     const { gpus: total, newestSample } = await computeFeatureTable(db, startMs, endMs);
     progress('scoring');
-    const all = (await readFeatureRows(db)).map((r) => scoreFeatureRow(r, xidClasses));
+    const featureRows = await readFeatureRows(db);
+    const all = featureRows.map((r) => scoreFeatureRow(r, xidClasses));
     let featuresPath: string | null = null;
     let file: string | null = null;
     if (opts.write !== false) {
@@ -157,6 +209,11 @@ export async function scoreFleet(opts: ScoreOptions): Promise<ScoreResult> {
     if (opts.worst !== undefined) rows = rows.slice(0, opts.worst);
     const grades = { excellent: 0, good: 0, fair: 0, degraded: 0, poor: 0, critical: 0, unknown: 0 } as Record<HealthGrade | 'unknown', number>;
     for (const r of all) grades[r.health_grade ?? 'unknown']++;
+    let explained: ScoreExplanation | null = null;
+    if (opts.explain !== undefined) {
+      const [features] = selectGpus(featureRows, [opts.explain]);
+      explained = { score: all.find((r) => r.gpu_uuid === features!.gpu_uuid)!, features: features! };
+    }
     return {
       ...windowSummary(startMs, endMs),
       gpus_total: total,
@@ -167,6 +224,7 @@ export async function scoreFleet(opts: ScoreOptions): Promise<ScoreResult> {
       features_file: featuresPath,
       rollups_built: stage.rollupsBuilt,
       seconds: (Date.now() - t0) / 1000,
+      explained,
     };
   });
 }

@@ -29,6 +29,8 @@ export interface WindowOptions {
   sinceMs: number;
   /** Window end (ms); rounded down to the hour. Default: now. */
   atMs?: number;
+  /** Refuse an `atMs` more than a day past the newest data (a typo'd --at would write a stray partition); --force-at clears it. */
+  checkAt?: boolean;
   /** Only these GPUs / hosts in the output (the cohorts still use the whole fleet). */
   gpus?: readonly string[];
   hosts?: readonly string[];
@@ -101,8 +103,16 @@ export async function withWindowStage<T>(opts: WindowOptions, work: (stage: Wind
   const { startMs, endMs } = featureWindow(opts.sinceMs, opts.atMs ?? Date.now());
   return withLakeRun({ lake: opts.lake, lockWaitMs: WINDOW_STAGE_LOCK_WAIT_MS }, async (run) => {
     const { layout, db } = run;
-    if (listParquet(layout.table('metrics')).length === 0)
-      throw new InputError(`the lake at ${layout.root} holds no telemetry`, ['gpuhealth ingest PATH first']);
+    const metricsFiles = listParquet(layout.table('metrics'));
+    if (metricsFiles.length === 0) throw new InputError(`the lake at ${layout.root} holds no telemetry`, ['gpuhealth ingest PATH first']);
+    const newestDay = path.basename(path.dirname(metricsFiles.at(-1)!)).replace(/^date=/, ''); // files sort by partition date
+    if (opts.checkAt && endMs > Date.parse(newestDay) + 2 * 86_400_000) {
+      const dayAfter = new Date(Date.parse(newestDay) + 86_400_000).toISOString().slice(0, 10);
+      throw new InputError(`--at ${new Date(endMs).toISOString().slice(0, 16)} is more than a day past the newest data (${newestDay})`, [
+        `--at ${dayAfter}T00:00:00Z`,
+        '--force-at to compute that window all the same',
+      ]);
+    }
     const built = await buildRollups(run, progress);
     await createLakeViews(db, layout);
     let files = 0;
