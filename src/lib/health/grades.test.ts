@@ -6,72 +6,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { GpuFeatures } from '../features/feature-list.js';
+import { healthy } from '../../../test/helpers/healthy-gpu.js';
 import { GRADES, type HealthGrade, scoreGpu } from './score.js';
 
-const WEEK_S = 7 * 86_400;
-const H100 = 'NVIDIA H100 80GB HBM3';
 const A100 = 'NVIDIA A100-SXM4-80GB';
-
-/** A fully observed, healthy H100 busy most of a week at 10 s sampling. */
-const healthy = (over: Partial<GpuFeatures> = {}): GpuFeatures =>
-  ({
-    model: H100,
-    window_s: WEEK_S,
-    span_s: WEEK_S,
-    samples: 60_480,
-    interval_s: 10,
-    expected_samples: 60_480,
-    gaps_over_5min: 0,
-    silent_before_end_s: 0,
-    loaded_samples: 40_000,
-    throttle_samples: 60_480,
-    temp_mean: 62,
-    temp_max: 78,
-    temp_std: 9,
-    memory_temp_max: 70,
-    temp_excess_at_power: 0.5,
-    share_thermal_throttled: 0,
-    hw_thermal_slowdown_samples: 0,
-    sw_thermal_samples: 0,
-    thermal_violation_share: 0,
-    power_mean: 450,
-    power_std: 200,
-    power_cv: 0.08,
-    hw_power_brake_samples: 0,
-    hw_slowdown_samples: 0,
-    sw_power_cap_share: 0.2,
-    sm_clock_under_load_z: 0.1,
-    sm_clock_std_pct_under_load: 1.2,
-    sm_active_mean: 70,
-    sm_occupancy_mean: 40,
-    dram_activity_per_load_z: 0.3,
-    sbe_delta: 0,
-    dbe_delta: 0,
-    sbe_accel: null,
-    retired_pages_dbe: 0,
-    retired_pages_sbe: 0,
-    retired_pages_pending: 0,
-    remapped_rows_correctable: 0,
-    remapped_rows_uncorrectable: 0,
-    remapped_rows_uncorrectable_new: 0,
-    row_remap_failure: 0,
-    row_remap_pending: 0,
-    pcie_replay_delta: 0,
-    pcie_replay_peak_per_min: 0,
-    nvlink_crc_delta: 0,
-    nvlink_crc_peak_per_s: 0,
-    xid_counts: {},
-    ue_incidents: 0,
-    uncontained_ue_incidents: 0,
-    reset_xid_incidents: 0,
-    fell_off_bus_incidents: 0,
-    recovery_action_last: null,
-    last_reset_required_at: null,
-    volatile_reset_last_at: null,
-    remap_pending_cleared_at: null,
-    ecc_aggregate_drops: 0,
-    ...over,
-  }) as GpuFeatures;
 
 const atOrWorse = (grade: HealthGrade | null, floor: HealthGrade): boolean => grade !== null && GRADES.indexOf(grade) >= GRADES.indexOf(floor);
 
