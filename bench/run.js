@@ -21,7 +21,7 @@ function du(dir) {
 }
 
 console.log(`gpuhealth bench — ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), node ${process.version}`);
-// BENCH_PART=ingest|score|all (default all); BENCH_SCORE_GPUS=1000,10000 (default 1000: the 10,000-GPU
+// BENCH_PART=ingest|score|predict|all (default all); BENCH_PREDICT_GPUS (default 10000); BENCH_SCORE_GPUS=1000,10000 (default 1000: the 10,000-GPU
 // lake takes ~30 min to simulate the first time; it is kept in bench/out for later runs).
 const part = process.env.BENCH_PART ?? 'all';
 if (part === 'all' || part === 'ingest') benchIngest();
@@ -97,3 +97,43 @@ function benchScore() {
     score('nightly run (rollups kept by ingest)');
   }
 }
+
+function benchPredict() {
+  const bin = path.join(here, '..', 'bin', 'run.js');
+  const gpus = Number(process.env.BENCH_PREDICT_GPUS ?? 10_000);
+  console.log(`\npredict on ${gpus} GPUs`);
+  const r = JSON.parse(
+    execFileSync(process.execPath, [path.join(here, 'predict-child.js'), String(gpus)], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .pop(),
+  );
+  console.log(
+    `  model half (3 ONNX models, survival curves, attributions), synthetic rows: ${r.predict_s.toFixed(2)} s (+ ${r.load_s.toFixed(2)} s to load), peak RSS ${r.peak_rss_mib} MiB`,
+  );
+  // end to end on a fleet with the 28 days of history the features read, at 15-minute scrapes
+  const END = '2026-11-20T00:00:00Z';
+  const lake = path.join(out, `predict-${gpus}g`);
+  if (!fs.existsSync(path.join(lake, 'metrics'))) {
+    fs.rmSync(lake, { recursive: true, force: true });
+    const t = Date.now();
+    execFileSync(
+      process.execPath,
+      [bin, 'simulate', '--to-lake', '--lake', lake, '--gpus', String(gpus), '--days', '29', '--interval', '15m', '--seed', '3', '--end', END, '-q'],
+      {
+        stdio: 'inherit',
+      },
+    );
+    console.log(`  simulated ${gpus} GPUs × 29 days × 15 min into ${lake} in ${((Date.now() - t) / 1000).toFixed(0)} s`);
+  }
+  for (const label of ['first run (builds rollups if missing)', 'again']) {
+    const t = Date.now();
+    execFileSync(process.execPath, [bin, 'predict', '--lake', lake, '--at', END, '--json', '-q'], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      maxBuffer: 1 << 30,
+    });
+    console.log(`  predict through the CLI, ${label}: ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  }
+}
+
+if (part === 'all' || part === 'predict') benchPredict();

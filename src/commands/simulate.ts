@@ -72,7 +72,7 @@ export default class Simulate extends BaseCommand<typeof Simulate> {
       else if (this.outputFormat === 'csv') this.out(renderRecord({ ...r }, 'csv'));
       else
         this.note(
-          `simulated ${r.gpus} GPUs on ${r.hosts} hosts straight into ${r.lake}: ${r.rows.toLocaleString('en-US')} rows in ${r.hours} hourly files, ${r.failures} failures (${r.seconds.toFixed(1)} s)`,
+          `simulated ${r.gpus} GPUs on ${r.hosts} hosts straight into ${r.lake}: ${r.rows.toLocaleString('en-US')} rows in ${r.files} files, ${r.failures} failures (${r.seconds.toFixed(1)} s)`,
         );
       return;
     }

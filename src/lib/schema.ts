@@ -139,6 +139,10 @@ export const ASSET_COLUMNS = [
   { name: 'purchase_price', type: 'DOUBLE' },
 ] as const;
 
+/** Failure types of the failure history (failures.csv's `failure_type`), which the type model tells apart. */
+export const FAILURE_TYPES = ['memory', 'thermal', 'power', 'interconnect', 'other'] as const;
+export type FailureType = (typeof FAILURE_TYPES)[number];
+
 export const FAILURE_COLUMNS = [
   { name: 'gpu_uuid', type: 'VARCHAR' },
   { name: 'serial', type: 'VARCHAR' },

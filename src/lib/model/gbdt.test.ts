@@ -63,6 +63,72 @@ function logisticData(n: number, seed: number): TrainData {
   return { X, nFeatures: F, y };
 }
 
+/**
+ * x0 on [0, 1) (5 % missing) with a signal that rises `sign`·2 over x0 but has a bump of 2.5 at 0.3,
+ * so an unconstrained fit rises and falls there; with two features, x1 on [−1, 1) adds sin(3·x1) and
+ * an x0·x1 interaction, so the slope in x0 differs with x1.
+ */
+function bumpData(objective: 'logistic' | 'poisson', sign: 1 | -1, nFeatures: 1 | 2, seed: number): TrainData {
+  const n = 3000;
+  const rnd = mulberry32(seed);
+  const X = new Float32Array(n * nFeatures);
+  const y = new Float64Array(n);
+  const offset = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const x0 = rnd() < 0.05 ? Number.NaN : rnd();
+    const x1 = rnd() * 2 - 1;
+    X[i * nFeatures] = x0;
+    if (nFeatures === 2) X[i * nFeatures + 1] = x1;
+    const a = Number.isNaN(x0) ? 0.5 : x0;
+    const z = sign * (2 * a + 2.5 * Math.exp(-(((a - 0.3) / 0.07) ** 2))) + (nFeatures === 2 ? Math.sin(3 * x1) + a * x1 : 0);
+    if (objective === 'logistic') y[i] = rnd() < 1 / (1 + Math.exp(-z)) ? 1 : 0;
+    else {
+      const exposure = 1 + Math.floor(rnd() * 30);
+      offset[i] = Math.log(exposure);
+      y[i] = poisson(Math.exp(z - 3) * exposure, rnd);
+    }
+  }
+  return objective === 'poisson' ? { X, nFeatures, y, offset } : { X, nFeatures, y };
+}
+
+/**
+ * Values of feature f to probe: a fine grid over and beyond the training range, plus every threshold
+ * the ensemble uses on f and the float32 just below it, so each piece of the step function is visited.
+ */
+function probeValues(e: Ensemble, f: number): number[] {
+  const xs = Array.from({ length: 1401 }, (_, j) => Math.fround(-0.2 + j / 1000));
+  for (const t of e.trees) {
+    t.feature.forEach((g, j) => {
+      if (g !== f) return;
+      const thr = t.threshold[j]!;
+      xs.push(thr, nextDownF32(thr));
+    });
+  }
+  return xs.sort((a, b) => a - b);
+}
+
+/** The largest float32 below x (x a finite float32). */
+function nextDownF32(x: number): number {
+  if (x === 0) return -1.401298464324817e-45;
+  const f = new Float32Array([x]);
+  new Int32Array(f.buffer)[0]! += x > 0 ? -1 : 1;
+  return f[0]!;
+}
+
+/** The largest fall (sign 1) or rise (sign −1) of target k's raw output between adjacent values of feature f, others fixed at `at`. */
+function worstViolation(e: Ensemble, f: number, sign: 1 | -1, at: number[], k = 0): number {
+  const x = at.slice();
+  let worst = 0;
+  let prev: number | null = null;
+  for (const v of probeValues(e, f)) {
+    x[f] = v;
+    const out = predictRaw(e, x)[k]!;
+    if (prev !== null) worst = Math.max(worst, sign * (prev - out));
+    prev = out;
+  }
+  return worst;
+}
+
 describe('gradient-boosted trees', () => {
   it('learns a step with one split, its threshold between the two values', () => {
     const X = Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
@@ -314,6 +380,92 @@ describe('gradient-boosted trees', () => {
     }
     // later trees may break an exact tie in gain differently (sums in another order); the loss is the same
     for (let k = 0; k < 10; k++) expect(b.trainLoss[k]!).toBeCloseTo(a.trainLoss[k]!, 9);
+  });
+
+  describe('monotone constraints', () => {
+    const MONO: GbdtParams = { ...PARAMS, nTrees: 40, maxDepth: 4, minSamplesLeaf: 5, subsample: 0.8 };
+    /** Values of x1 at which the output is checked along x0 (NaN: missing). */
+    const X1S = [-1, -0.6, -0.2, 0, 0.35, 0.8, 1, Number.NaN];
+
+    it('keeps every adjacent pair in order along the constrained feature, where the free fit zig-zags', () => {
+      for (const objective of ['logistic', 'poisson'] as const) {
+        for (const sign of [1, -1] as const) {
+          for (const nFeatures of [1, 2] as const) {
+            const data = bumpData(objective, sign, nFeatures, 81 + nFeatures);
+            const free = trainGbdt(data, { kind: objective }, MONO).ensemble;
+            const monotone = nFeatures === 1 ? [sign] : [sign, 0];
+            const tied = trainGbdt(data, { kind: objective }, { ...MONO, monotone }).ensemble;
+            const at = nFeatures === 1 ? [[0]] : X1S.map((x1) => [0, x1]);
+            // the bump makes the unconstrained model go against the trend (else this test could not fail)
+            expect(worstViolation(free, 0, sign, at[0]!)).toBeGreaterThan(0.1);
+            for (const x of at) {
+              expect(worstViolation(tied, 0, sign, x)).toBe(0);
+              // and it still follows the trend: the constraint is not met by a flat model
+              const lo = predictRaw(tied, [0.02, ...x.slice(1)])[0]!;
+              const hi = predictRaw(tied, [0.98, ...x.slice(1)])[0]!;
+              expect(sign * (hi - lo)).toBeGreaterThan(0.5);
+            }
+            if (nFeatures === 2) {
+              // x1 stays free: its sin(3·x1) shape goes up and down
+              expect(worstViolation(tied, 1, 1, [0.5, 0])).toBeGreaterThan(0.1);
+              expect(worstViolation(tied, 1, -1, [0.5, 0])).toBeGreaterThan(0.1);
+            }
+          }
+        }
+      }
+    });
+
+    it('holds the step cap and has contributions that sum to the raw output', () => {
+      const data = bumpData('poisson', 1, 2, 85);
+      const { ensemble } = trainGbdt(data, { kind: 'poisson' }, { ...MONO, monotone: [1, 0] });
+      for (const t of ensemble.trees) for (const v of t.value) expect(Math.abs(v)).toBeLessThanOrEqual(0.7 * 0.3 + 1e-12);
+      for (const x of [
+        [0.1, 0.2],
+        [0.31, Number.NaN],
+        [Number.NaN, -0.7],
+      ]) {
+        const c = contributions(ensemble, x);
+        expect(c.bias + c.perFeature.reduce((a, b) => a + b, 0)).toBeCloseTo(predictRaw(ensemble, x)[0]!, 9);
+      }
+    });
+
+    it('constrains every softmax target', () => {
+      const data = bumpData('logistic', 1, 2, 86);
+      const three: TrainData = { ...data, y: Float64Array.from(data.y, (v, i) => v + (data.X[2 * i + 1]! > 0.5 ? 1 : 0)) };
+      const { ensemble } = trainGbdt(three, { kind: 'softmax', nClasses: 3 }, { ...MONO, nTrees: 15, monotone: [-1] });
+      for (let k = 0; k < 3; k++) for (const x1 of X1S) expect(worstViolation(ensemble, 0, -1, [0, x1], k)).toBe(0);
+    });
+
+    it('is deterministic for a seed', () => {
+      const data = bumpData('logistic', 1, 2, 87);
+      const params = { ...MONO, nTrees: 15, subsample: 0.7, colsample: 0.5, monotone: [1, 0] };
+      const a = trainGbdt(data, { kind: 'logistic' }, params);
+      expect(trainGbdt(data, { kind: 'logistic' }, params)).toEqual(a);
+      expect(trainGbdt(data, { kind: 'logistic' }, { ...params, seed: params.seed + 1 }).ensemble.trees).not.toEqual(a.ensemble.trees);
+    });
+
+    it('barely changes the fit where the target truly moves that way', () => {
+      // logisticData's log-odds rise with x0 (2·x0), wave with x1, and ignore x2..x4
+      const train = logisticData(3000, 88);
+      const valid = logisticData(3000, 89);
+      const params = { ...MONO, nTrees: 30 };
+      const free = trainGbdt(train, { kind: 'logistic' }, params, valid);
+      const along = trainGbdt(train, { kind: 'logistic' }, { ...params, monotone: [1] }, valid);
+      const against = trainGbdt(train, { kind: 'logistic' }, { ...params, monotone: [-1] }, valid);
+      const rise = (r: typeof free, which: 'trainLoss' | 'validLoss'): number => r[which].at(-1)! / free[which].at(-1)! - 1;
+      expect(worstViolation(along.ensemble, 0, 1, [0, 0, 0, 0, 0])).toBe(0);
+      expect(rise(along, 'trainLoss')).toBeLessThan(0.03);
+      expect(rise(along, 'validLoss')).toBeLessThan(0.01);
+      // the same constraint the wrong way round costs far more
+      expect(rise(against, 'trainLoss')).toBeGreaterThan(0.1);
+      expect(rise(against, 'validLoss')).toBeGreaterThan(0.1);
+    });
+
+    it('rejects a direction other than 1, -1 or 0, and more directions than features', () => {
+      const data = bumpData('logistic', 1, 2, 90);
+      expect(() => trainGbdt(data, { kind: 'logistic' }, { ...PARAMS, monotone: [0, 2] })).toThrow(/monotone\[1\] is 2/);
+      expect(() => trainGbdt(data, { kind: 'logistic' }, { ...PARAMS, monotone: [1, 0, 1] })).toThrow(/3 entries for 2 features/);
+    });
   });
 
   it('rejects labels the objective cannot take', () => {

@@ -1,8 +1,8 @@
 /** The documented CSV headers of `assets import` and `failures import`. */
-import { ASSET_COLUMNS, FAILURE_COLUMNS } from '../schema.js';
+import { ASSET_COLUMNS, FAILURE_COLUMNS, FAILURE_TYPES, type FailureType } from '../schema.js';
 import type { FieldSpec, FieldType, TableSpec } from './import.js';
 
-export const FAILURE_TYPES = ['memory', 'thermal', 'power', 'interconnect', 'other'] as const;
+export { FAILURE_TYPES, type FailureType };
 
 /**
  * The largest purchase price taken (USD). A GPU board costs tens of thousands, a whole 8-GPU server
@@ -10,7 +10,6 @@ export const FAILURE_TYPES = ['memory', 'thermal', 'power', 'interconnect', 'oth
  * the whole import.
  */
 export const MAX_PURCHASE_PRICE = 10_000_000;
-export type FailureType = (typeof FAILURE_TYPES)[number];
 
 type Columns = readonly { name: string; type: FieldType }[];
 

@@ -2,12 +2,12 @@
  * Hardware facts and field-data rates the simulator is calibrated to. Every number here is either a
  * datasheet / real-output value or a rate with its source named; docs/simulation.md explains each.
  */
+import { FAILURE_TYPES, type FailureType } from '../schema.js';
 
 export const MODEL_KEYS = ['a100', 'h100'] as const;
 export type ModelKey = (typeof MODEL_KEYS)[number];
 
-export const FAILURE_TYPES = ['memory', 'thermal', 'power', 'interconnect', 'other'] as const;
-export type FailureType = (typeof FAILURE_TYPES)[number];
+export { FAILURE_TYPES, type FailureType };
 
 export const LOAD_PROFILES = ['training', 'inference', 'idle'] as const;
 export type LoadProfile = (typeof LOAD_PROFILES)[number];

@@ -4,8 +4,9 @@
  * values are those the text path stores after ingest: the same `scrapes()`, the same families per
  * host, and ingest's null rules (DCGM blanks, NaN, a memory temperature of 0).
  *
- * Rows go into DuckDB through its appender a chunk at a time, one UTC hour per Parquet file, and
- * the whole run commits atomically like an ingest.
+ * Rows go into DuckDB through its appender a chunk at a time, one UTC hour per Parquet file (one UTC
+ * day when the fleet makes fewer than FILE_PER_HOUR_MIN_ROWS rows an hour, so a small fleet over months
+ * is not thousands of tiny files), and the whole run commits atomically like an ingest.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -37,6 +38,7 @@ export interface ToLakeSummary {
   gpus: number;
   hosts: number;
   rows: number;
+  /** Time slices written (hours or days, see the header). */
   hours: number;
   files: number;
   failures: number;
@@ -44,6 +46,9 @@ export interface ToLakeSummary {
 }
 
 const CHUNK = 2048;
+/** Below this many rows an hour, a file holds a UTC day instead of an hour. */
+export const FILE_PER_HOUR_MIN_ROWS = 20_000;
+const DAY_MS = 24 * HOUR_MS;
 const PRINTED: ReadonlySet<ValueColumn> = new Set(FAMILIES.map((f) => f.column));
 
 /**
@@ -158,8 +163,9 @@ export async function simulateToLake(opts: ToLakeOptions): Promise<ToLakeSummary
     const printed = VALUE_COLUMNS.map((c) => (PRINTED.has(c.name) ? c.name : null));
     const ncol = VALUE_COLUMNS.length;
     const src: (Float64Array | null)[] = new Array(ncol).fill(null);
+    const sliceMs = plan.gpus.length * (HOUR_MS / plan.intervalMs) >= FILE_PER_HOUR_MIN_ROWS ? HOUR_MS : DAY_MS;
     for (const sc of scrapes(plan)) {
-      const h = Math.floor(sc.time_ms / HOUR_MS);
+      const h = Math.floor(sc.time_ms / sliceMs);
       if (h !== hour) {
         if (hour !== -1) await writeHour();
         hour = h;

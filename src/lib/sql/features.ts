@@ -244,15 +244,18 @@ export const STATE_GROWTH_COLUMNS = ['retired_pages_sbe', 'retired_pages_dbe', '
  * One row per GPU with every feature of docs/features.md.
  * Params: $start_us, $end_us (µs since the epoch, on the hour). Output: the columns of docs/features.md, in that order.
  */
-export const FEATURES_SQL = `
-WITH seg AS (
+/**
+ * The CTEs `seg`, `cseg`, `hr`, `hc` and `h`: a GPU's rollup segments in [start, end) stitched in time
+ * order (counters reset-aware at each seam, overlapping segments not counted twice) and merged into one
+ * row per GPU and hour, with the hourly derived values the features use. `start` and `end` are SQL
+ * expressions for timestamps on the hour. FEATURES_SQL and the prediction features
+ * (sql/prediction-features.ts) read the same hours from here, so training, serving and scoring share
+ * one definition of every counter and loaded-hour value.
+ */
+export function stitchedHoursCtes(start: string, end: string): string {
+  return `seg AS (
   SELECT * FROM rollups
-  WHERE hour >= ${START} AND hour < ${END} AND date BETWEEN CAST(${START} AS DATE) AND CAST(${END} AS DATE)
-),
-fleet AS (
-  -- coverage is measured to the fleet's newest sample, not to --at: a lake that was not ingested for
-  -- a while (or an --at past the data) must not make every GPU look silent
-  SELECT max(last_time) AS data_end FROM seg
+  WHERE hour >= ${start} AND hour < ${end} AND date BETWEEN CAST(${start} AS DATE) AND CAST(${end} AS DATE)
 ),
 cseg AS (
   SELECT gpu_uuid, hour, first_time, last_time, samples, long_gaps, dt_median, xid_changes, is_overlap,
@@ -306,6 +309,15 @@ h AS (
                   ELSE 0 END) END AS power_resid_ss,
          sum(sbe_d) OVER (PARTITION BY hr.gpu_uuid ORDER BY hr.hour) AS sbe_cum
   FROM hr JOIN hc USING (gpu_uuid, hour)
+)`;
+}
+
+export const FEATURES_SQL = `
+WITH ${stitchedHoursCtes(START, END)},
+fleet AS (
+  -- coverage is measured to the fleet's newest sample, not to --at: a lake that was not ingested for
+  -- a while (or an --at past the data) must not make every GPU look silent
+  SELECT max(last_time) AS data_end FROM seg
 ),
 temp_fit AS (
   -- the fleet's temperature at a given power, per model: least squares over loaded hours

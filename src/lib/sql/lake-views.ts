@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { ASSET_COLUMNS, ID_COLUMNS, METRIC_COLUMNS, OTHER_COLUMNS, XID_COLUMNS } from '../schema.js';
+import { ASSET_COLUMNS, FAILURE_COLUMNS, ID_COLUMNS, METRIC_COLUMNS, OTHER_COLUMNS, XID_COLUMNS } from '../schema.js';
 import type { LakeLayout, PartitionedTable } from '../lake/layout.js';
 import { ROLLUP_SQL } from './rollup.js';
 import { quotePath, type Db } from '../db/duckdb.js';
@@ -85,7 +85,7 @@ function quoteLakeGlob(layout: LakeLayout, glob: string): string {
   return quotePath(escapeGlob(layout.root) + glob.slice(layout.root.length));
 }
 
-/** Creates (or replaces) the views metrics, metrics_other, xid_events, manifest, gpus. */
+/** Creates (or replaces) the views metrics, metrics_other, xid_events, manifest, gpus, assets, failures, rollups. */
 export async function createLakeViews(db: Db, layout: LakeLayout): Promise<void> {
   for (const t of Object.keys(TABLE_COLUMNS) as PartitionedTable[]) {
     const sql = hasParquet(layout.table(t), 1)
@@ -108,6 +108,11 @@ export async function createLakeViews(db: Db, layout: LakeLayout): Promise<void>
     ? `SELECT * FROM read_parquet(${quoteLakeGlob(layout, path.join(layout.assetsDir, '*.parquet'))}, union_by_name = true)`
     : emptySelect(ASSET_COLUMNS);
   await db.exec('view assets', `CREATE OR REPLACE TEMP VIEW assets AS ${assets}`);
+  const failuresDir = path.join(layout.root, 'failures');
+  const failures = hasParquet(failuresDir, 0)
+    ? `SELECT * FROM read_parquet(${quoteLakeGlob(layout, path.join(failuresDir, '*.parquet'))}, union_by_name = true)`
+    : emptySelect(FAILURE_COLUMNS);
+  await db.exec('view failures', `CREATE OR REPLACE TEMP VIEW failures AS ${failures}`);
   if (hasParquet(layout.rollupsDir, 1)) {
     await db.exec(
       'view rollups',

@@ -1,0 +1,266 @@
+/**
+ * `gpuhealth predict`: failure probabilities at 7/30/90 days, the expected days to failure, the likely
+ * failure type, an anomaly score and the factors behind each GPU's risk (docs/prediction.md), for every
+ * GPU reporting in the 7 days before `--at`. The feature rows come from the query `train` learns from
+ * (one cut-off at `--at`, rounded down to the hour); onnxruntime runs the model's ONNX files; the
+ * factors come from the same trees (hazard-trees.json) by exact path attribution. Every row is written
+ * to `lake/predictions/date=<at>/predictions-<at>.parquet` in one atomic commit, like `score`.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { PREDICTION_FEATURES, formatFeatureValue, FAILURE_TYPES, type FailureType } from '../features/prediction-features.js';
+import { loadJsonlTable } from '../sql/lake-views.js';
+import { loadOnnx } from '../model/onnx-run.js';
+import { contributions, type Ensemble } from '../model/tree.js';
+import { failureProbability, failureQuantileDays } from '../model/survival.js';
+import { riskLevel, type ModelCard, type RiskLevel } from '../model/card.js';
+import { DAY_MS, predictionMatrix } from './prediction-data.js';
+import { resolveModel, type StoredModel } from './models.js';
+import { selectGpus } from './select.js';
+import { windowFile, windowSummary, withWindowStage, type WindowOptions } from './window.js';
+
+export interface TopFactor {
+  feature: string;
+  value: number | null;
+  /** What the feature adds to the log failure rate (30-day segment). */
+  contribution: number;
+  text: string;
+}
+
+export interface PredictionRow {
+  gpu_uuid: string;
+  host: string | null;
+  model: string | null;
+  failure_prob_7d: number;
+  failure_prob_30d: number;
+  failure_prob_90d: number;
+  /** The median of the survival curve, in days; null when it lies beyond the model's horizon. */
+  expected_days_to_failure: number | null;
+  /** 80 % interval of the days to failure (10th and 90th percentiles); an end beyond the horizon is null. */
+  days_to_failure_low: number | null;
+  days_to_failure_high: number | null;
+  predicted_failure_type: FailureType | null;
+  predicted_failure_type_prob: number | null;
+  anomaly_score: number;
+  risk_level: RiskLevel;
+  top_factors: TopFactor[];
+  /** The top factor in words, for the table. */
+  top_factor: string | null;
+  model_name: string;
+  model_version: string;
+  at: string;
+}
+
+export interface PredictOptions extends Omit<WindowOptions, 'sinceMs'> {
+  model?: string;
+  worst?: number;
+}
+
+export interface PredictResult {
+  at: string;
+  model: { name: string; version: string; where: string; trained_on: string };
+  gpus_total: number;
+  rows: PredictionRow[];
+  risk_levels: Record<RiskLevel, number>;
+  file: string | null;
+  rollups_built: number;
+  seconds: number;
+}
+
+/** The table the window stage writes (the JSON rows' fields, typed). */
+export const PREDICTION_COLUMNS: Record<keyof PredictionRow, string> = {
+  gpu_uuid: 'VARCHAR',
+  host: 'VARCHAR',
+  model: 'VARCHAR',
+  failure_prob_7d: 'DOUBLE',
+  failure_prob_30d: 'DOUBLE',
+  failure_prob_90d: 'DOUBLE',
+  expected_days_to_failure: 'DOUBLE',
+  days_to_failure_low: 'DOUBLE',
+  days_to_failure_high: 'DOUBLE',
+  predicted_failure_type: 'VARCHAR',
+  predicted_failure_type_prob: 'DOUBLE',
+  anomaly_score: 'DOUBLE',
+  risk_level: 'VARCHAR',
+  top_factors: 'STRUCT(feature VARCHAR, value DOUBLE, contribution DOUBLE, text VARCHAR)[]',
+  top_factor: 'VARCHAR',
+  model_name: 'VARCHAR',
+  model_version: 'VARCHAR',
+  at: 'TIMESTAMP',
+};
+
+/** How many factors a row carries. */
+export const TOP_FACTORS = 3;
+
+const round = (x: number, d: number): number => Number(x.toFixed(d));
+
+/** Worst first: highest 30-day probability, then GPU. */
+export function byRisk(a: PredictionRow, b: PredictionRow): number {
+  return b.failure_prob_30d - a.failure_prob_30d || a.gpu_uuid.localeCompare(b.gpu_uuid);
+}
+
+/** The model's ONNX sessions and trees, loaded once per run. */
+export interface LoadedModel {
+  stored: StoredModel;
+  card: ModelCard;
+  hazardTrees: Ensemble;
+  run(X: Float64Array, n: number): Promise<{ rates: Float64Array; typeProb: Float32Array | null; anomaly: Float32Array }>;
+  close(): Promise<void>;
+}
+
+export async function loadModel(stored: StoredModel): Promise<LoadedModel> {
+  const card = stored.card;
+  const file = (f: string): string => path.join(stored.dir, f);
+  const hazard = await loadOnnx(file(card.files.hazard));
+  const anomaly = await loadOnnx(file(card.files.anomaly));
+  const type = card.files.type ? await loadOnnx(file(card.files.type)) : null;
+  const hazardTrees = JSON.parse(fs.readFileSync(file(card.files.hazard_trees), 'utf8')) as Ensemble;
+  const F = card.features.length;
+  const nSeg = card.segment_bounds_days.length - 1;
+  return {
+    stored,
+    card,
+    hazardTrees,
+    async run(X, n) {
+      // the hazard model sees each row once per segment, with the segment's index appended
+      const Xh = new Float32Array(n * nSeg * (F + 1));
+      for (let i = 0; i < n; i++) {
+        for (let k = 0; k < nSeg; k++) {
+          const o = (i * nSeg + k) * (F + 1);
+          for (let j = 0; j < F; j++) Xh[o + j] = X[i * F + j]!;
+          Xh[o + F] = k;
+        }
+      }
+      const raw = (await hazard.run(Xh, n * nSeg))['raw']!;
+      const rates = new Float64Array(n * nSeg);
+      for (let r = 0; r < n * nSeg; r++) rates[r] = Math.exp(raw[r]!);
+      const Xf = Float32Array.from(X);
+      const Xa = new Float32Array(n * F);
+      for (let i = 0; i < n * F; i++) Xa[i] = Number.isNaN(X[i]!) ? card.imputation_medians[i % F]! : X[i]!;
+      const anomalyOut = (await anomaly.run(Xa, n))['score']!;
+      const typeProb = type ? (await type.run(Xf, n))['prob']! : null;
+      return { rates, typeProb, anomaly: anomalyOut };
+    },
+    async close() {
+      await hazard.close();
+      await anomaly.close();
+      await type?.close();
+    },
+  };
+}
+
+/** Predictions for the rows of a feature matrix (one cut-off). */
+export async function predictRows(
+  model: LoadedModel,
+  m: { gpu: string[]; host: (string | null)[]; model: (string | null)[]; X: Float64Array },
+  atIso: string,
+): Promise<PredictionRow[]> {
+  const card = model.card;
+  const F = card.features.length;
+  const n = m.gpu.length;
+  const bounds = card.segment_bounds_days;
+  const nSeg = bounds.length - 1;
+  const out = await model.run(m.X, n);
+  const featureInfo = card.features.map((name) => PREDICTION_FEATURES.find((f) => f.name === name));
+  // the factors explain the 7–30-day segment's rate, the one P30 rests on most
+  const factorSegment = Math.min(1, nSeg - 1);
+  const x = new Float64Array(F + 1);
+  const rows: PredictionRow[] = [];
+  for (let i = 0; i < n; i++) {
+    const rates = Array.from(out.rates.subarray(i * nSeg, (i + 1) * nSeg));
+    const p = (d: number): number => failureProbability(rates, bounds, d);
+    for (let j = 0; j < F; j++) x[j] = m.X[i * F + j]!;
+    x[F] = factorSegment;
+    const c = contributions(model.hazardTrees, x, 0);
+    const factors: TopFactor[] = [];
+    for (let j = 0; j < F; j++) {
+      if (c.perFeature[j]! <= 0.05) continue;
+      const v = m.X[i * F + j]!;
+      const info = featureInfo[j];
+      // six significant digits: what an operator reads, and free of the last bits' summation order
+      const value = Number.isNaN(v) ? null : Number(v.toPrecision(6));
+      const shown = info ? formatFeatureValue(info, value) : String(value);
+      factors.push({
+        feature: card.features[j]!,
+        value,
+        contribution: round(c.perFeature[j]!, 3),
+        text: `${card.features[j]} = ${shown}: +${c.perFeature[j]!.toFixed(1)}${info ? ` (${info.description})` : ''}`,
+      });
+    }
+    factors.sort((a, b) => b.contribution - a.contribution);
+    let type: FailureType | null = null;
+    let typeP: number | null = null;
+    if (out.typeProb) {
+      const probs = Array.from(out.typeProb.subarray(i * FAILURE_TYPES.length, (i + 1) * FAILURE_TYPES.length));
+      const k = probs.indexOf(Math.max(...probs));
+      type = FAILURE_TYPES[k]!;
+      typeP = round(probs[k]!, 4);
+    }
+    const q = (qq: number): number | null => {
+      const d = failureQuantileDays(rates, bounds, qq);
+      return d === null ? null : round(d, 1);
+    };
+    const p30 = p(30);
+    rows.push({
+      gpu_uuid: m.gpu[i]!,
+      host: m.host[i]!,
+      model: m.model[i]!,
+      failure_prob_7d: round(p(7), 6),
+      failure_prob_30d: round(p30, 6),
+      failure_prob_90d: round(p(90), 6),
+      expected_days_to_failure: q(0.5),
+      days_to_failure_low: q(0.1),
+      days_to_failure_high: q(0.9),
+      predicted_failure_type: type,
+      predicted_failure_type_prob: typeP,
+      anomaly_score: round(out.anomaly[i]!, 4),
+      risk_level: riskLevel(p30),
+      top_factors: factors.slice(0, TOP_FACTORS),
+      top_factor: factors[0]?.text ?? null,
+      model_name: card.name,
+      model_version: card.version,
+      at: atIso,
+    });
+  }
+  return rows;
+}
+
+export async function predictFleet(opts: PredictOptions): Promise<PredictResult> {
+  const t0 = Date.now();
+  return withWindowStage({ ...opts, sinceMs: 7 * DAY_MS }, async (stage) => {
+    const { db, layout, endMs, progress } = stage;
+    const stored = resolveModel(layout.root, opts.model);
+    progress('computing prediction features');
+    const m = await predictionMatrix(db, stored.card.features, endMs, 0, 0);
+    progress(`predicting ${m.gpu.length} GPUs`);
+    const model = await loadModel(stored);
+    let all: PredictionRow[];
+    try {
+      all = await predictRows(model, m, new Date(endMs).toISOString());
+    } finally {
+      await model.close();
+    }
+    let file: string | null = null;
+    if (opts.write !== false && all.length > 0) {
+      file = windowFile(path.join(layout.root, 'predictions'), 'predictions', endMs - 7 * DAY_MS, endMs);
+      const tmp = path.join(stage.run.stage, 'predictions.jsonl');
+      fs.writeFileSync(tmp, `${all.map((r) => JSON.stringify(r)).join('\n')}\n`);
+      await loadJsonlTable(db, 'predictions', tmp, PREDICTION_COLUMNS);
+      await stage.writeTables([{ table: 'predictions', target: file }]);
+    }
+    let rows = selectGpus(all, opts.gpus, opts.hosts).sort(byRisk);
+    if (opts.worst !== undefined) rows = rows.slice(0, opts.worst);
+    const levels: Record<RiskLevel, number> = { low: 0, medium: 0, high: 0, critical: 0 };
+    for (const r of all) levels[r.risk_level]++;
+    return {
+      at: windowSummary(endMs - 7 * DAY_MS, endMs).at,
+      model: { name: stored.name, version: stored.card.version, where: stored.dir, trained_on: stored.card.trained_on },
+      gpus_total: all.length,
+      rows,
+      risk_levels: levels,
+      file,
+      rollups_built: stage.rollupsBuilt,
+      seconds: (Date.now() - t0) / 1000,
+    };
+  });
+}

@@ -1,0 +1,145 @@
+/**
+ * End to end, as a user runs it: simulate → (ingest and registry import, which `simulate --to-lake`
+ * does in one commit) → train → models list → predict, on a small fleet whose failure rate is raised so
+ * that 90 days hold enough failures to train on. Also: predict at T on the lake equals predict at T on a
+ * copy of the lake cut at T (no leakage), and train refuses a lake with too few failures. Needs
+ * `npm run build` first.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseJson, queryLake, runCli, tempLake } from '../helpers/cli.js';
+import type { PredictionRow } from '../../src/lib/stage/predict.js';
+import type { ModelCard } from '../../src/lib/model/card.js';
+
+const END = '2026-10-01T00:00:00Z';
+/** The cut-off the leakage check predicts at: 20 days before the end of the data. */
+const T = '2026-09-11T06:00:00Z';
+const lake = tempLake();
+const cut = tempLake();
+let card: ModelCard;
+
+const q = (s: string): string => `'${s.replace(/'/g, "''")}'`;
+
+/** A copy of `from` holding only what was known before `at`: telemetry rows before it, the registry, the model; no rollups (predict builds them). */
+async function cutLake(from: string, to: string, at: string): Promise<void> {
+  fs.mkdirSync(to, { recursive: true });
+  for (const table of ['metrics', 'metrics_other', 'xid_events']) {
+    if (!fs.existsSync(path.join(from, table))) continue;
+    await queryLake(
+      from,
+      `COPY (SELECT * FROM read_parquet(${q(path.join(from, table, '*', '*.parquet'))}, hive_partitioning = true) WHERE time < TIMESTAMP ${q(at.replace('Z', ''))})
+       TO ${q(path.join(to, table))} (FORMAT parquet, PARTITION_BY (date), OVERWRITE_OR_IGNORE)`,
+    );
+  }
+  for (const dir of ['gpus', 'assets', 'failures', 'models']) fs.cpSync(path.join(from, dir), path.join(to, dir), { recursive: true });
+  fs.mkdirSync(path.join(to, '_ingest'), { recursive: true });
+}
+
+beforeAll(async () => {
+  const sim = await runCli(
+    ['simulate', '--to-lake', '--lake', lake, '--gpus', '160', '--days', '90', '--interval', '1h', '--seed', '5', '--end', END, '--failure-rate', '1'],
+    { timeoutMs: 300_000 },
+  );
+  expect(sim.code, sim.stderr).toBe(0);
+  const tr = await runCli(['train', '--lake', lake, '--name', 'e2e', '--json'], { timeoutMs: 300_000 });
+  expect(tr.code, tr.stderr).toBe(0);
+  card = parseJson<ModelCard>(tr.stdout);
+}, 600_000);
+
+describe('train', () => {
+  it('writes the model folder and a card with its data, metrics and baselines', () => {
+    const dir = path.join(lake, 'models', 'e2e');
+    for (const f of ['hazard.onnx', 'hazard-trees.json', 'type.onnx', 'anomaly.onnx', 'card.json']) expect(fs.existsSync(path.join(dir, f)), f).toBe(true);
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'card.json'), 'utf8'))).toEqual(card);
+    expect(card.name).toBe('e2e');
+    expect(card.features.length).toBeGreaterThan(20);
+    expect(card.segment_bounds_days).toEqual([0, 7, 30, 90]);
+    const failures = Object.values(card.training.failures_by_type).reduce((a, b) => a + b, 0);
+    expect(failures).toBeGreaterThanOrEqual(20);
+    expect(card.training.gpu_days).toBeGreaterThan(4000);
+    const v = card.validation;
+    expect(v.train_gpus + v.valid_gpus).toBeLessThanOrEqual(card.training.gpus);
+    expect(v.metrics.model.pr_auc).toBeGreaterThanOrEqual(0);
+    expect(v.metrics.model.brier).toBeGreaterThanOrEqual(0);
+    expect(v.metrics.rule_based_risk).not.toBeNull();
+    expect(v.metrics.overall_score).not.toBeNull();
+    expect(card.version).toMatch(/^[0-9a-f]{12}$/);
+  });
+
+  it('lists the lake model first, then the shipped default', async () => {
+    const r = await runCli(['models', 'list', '--lake', lake, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const rows = parseJson<{ name: string; where: string }[]>(r.stdout);
+    expect(rows[0]).toMatchObject({ name: 'e2e', where: 'lake' });
+    expect(rows.some((m) => m.name === 'default' && m.where === 'package')).toBe(true);
+  });
+});
+
+describe('predict', () => {
+  let rows: PredictionRow[];
+  beforeAll(async () => {
+    const r = await runCli(['predict', '--lake', lake, '--at', T, '--json'], { timeoutMs: 120_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/with model e2e/);
+    rows = parseJson<PredictionRow[]>(r.stdout);
+  }, 180_000);
+
+  it('gives every reporting GPU monotone probabilities, riskiest first, with the contract fields', () => {
+    expect(rows.length).toBeGreaterThan(120);
+    for (const r of rows) {
+      expect(r.failure_prob_7d).toBeGreaterThanOrEqual(0);
+      expect(r.failure_prob_7d).toBeLessThanOrEqual(r.failure_prob_30d);
+      expect(r.failure_prob_30d).toBeLessThanOrEqual(r.failure_prob_90d);
+      expect(r.failure_prob_90d).toBeLessThan(1);
+      expect(['low', 'medium', 'high', 'critical']).toContain(r.risk_level);
+      expect(r.anomaly_score).toBeGreaterThan(0);
+      expect(r.anomaly_score).toBeLessThan(1);
+      expect(['memory', 'thermal', 'power', 'interconnect', 'other']).toContain(r.predicted_failure_type);
+      expect(r.model_name).toBe('e2e');
+      expect(r.at).toBe(T.replace('Z', '.000Z'));
+      for (const f of r.top_factors) expect(f.contribution).toBeGreaterThan(0);
+      if (r.expected_days_to_failure !== null) expect(r.expected_days_to_failure).toBeLessThanOrEqual(90);
+    }
+    for (let i = 1; i < rows.length; i++) expect(rows[i - 1]!.failure_prob_30d).toBeGreaterThanOrEqual(rows[i]!.failure_prob_30d);
+  });
+
+  it('writes every row to the lake', async () => {
+    const n = await queryLake(lake, `SELECT count(*) AS n FROM read_parquet(${q(path.join(lake, 'predictions', '*', '*.parquet'))})`);
+    expect(n[0]!.n).toBe(rows.length);
+  });
+
+  it('gives the same answer on a lake cut at the cut-off (no leakage)', async () => {
+    await cutLake(lake, cut, T);
+    const r = await runCli(['predict', '--lake', cut, '--at', T, '--model', 'e2e', '--json'], { timeoutMs: 120_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(parseJson<PredictionRow[]>(r.stdout)).toEqual(rows);
+  }, 180_000);
+
+  it('uses the shipped model with --model default', async () => {
+    const r = await runCli(['predict', '--lake', lake, '--at', T, '--model', 'default', '--worst', '3', '--json'], { timeoutMs: 120_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const top = parseJson<PredictionRow[]>(r.stdout);
+    expect(top).toHaveLength(3);
+    expect(top[0]!.model_name).toBe('default');
+  }, 180_000);
+});
+
+describe('train with too few failures', () => {
+  it('exits 2, says how many it has and needs, and that the shipped model still works', async () => {
+    // the lake keeps only three failures (the last test of this file: the others are done with it)
+    const dir = path.join(lake, 'failures');
+    const [file] = fs.readdirSync(dir);
+    await queryLake(
+      cut,
+      `COPY (SELECT * FROM read_parquet(${q(path.join(dir, file!))}) ORDER BY failed_at LIMIT 3) TO ${q(path.join(dir, 'only3.parquet'))} (FORMAT parquet)`,
+    );
+    fs.rmSync(path.join(dir, file!));
+    const r = await runCli(['train', '--lake', lake, '--name', 'few', '--no-baselines'], { timeoutMs: 300_000 });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/too few failures to train on: \d failures? .* at least 20/);
+    expect(r.stderr).toMatch(/shipped model/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(fs.existsSync(path.join(lake, 'models', 'few'))).toBe(false);
+  }, 300_000);
+});
