@@ -91,7 +91,7 @@ describe('predict', () => {
       expect(r.failure_prob_7d).toBeGreaterThanOrEqual(0);
       expect(r.failure_prob_7d).toBeLessThanOrEqual(r.failure_prob_30d);
       expect(r.failure_prob_30d).toBeLessThanOrEqual(r.failure_prob_90d);
-      expect(r.failure_prob_90d).toBeLessThan(1);
+      expect(r.failure_prob_90d).toBeLessThanOrEqual(1);
       expect(['low', 'medium', 'high', 'critical']).toContain(r.risk_level);
       expect(r.anomaly_score).toBeGreaterThan(0);
       expect(r.anomaly_score).toBeLessThan(1);
