@@ -3,6 +3,7 @@ import { BaseCommand, tableFlags } from '../lib/cli/base-command.js';
 import { InputError } from '../lib/errors.js';
 import { ID_MIN, renderJson, renderRows, shellWord } from '../lib/cli/output.js';
 import { SCORE_CSV_COLUMNS, SCORE_TABLE_COLUMNS } from '../lib/cli/score-columns.js';
+import { PREDICTION_TABLE_COLUMNS } from '../lib/cli/predict-columns.js';
 import { GRADES } from '../lib/health/score.js';
 import { runDemo } from '../lib/demo.js';
 import { parseDuration, parseInstant } from '../lib/time.js';
@@ -10,7 +11,7 @@ import { parseDuration, parseInstant } from '../lib/time.js';
 export default class Demo extends BaseCommand<typeof Demo> {
   static override summary = "Run the whole product on a simulated fleet (the README's main job).";
   static override description =
-    'Simulates a mixed A100/H100 fleet (dcgm-exporter scrapes, assets.csv, failures.csv) into --out, ingests it into <out>/lake, imports the asset registry and failure history, scores every GPU over the last 7 days, and prints the lake summary, the grade counts and the worst GPUs with the factors behind their scores. Starts from scratch each time; the same --seed gives the same fleet.';
+    'Simulates a mixed A100/H100 fleet (dcgm-exporter scrapes, assets.csv, failures.csv) into --out, ingests it into <out>/lake, imports the asset registry and failure history, scores every GPU over the last 7 days, predicts failures with the shipped model, and prints the lake summary, the grade counts, the worst GPUs with the factors behind their scores and the riskiest GPUs with theirs. Starts from scratch each time; the same --seed gives the same fleet.';
   static override examples = ['<%= config.bin %> demo', '<%= config.bin %> demo --out /tmp/fleet --gpus 200 --days 30 --json'];
   static override flags = {
     out: Flags.string({ summary: 'Folder for the simulated fleet and its lake.', default: 'demo-fleet' }),
@@ -41,6 +42,7 @@ export default class Demo extends BaseCommand<typeof Demo> {
           failures: r.failures,
           info: r.info,
           score: r.score,
+          predict: r.predict,
         }),
       );
       return;
@@ -67,6 +69,11 @@ export default class Demo extends BaseCommand<typeof Demo> {
     this.out(`  health:    ${grades}`);
     this.out(`\nWorst ${Math.min(f.top, s.rows.length)} GPUs by health score, ${s.window_start.slice(0, 16)} → ${s.window_end.slice(0, 16)} UTC:`);
     this.out(renderRows(s.rows.slice(0, f.top), SCORE_TABLE_COLUMNS, 'table', this.tableOptions));
+    const p = r.predict;
+    this.out(
+      `\nRiskiest ${Math.min(f.top, p.rows.length)} GPUs by 30-day failure probability at ${p.at.slice(0, 16)} UTC (model ${p.model.name}, trained on ${p.model.trained_on.split(' (')[0]}):`,
+    );
+    this.out(renderRows(p.rows.slice(0, f.top), PREDICTION_TABLE_COLUMNS, 'table', this.tableOptions));
     // what to try next is a note; each line runs as written once `npm link` has put gpuhealth on the PATH
     const lake = `--lake ${shellWord(r.lake)}`;
     const worst = s.rows[0] ? [`gpuhealth score ${lake} --since 7d --at ${s.window_end} --gpu ${s.rows[0].gpu_uuid.slice(0, ID_MIN)} --wide`] : [];
@@ -76,6 +83,7 @@ export default class Demo extends BaseCommand<typeof Demo> {
         ...[
           `gpuhealth score ${lake} --since 7d --at ${s.window_end}`,
           ...worst,
+          `gpuhealth predict ${lake} --at ${s.window_end}`,
           `gpuhealth features ${lake} --since 24h --at ${s.window_end}`,
           `gpuhealth lake info ${lake}`,
         ].map((l) => `  ${l}`),

@@ -1,30 +1,10 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand, tableFlags } from '../lib/cli/base-command.js';
-import { renderJson, renderRows, type ColumnDef } from '../lib/cli/output.js';
+import { renderJson, renderRows } from '../lib/cli/output.js';
+import { PREDICTION_CSV_COLUMNS, PREDICTION_TABLE_COLUMNS } from '../lib/cli/predict-columns.js';
 import { windowFlags, windowOptions } from '../lib/cli/window-flags.js';
-import { PREDICTION_COLUMNS, predictFleet } from '../lib/stage/predict.js';
+import { predictFleet } from '../lib/stage/predict.js';
 import { RISK_LEVEL_THRESHOLDS } from '../lib/model/card.js';
-
-const pct = (v: unknown): string => (typeof v === 'number' ? `${(100 * v).toFixed(v < 0.001 ? 2 : 1)}%` : '–');
-
-const TABLE: ColumnDef[] = [
-  { key: 'host', dropRank: 4 },
-  { key: 'gpu_uuid', header: 'gpu', fit: 'id' },
-  { key: 'model', format: (v) => (v === null || v === undefined ? '–' : String(v).replace('NVIDIA ', '')), dropRank: 1 },
-  { key: 'risk_level', header: 'risk' },
-  { key: 'failure_prob_7d', header: 'P7', format: pct, dropRank: 2 },
-  { key: 'failure_prob_30d', header: 'P30', format: pct },
-  { key: 'failure_prob_90d', header: 'P90', format: pct, dropRank: 2 },
-  { key: 'expected_days_to_failure', header: 'days', format: (v) => (typeof v === 'number' ? v.toFixed(0) : '>h'), dropRank: 3 },
-  { key: 'predicted_failure_type', header: 'type', format: (v) => String(v ?? '–'), dropRank: 3 },
-  { key: 'anomaly_score', header: 'anom', format: (v) => (typeof v === 'number' ? v.toFixed(2) : '–'), dropRank: 3 },
-  { key: 'top_factor', header: 'top factor', format: (v) => (typeof v === 'string' ? v : ''), fit: 'wrap' },
-];
-
-const CSV: ColumnDef[] = Object.keys(PREDICTION_COLUMNS).map((key) => ({
-  key,
-  ...(key === 'top_factors' ? { format: (v: unknown) => (Array.isArray(v) ? v.map((f) => (f as { text: string }).text).join('; ') : '') } : {}),
-}));
 
 export default class Predict extends BaseCommand<typeof Predict> {
   static override summary = 'Failure probabilities at 7/30/90 days per GPU, the likely failure type and the factors behind the risk, riskiest first.';
@@ -63,7 +43,7 @@ export default class Predict extends BaseCommand<typeof Predict> {
     progress.done();
     if (r.rollups_built > 0) this.note(`built hourly rollups for ${r.rollups_built} metrics files (once; ingest keeps them from now on)`);
     if (this.outputFormat === 'json') this.out(renderJson(r.rows));
-    else this.out(renderRows(r.rows, this.outputFormat === 'csv' ? CSV : TABLE, this.outputFormat, this.tableOptions));
+    else this.out(renderRows(r.rows, this.outputFormat === 'csv' ? PREDICTION_CSV_COLUMNS : PREDICTION_TABLE_COLUMNS, this.outputFormat, this.tableOptions));
     const levels = (['critical', 'high', 'medium', 'low'] as const)
       .filter((l) => r.risk_levels[l] > 0)
       .map((l) => `${r.risk_levels[l]} ${l}`)

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { NO_PROGRESS, type ProgressFn } from './progress.js';
 import { scoreFleet, type ScoreResult } from './stage/score.js';
+import { predictFleet, type PredictResult } from './stage/predict.js';
 import { ingest } from './ingest/ingest.js';
 import type { IngestSummary } from './ingest/summary.js';
 import { lakeInfo, type LakeInfo } from './maintenance/info.js';
@@ -32,6 +33,8 @@ export interface DemoResult {
   info: LakeInfo;
   /** Health scores over the last 7 days, worst first. */
   score: ScoreResult;
+  /** Failure probabilities at the end of the window (the shipped model), riskiest first. */
+  predict: PredictResult;
   seconds: number;
 }
 
@@ -58,5 +61,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const info = await lakeInfo(lake);
   progress('scoring');
   const score = await scoreFleet({ lake, sinceMs: Math.min(opts.days, 7) * 86_400_000, atMs: opts.endMs, progress });
-  return { lake, simulate, ingest: ing, assets, failures, info, score, seconds: (Date.now() - t0) / 1000 };
+  progress('predicting failures');
+  const predict = await predictFleet({ lake, atMs: opts.endMs, progress });
+  return { lake, simulate, ingest: ing, assets, failures, info, score, predict, seconds: (Date.now() - t0) / 1000 };
 }

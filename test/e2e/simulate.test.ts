@@ -91,6 +91,7 @@ describe('gpuhealth demo', () => {
     const d = parseJson<{
       ingest: { rejected: number };
       score: { gpus_total: number; window_end: string; rows: { overall_score: number | null; health_grade: string }[] };
+      predict: { at: string; model: { name: string }; rows: { failure_prob_30d: number }[] };
     }>(r.stdout);
     expect(d.ingest.rejected).toBe(0);
     expect(d.score.window_end).toBe('2026-11-20T00:00:00.000Z');
@@ -98,9 +99,16 @@ describe('gpuhealth demo', () => {
     expect(d.score.gpus_total).toBeGreaterThanOrEqual(16);
     const overall = d.score.rows.map((x) => x.overall_score ?? Infinity);
     expect(overall).toEqual([...overall].sort((a, b) => a - b));
+    // the shipped model predicts at the same hour, riskiest first
+    expect(d.predict.at).toBe(d.score.window_end);
+    expect(d.predict.model.name).toBe('default');
+    expect(d.predict.rows.length).toBe(d.score.gpus_total);
+    const p30 = d.predict.rows.map((x) => x.failure_prob_30d);
+    expect(p30).toEqual([...p30].sort((a, b) => b - a));
     const table = await runCli(['demo', '--out', out, '--gpus', '16', '--days', '2', '--interval', '10m', '--end', END, '--top', '3'], { timeoutMs: 120_000 });
     expect(table.code, table.stderr).toBe(0);
     expect(table.stdout).toMatch(/Worst 3 GPUs by health score/);
+    expect(table.stdout).toMatch(/Riskiest 3 GPUs by 30-day failure probability/);
     expect(table.stdout).toMatch(/health: {4}\d+ excellent/);
   }, 180_000);
 });

@@ -44,7 +44,7 @@ export interface PredictionRow {
   anomaly_score: number;
   risk_level: RiskLevel;
   top_factors: TopFactor[];
-  /** The top factor in words, for the table. */
+  /** The top factor, short (`sbe_accel_7d = 41×: +1.9`), for the table. */
   top_factor: string | null;
   model_name: string;
   model_version: string;
@@ -167,12 +167,13 @@ export async function predictRows(
   const x = new Float64Array(F + 1);
   const rows: PredictionRow[] = [];
   for (let i = 0; i < n; i++) {
+    // the factor's sentence for JSON and CSV; its short form (no description) for the table
     const rates = Array.from(out.rates.subarray(i * nSeg, (i + 1) * nSeg));
     const p = (d: number): number => failureProbability(rates, bounds, d);
     for (let j = 0; j < F; j++) x[j] = m.X[i * F + j]!;
     x[F] = factorSegment;
     const c = contributions(model.hazardTrees, x, 0);
-    const factors: TopFactor[] = [];
+    const factors: (TopFactor & { short: string })[] = [];
     for (let j = 0; j < F; j++) {
       if (c.perFeature[j]! <= 0.05) continue;
       const v = m.X[i * F + j]!;
@@ -185,9 +186,10 @@ export async function predictRows(
         value,
         contribution: round(c.perFeature[j]!, 3),
         text: `${card.features[j]} = ${shown}: +${c.perFeature[j]!.toFixed(1)}${info ? ` (${info.description})` : ''}`,
+        short: `${card.features[j]} = ${shown}: +${c.perFeature[j]!.toFixed(1)}`,
       });
     }
-    factors.sort((a, b) => b.contribution - a.contribution);
+    factors.sort((a, b) => b.contribution - a.contribution || a.feature.localeCompare(b.feature));
     let type: FailureType | null = null;
     let typeP: number | null = null;
     if (out.typeProb) {
@@ -215,8 +217,8 @@ export async function predictRows(
       predicted_failure_type_prob: typeP,
       anomaly_score: round(out.anomaly[i]!, 4),
       risk_level: riskLevel(p30),
-      top_factors: factors.slice(0, TOP_FACTORS),
-      top_factor: factors[0]?.text ?? null,
+      top_factors: factors.slice(0, TOP_FACTORS).map(({ short: _, ...f }) => f),
+      top_factor: factors[0]?.short ?? null,
       model_name: card.name,
       model_version: card.version,
       at: atIso,
