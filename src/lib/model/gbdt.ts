@@ -19,7 +19,7 @@
  * not ordered: they still go to whichever side fits them.
  */
 import { mulberry32, sampleSorted } from './random.js';
-import { fillInternalValues, type Ensemble, type Tree } from './tree.js';
+import { addLeaf, fillInternalValues, nextUpF32, type Ensemble, type Tree } from './tree.js';
 
 export interface GbdtParams {
   nTrees: number;
@@ -105,17 +105,6 @@ interface Binned {
   /** Per feature: where its (nBins+1) × [gradient, hessian, count] block starts in a histogram. */
   histOffset: Int32Array;
   histSize: number;
-}
-
-const F32 = new Float32Array(1);
-const I32 = new Int32Array(F32.buffer);
-
-/** The smallest float32 above x (x a finite float32). */
-function nextUpF32(x: number): number {
-  if (x === 0) return 1.401298464324817e-45;
-  F32[0] = x;
-  I32[0]! += x > 0 ? 1 : -1;
-  return F32[0]!;
 }
 
 /** A float32 t with lo < t ≤ hi (both float32, lo < hi): their midpoint, or hi when the midpoint rounds onto lo. */
@@ -324,16 +313,8 @@ class TreeGrower {
   }
 
   private addNode(): number {
-    const t = this.out.tree;
-    t.feature.push(-1);
-    t.threshold.push(0);
-    t.missingLeft.push(false);
-    t.left.push(-1);
-    t.right.push(-1);
-    t.value.push(0);
-    t.cover.push(0);
     this.out.cut.push(-1);
-    return t.feature.length - 1;
+    return addLeaf(this.out.tree);
   }
 
   private needsSplitSearch(depth: number, count: number, hess: number): boolean {

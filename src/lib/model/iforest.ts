@@ -8,7 +8,7 @@
  * E[h(x)], and the anomaly score 2^(−E[h]/c(ψ)) is a post-transform.
  */
 import { mulberry32 } from './random.js';
-import { fillInternalValues, type Ensemble, type Tree } from './tree.js';
+import { addLeaf, fillInternalValues, nextUpF32, type Ensemble, type Tree } from './tree.js';
 
 const EULER_GAMMA = 0.5772156649;
 
@@ -23,17 +23,6 @@ export function averagePathLengthC(n: number): number {
 /** The anomaly score in (0, 1] of a mean path length: near 1 anomalous, about 0.5 or below ordinary. */
 export function anomalyScore(meanPath: number, c: number): number {
   return 2 ** (-meanPath / c);
-}
-
-const F32 = new Float32Array(1);
-const I32 = new Int32Array(F32.buffer);
-
-/** The smallest float32 above x (x a finite float32). */
-function nextUpF32(x: number): number {
-  if (x === 0) return 1.401298464324817e-45;
-  F32[0] = x;
-  I32[0]! += x > 0 ? 1 : -1;
-  return F32[0]!;
 }
 
 /**
@@ -73,16 +62,7 @@ export function trainIsolationForest(
       idx[j] = perm[j]!;
     }
     const tree: Tree = { target: 0, feature: [], threshold: [], missingLeft: [], left: [], right: [], value: [], cover: [] };
-    const addNode = (cover: number): number => {
-      tree.feature.push(-1);
-      tree.threshold.push(0);
-      tree.missingLeft.push(false);
-      tree.left.push(-1);
-      tree.right.push(-1);
-      tree.value.push(0);
-      tree.cover.push(cover);
-      return tree.feature.length - 1;
-    };
+    const addNode = (cover: number): number => addLeaf(tree, cover);
     const grow = (node: number, start: number, end: number, depth: number): void => {
       const size = end - start;
       const leaf = (): void => {

@@ -38,6 +38,29 @@ export interface Ensemble {
   trees: Tree[];
 }
 
+/** Appends a leaf (no split yet, value 0) with this cover; returns its id. Trainers split it later. */
+export function addLeaf(t: Tree, cover = 0): number {
+  t.feature.push(-1);
+  t.threshold.push(0);
+  t.missingLeft.push(false);
+  t.left.push(-1);
+  t.right.push(-1);
+  t.value.push(0);
+  t.cover.push(cover);
+  return t.feature.length - 1;
+}
+
+const F32 = new Float32Array(1);
+const I32 = new Int32Array(F32.buffer);
+
+/** The smallest float32 above x (x a finite float32): thresholds sit between float32 values. */
+export function nextUpF32(x: number): number {
+  if (x === 0) return 1.401298464324817e-45;
+  F32[0] = x;
+  I32[0]! += x > 0 ? 1 : -1;
+  return F32[0]!;
+}
+
 /** The leaf a row lands in. */
 export function leafOf(tree: Tree, x: ArrayLike<number>): number {
   let node = 0;
