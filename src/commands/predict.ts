@@ -9,7 +9,7 @@ import { RISK_LEVEL_THRESHOLDS } from '../lib/model/card.js';
 export default class Predict extends BaseCommand<typeof Predict> {
   static override summary = 'Failure probabilities at 7/30/90 days per GPU, the likely failure type and the factors behind the risk, riskiest first.';
   static override description =
-    `For every GPU with telemetry in the 7 days before --at: failure_prob_7d ≤ failure_prob_30d ≤ failure_prob_90d from one hazard model, expected_days_to_failure (the median of that curve; empty beyond the model's horizon) with an 80 % interval, predicted_failure_type (memory, thermal, power, interconnect, other) and its probability, anomaly_score 0–1 (an isolation forest: how unlike the fleet the GPU behaves), risk_level by failure_prob_30d (medium ≥ ${100 * RISK_LEVEL_THRESHOLDS.medium} %, high ≥ ${100 * RISK_LEVEL_THRESHOLDS.high} %, critical ≥ ${100 * RISK_LEVEL_THRESHOLDS.critical} %), and top_factors: the features that raise the GPU's risk, with their values and contributions. The model is --model NAME, else the lake's newest (gpuhealth train), else the shipped default (models/default, trained on a simulated fleet). Every GPU's row is written to <lake>/predictions/date=<at>/. See docs/prediction.md.`;
+    `For every GPU with telemetry in the 7 days before --at (except those the failure history records as failed with no sample since): failure_prob_7d ≤ failure_prob_30d ≤ failure_prob_90d from one hazard model, expected_days_to_failure (the median of that curve; empty beyond the model's horizon) with an 80 % interval, predicted_failure_type (memory, thermal, power, interconnect, other) and its probability, anomaly_score 0–1 (an isolation forest: how unlike the fleet the GPU behaves), risk_level by failure_prob_30d (medium ≥ ${100 * RISK_LEVEL_THRESHOLDS.medium} %, high ≥ ${100 * RISK_LEVEL_THRESHOLDS.high} %, critical ≥ ${100 * RISK_LEVEL_THRESHOLDS.critical} %), and top_factors: the features that raise the GPU's risk, with their values and contributions. The model is --model NAME, else the lake's newest (gpuhealth train), else the shipped default (models/default, trained on a simulated fleet). Every GPU's row is written to <lake>/predictions/date=<at>/. See docs/prediction.md.`;
   static override examples = [
     '<%= config.bin %> predict',
     '<%= config.bin %> predict --worst 20',
@@ -41,6 +41,8 @@ export default class Predict extends BaseCommand<typeof Predict> {
       progress,
     });
     progress.done();
+    if (r.failed_left_out > 0)
+      this.note(`left out ${r.failed_left_out} GPU${r.failed_left_out === 1 ? '' : 's'} the failure history records as failed, with no sample since`);
     if (r.rollups_built > 0) this.note(`built hourly rollups for ${r.rollups_built} metrics files (once; ingest keeps them from now on)`);
     if (this.outputFormat === 'json') this.out(renderJson(r.rows));
     else this.out(renderRows(r.rows, this.outputFormat === 'csv' ? PREDICTION_CSV_COLUMNS : PREDICTION_TABLE_COLUMNS, this.outputFormat, this.tableOptions));
@@ -49,7 +51,7 @@ export default class Predict extends BaseCommand<typeof Predict> {
       .map((l) => `${r.risk_levels[l]} ${l}`)
       .join(', ');
     this.note(
-      `predicted ${r.gpus_total} GPUs at ${r.at.slice(0, 16)} UTC with model ${r.model.name} ${r.model.version} (${r.model.trained_on}): ${levels || 'none reporting'}; ${r.seconds.toFixed(1)} s${r.file ? ` → ${r.file}` : ''}`,
+      `predicted ${r.gpus_total} GPUs at ${r.at.slice(0, 16)} UTC with model ${r.model.name} ${r.model.version}: ${levels || 'none reporting'}; ${r.seconds.toFixed(1)} s${r.file ? ` → ${r.file}` : ''}`,
     );
   }
 }

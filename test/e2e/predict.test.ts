@@ -104,6 +104,16 @@ describe('predict', () => {
     for (let i = 1; i < rows.length; i++) expect(rows[i - 1]!.failure_prob_30d).toBeGreaterThanOrEqual(rows[i]!.failure_prob_30d);
   });
 
+  it('leaves out the GPUs that had already failed', async () => {
+    const failed = await queryLake(
+      lake,
+      `SELECT gpu_uuid FROM read_parquet(${q(path.join(lake, 'failures', '*.parquet'))}) WHERE failed_at <= TIMESTAMP ${q(T.replace('Z', ''))}`,
+    );
+    expect(failed.length).toBeGreaterThan(5);
+    const predicted = new Set(rows.map((r) => r.gpu_uuid));
+    for (const f of failed) expect(predicted.has(String(f.gpu_uuid))).toBe(false);
+  });
+
   it('writes every row to the lake', async () => {
     const n = await queryLake(lake, `SELECT count(*) AS n FROM read_parquet(${q(path.join(lake, 'predictions', '*', '*.parquet'))})`);
     expect(n[0]!.n).toBe(rows.length);

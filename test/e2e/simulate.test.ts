@@ -91,7 +91,7 @@ describe('gpuhealth demo', () => {
     const d = parseJson<{
       ingest: { rejected: number };
       score: { gpus_total: number; window_end: string; rows: { overall_score: number | null; health_grade: string }[] };
-      predict: { at: string; model: { name: string }; rows: { failure_prob_30d: number }[] };
+      predict: { at: string; failed_left_out: number; model: { name: string }; rows: { failure_prob_30d: number }[] };
     }>(r.stdout);
     expect(d.ingest.rejected).toBe(0);
     expect(d.score.window_end).toBe('2026-11-20T00:00:00.000Z');
@@ -102,7 +102,8 @@ describe('gpuhealth demo', () => {
     // the shipped model predicts at the same hour, riskiest first
     expect(d.predict.at).toBe(d.score.window_end);
     expect(d.predict.model.name).toBe('default');
-    expect(d.predict.rows.length).toBe(d.score.gpus_total);
+    // the GPUs the failure history records as failed are left out
+    expect(d.predict.rows.length + d.predict.failed_left_out).toBe(d.score.gpus_total);
     const p30 = d.predict.rows.map((x) => x.failure_prob_30d);
     expect(p30).toEqual([...p30].sort((a, b) => b - a));
     const table = await runCli(['demo', '--out', out, '--gpus', '16', '--days', '2', '--interval', '10m', '--end', END, '--top', '3'], { timeoutMs: 120_000 });

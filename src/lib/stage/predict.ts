@@ -14,7 +14,8 @@ import { loadOnnx } from '../model/onnx-run.js';
 import { contributions, type Ensemble } from '../model/tree.js';
 import { failureProbability, failureQuantileDays } from '../model/survival.js';
 import { riskLevel, type ModelCard, type RiskLevel } from '../model/card.js';
-import { DAY_MS, predictionMatrix } from './prediction-data.js';
+import type { Db } from '../db/duckdb.js';
+import { DAY_MS, predictionMatrix, type FeatureMatrix } from './prediction-data.js';
 import { resolveModel, type StoredModel } from './models.js';
 import { selectGpus } from './select.js';
 import { windowFile, windowSummary, withWindowStage, type WindowOptions } from './window.js';
@@ -58,6 +59,8 @@ export interface PredictOptions extends Omit<WindowOptions, 'sinceMs'> {
 
 export interface PredictResult {
   at: string;
+  /** GPUs left out because the failure history records them failed, with no sample since. */
+  failed_left_out: number;
   model: { name: string; version: string; where: string; trained_on: string };
   gpus_total: number;
   rows: PredictionRow[];
@@ -227,13 +230,48 @@ export async function predictRows(
   return rows;
 }
 
+/**
+ * GPUs that already failed before `endMs` (a recorded failure, by UUID or by serial through the asset
+ * registry) and sent no sample after it: there is nothing left to predict for them.
+ */
+async function failedBefore(db: Db, endMs: number): Promise<Set<string>> {
+  const rows = await db.query<{ gpu_uuid: string }>(
+    'gpus failed before the cut-off',
+    `SELECT f.gpu_uuid FROM (
+       SELECT coalesce(f.gpu_uuid, a.gpu_uuid) AS gpu_uuid, max(f.failed_at) AS failed_at
+       FROM failures f LEFT JOIN assets a ON f.gpu_uuid IS NULL AND a.serial = f.serial
+       WHERE f.failed_at <= make_timestamp($end_us) GROUP BY 1
+     ) f
+     JOIN (SELECT gpu_uuid, max(last_time) AS last_time FROM rollups
+           WHERE hour >= make_timestamp($start_us) AND hour < make_timestamp($end_us) GROUP BY 1) r USING (gpu_uuid)
+     WHERE r.last_time <= f.failed_at`,
+    { start_us: (endMs - 8 * DAY_MS) * 1000, end_us: endMs * 1000 },
+  );
+  return new Set(rows.map((r) => r.gpu_uuid));
+}
+
+/** The matrix without the rows `drop` picks. */
+function withoutRows(m: FeatureMatrix, drop: (i: number) => boolean): FeatureMatrix {
+  const keep = m.gpu.map((_, i) => i).filter((i) => !drop(i));
+  if (keep.length === m.gpu.length) return m;
+  const F = m.names.length;
+  const X = new Float64Array(keep.length * F);
+  keep.forEach((i, r) => {
+    X.set(m.X.subarray(i * F, (i + 1) * F), r * F);
+  });
+  const pick = <T>(xs: T[]): T[] => keep.map((i) => xs[i]!);
+  return { names: m.names, X, gpu: pick(m.gpu), cutoffMs: pick(m.cutoffMs), host: pick(m.host), model: pick(m.model) };
+}
+
 export async function predictFleet(opts: PredictOptions): Promise<PredictResult> {
   const t0 = Date.now();
   return withWindowStage({ ...opts, sinceMs: 7 * DAY_MS }, async (stage) => {
     const { db, layout, endMs, progress } = stage;
     const stored = resolveModel(layout.root, opts.model);
     progress('computing prediction features');
-    const m = await predictionMatrix(db, stored.card.features, endMs, 0, 0);
+    const all0 = await predictionMatrix(db, stored.card.features, endMs, 0, 0);
+    const failed = await failedBefore(db, endMs);
+    const m = withoutRows(all0, (i) => failed.has(all0.gpu[i]!));
     progress(`predicting ${m.gpu.length} GPUs`);
     const model = await loadModel(stored);
     let all: PredictionRow[];
@@ -256,6 +294,7 @@ export async function predictFleet(opts: PredictOptions): Promise<PredictResult>
     for (const r of all) levels[r.risk_level]++;
     return {
       at: windowSummary(endMs - 7 * DAY_MS, endMs).at,
+      failed_left_out: failed.size,
       model: { name: stored.name, version: stored.card.version, where: stored.dir, trained_on: stored.card.trained_on },
       gpus_total: all.length,
       rows,
