@@ -303,8 +303,9 @@ export async function trainFromLake(opts: TrainOptions): Promise<TrainResult> {
   if (!MODEL_NAME_RE.test(name)) throw new InputError(`--name ${JSON.stringify(name)}: use letters, digits, ".", "-" and "_" (up to 64)`);
   if (name === 'default') throw new InputError('--name default is the shipped model; pick another name');
   const horizonDays = opts.horizonDays ?? 90;
-  if (!(horizonDays >= 7 && horizonDays <= 365 && Number.isInteger(horizonDays)))
-    throw new InputError('--horizon must be whole days from 7d to 365d', ['--horizon 90d']);
+  // at least the 30 days the validation metrics are reported at
+  if (!(horizonDays >= EVAL_HORIZON_DAYS && horizonDays <= 365 && Number.isInteger(horizonDays)))
+    throw new InputError('--horizon must be whole days from 30d to 365d', ['--horizon 90d']);
   return withLakeRun({ lake: opts.lake, lockWaitMs: WINDOW_STAGE_LOCK_WAIT_MS }, async (run) => {
     const { db, layout } = run;
     await buildRollups(run, progress);
