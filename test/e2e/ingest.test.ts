@@ -285,6 +285,30 @@ describe.concurrent('ingest: one source per format', () => {
     expect(ev[1]).toMatchObject({ t: '2025-07-14T09:40:55.123', host: 'node-4', gpu_uuid: 'GPU-0c9e4b71-2d3a-4f58-8e16-b9a7c5d3e210', xid: 48 });
   });
 
+  it('keeps two Xid 154 recovery-action changes logged in the same instant, and adds nothing on re-ingest', async () => {
+    const lake = tempLake();
+    const dir = tempDir();
+    const log = path.join(dir, 'kern.log');
+    const at = '2025-07-14T09:40:55,123456+00:00';
+    fs.writeFileSync(
+      log,
+      [
+        `2025-07-14T02:11:21,040117+00:00 NVRM: GPU at PCI:0000:3b:00: GPU-0c9e4b71-2d3a-4f58-8e16-b9a7c5d3e210`,
+        `${at} NVRM: Xid (PCI:0000:3b:00): 154, GPU recovery action changed from 0x0 (None) to 0x3 (Drain P2P)`,
+        `${at} NVRM: Xid (PCI:0000:3b:00): 154, GPU recovery action changed from 0x3 (Drain P2P) to 0x1 (GPU Reset Required)`,
+        `${at} NVRM: Xid (PCI:0000:3b:00): 154, GPU recovery action changed from 0x3 (Drain P2P) to 0x1 (GPU Reset Required)`,
+        '',
+      ].join('\n'),
+    );
+    const { s } = await ingestJson(lake, [log, '--host', 'node-4']);
+    expect(s).toMatchObject({ xid_events: 2, rejected: 0 });
+    const copy = path.join(dir, 'kern-copy.log');
+    fs.writeFileSync(copy, `${fs.readFileSync(log, 'utf8')}\n`);
+    await ingestJson(lake, [copy, '--host', 'node-4']);
+    const ev = await queryLake(lake, `SELECT message FROM {xid_events} ORDER BY message`);
+    expect(ev.map((e) => String(e.message).replace(/.*to (0x\d).*/, '$1')).sort()).toEqual(['0x1', '0x3']);
+  });
+
   it('CSV export of a telemetry table (fixtures/csv/lake-columns.csv): ISO, epoch s and epoch ms times', async () => {
     const lake = tempLake();
     const { s } = await ingestJson(lake, [path.join(FIXTURES, 'csv', 'lake-columns.csv')]);

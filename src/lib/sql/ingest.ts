@@ -5,6 +5,7 @@
  * TEMP ones, so that the Parquet writes can run on several connections at once.
  */
 import { ID_COLUMNS, VALUE_COLUMNS } from '../schema.js';
+import { RECOVERY_ACTION_XID } from '../dcgm/xid.js';
 
 const idAggs = ID_COLUMNS.filter((c) => c.name !== 'time' && c.name !== 'gpu_uuid')
   .map((c) => `max(${c.name}) AS ${c.name}`)
@@ -92,7 +93,9 @@ WHERE CAST(n.gpu_uuid AS VARCHAR) IS NOT DISTINCT FROM m.gpu_uuid AND n.time = m
 
 /**
  * Xid events; a missing gpu_uuid is filled from the GPUs the lake (or this run) knows by host and
- * PCI bus id. De-duplicated by (time, GPU or PCI address, xid).
+ * PCI bus id. De-duplicated by (time, GPU or PCI address, xid), and for Xid 154 by its message too:
+ * the driver can log two recovery-action changes in one timestamp ("to 0x3", then "to 0x1"), and the
+ * features read the action from the message.
  */
 export const MERGE_STAGED_XID_SQL = `
 CREATE OR REPLACE TABLE new_xid AS
@@ -101,7 +104,7 @@ WITH known AS (
   UNION
   SELECT DISTINCT gpu_uuid, host, pci_bus_id FROM run_gpus WHERE pci_bus_id IS NOT NULL
 )
-SELECT DISTINCT ON (x.time_ms, coalesce(x.gpu_uuid, k.gpu_uuid, x.pci_bus_id), x.xid)
+SELECT DISTINCT ON (x.time_ms, coalesce(x.gpu_uuid, k.gpu_uuid, x.pci_bus_id), x.xid, CASE WHEN x.xid = ${RECOVERY_ACTION_XID} THEN x.message END)
     make_timestamp(x.time_ms * 1000) AS time,
     coalesce(x.gpu_uuid, k.gpu_uuid) AS gpu_uuid,
     x.host, x.pci_bus_id, x.xid, x.source, x.message
@@ -110,8 +113,9 @@ LEFT JOIN known k ON x.gpu_uuid IS NULL AND k.pci_bus_id = x.pci_bus_id AND (x.h
 
 export const dropExistingXidSql = (from: ExistingRows): string => `
 DELETE FROM new_xid n
-USING (SELECT time, gpu_uuid, pci_bus_id, xid FROM ${existing(from, 'xid_events')}) m
-WHERE n.time = m.time AND n.xid = m.xid AND coalesce(n.gpu_uuid, n.pci_bus_id) IS NOT DISTINCT FROM coalesce(m.gpu_uuid, m.pci_bus_id)`;
+USING (SELECT time, gpu_uuid, pci_bus_id, xid, message FROM ${existing(from, 'xid_events')}) m
+WHERE n.time = m.time AND n.xid = m.xid AND coalesce(n.gpu_uuid, n.pci_bus_id) IS NOT DISTINCT FROM coalesce(m.gpu_uuid, m.pci_bus_id)
+  AND (n.xid <> ${RECOVERY_ACTION_XID} OR n.message IS NOT DISTINCT FROM m.message)`;
 
 /** GPUs known before this run, for sources without UUIDs. Output: gpu identity columns. */
 export const KNOWN_GPUS_SQL = `
