@@ -72,6 +72,13 @@ export default class Train extends BaseCommand<typeof Train> {
           this.outputFormat,
         ),
       );
+    const u = r.unmatched_failures;
+    if (u.no_asset > 0)
+      this.note(
+        `note: ${u.no_asset} recorded failure${u.no_asset === 1 ? ' has a serial' : 's have serials'} that no asset record matches, so training could not use them (gpuhealth assets import FILE)`,
+      );
+    if (u.no_telemetry > 0)
+      this.note(`note: ${u.no_telemetry} recorded failure${u.no_telemetry === 1 ? ' is of a GPU' : 's are of GPUs'} without telemetry in the lake`);
     this.note(`trained ${r.card.name} in ${r.seconds.toFixed(1)} s${r.dir ? ` → ${r.dir}` : ''}; predict uses it from now on`);
   }
 }

@@ -140,14 +140,17 @@ describe('train with too few failures', () => {
     // the lake keeps only three failures (the last test of this file: the others are done with it)
     const dir = path.join(lake, 'failures');
     const [file] = fs.readdirSync(dir);
+    // and one more that names a serial no asset record has
     await queryLake(
-      cut,
-      `COPY (SELECT * FROM read_parquet(${q(path.join(dir, file!))}) ORDER BY failed_at LIMIT 3) TO ${q(path.join(dir, 'only3.parquet'))} (FORMAT parquet)`,
+      lake,
+      `COPY (SELECT * FROM (SELECT * FROM read_parquet(${q(path.join(dir, file!))}) ORDER BY failed_at LIMIT 3)
+             UNION ALL SELECT * REPLACE (NULL AS gpu_uuid, 'NO-SUCH-SERIAL' AS serial) FROM (SELECT * FROM read_parquet(${q(path.join(dir, file!))}) ORDER BY failed_at DESC LIMIT 1))
+       TO ${q(path.join(dir, 'only3.parquet'))} (FORMAT parquet)`,
     );
     fs.rmSync(path.join(dir, file!));
     const r = await runCli(['train', '--lake', lake, '--name', 'few', '--no-baselines'], { timeoutMs: 300_000 });
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/too few failures to train on: \d failures? .* at least 20/);
+    expect(r.stderr).toMatch(/too few failures to train on: \d failures? .* at least 20 \(1 more name a serial that no asset record matches\)/);
     expect(r.stderr).toMatch(/shipped model/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(fs.existsSync(path.join(lake, 'models', 'few'))).toBe(false);

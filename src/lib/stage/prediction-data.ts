@@ -61,6 +61,22 @@ export interface GpuOutcome {
  * Per GPU: its recorded failures (matched by UUID, or by serial through the asset registry) and its
  * newest sample before `toMs`. Failure types outside FAILURE_TYPES count as `other`.
  */
+/**
+ * The failures before `toMs` that training cannot use: a serial that no asset record matches, or a GPU
+ * without telemetry before `toMs`. Output: count of each.
+ */
+export async function unmatchedFailures(db: Db, toMs: number): Promise<{ no_asset: number; no_telemetry: number }> {
+  const [r] = await db.query<{ no_asset: number; no_telemetry: number }>(
+    'failures training cannot use',
+    `SELECT count(*) FILTER (WHERE gpu IS NULL) AS no_asset,
+            count(*) FILTER (WHERE gpu IS NOT NULL AND gpu NOT IN (SELECT gpu_uuid FROM rollups WHERE hour < make_timestamp($to_us))) AS no_telemetry
+     FROM (SELECT coalesce(f.gpu_uuid, a.gpu_uuid) AS gpu FROM failures f LEFT JOIN assets a ON f.gpu_uuid IS NULL AND a.serial = f.serial
+           WHERE f.failed_at < make_timestamp($to_us))`,
+    { to_us: toMs * 1000 },
+  );
+  return { no_asset: Number(r?.no_asset ?? 0), no_telemetry: Number(r?.no_telemetry ?? 0) };
+}
+
 export async function gpuOutcomes(db: Db, toMs: number): Promise<Map<string, GpuOutcome>> {
   const out = new Map<string, GpuOutcome>();
   const seen = await db.query<{ gpu_uuid: string; last_time: Date }>(

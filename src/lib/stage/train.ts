@@ -23,7 +23,7 @@ import { predictRaw } from '../model/tree.js';
 import { anomalyScore } from '../model/iforest.js';
 import { ensembleToOnnx } from '../model/onnx-export.js';
 import { RISK_LEVEL_THRESHOLDS, type ModelCard } from '../model/card.js';
-import { DAY_MS, gpuOutcomes, labelRow, predictionMatrix, type FeatureMatrix, type GpuOutcome, type RowLabel } from './prediction-data.js';
+import { DAY_MS, gpuOutcomes, labelRow, predictionMatrix, unmatchedFailures, type FeatureMatrix, type GpuOutcome, type RowLabel } from './prediction-data.js';
 import { computeFeatureTable, readFeatureRows } from './features.js';
 import { scoreFeatureRow } from './score.js';
 import { lakeModelsDir, MODEL_NAME_RE } from './models.js';
@@ -62,6 +62,8 @@ export interface TrainOptions {
 
 export interface TrainResult {
   card: ModelCard;
+  /** Recorded failures training could not use: a serial no asset record matches, a GPU without telemetry. */
+  unmatched_failures: { no_asset: number; no_telemetry: number };
   /** The model folder written, or null with write: false. */
   dir: string | null;
   files: Record<string, Uint8Array | string>;
@@ -156,6 +158,8 @@ export async function trainOnMatrix(
     note: string;
     baselines: boolean;
     progress: ProgressFn;
+    /** Failures that could not be matched, for the too-few message. */
+    unmatched?: { no_asset: number; no_telemetry: number };
   },
 ): Promise<{ card: ModelCard; files: Record<string, Uint8Array | string> }> {
   const { horizonDays, seed, toMs, fromMs, progress } = opts;
@@ -167,7 +171,7 @@ export async function trainOnMatrix(
   const failedGpus = new Set(all.filter((i) => labels[i]?.event).map((i) => m.gpu[i]!));
   if (failedGpus.size < opts.minFailures) {
     throw new InputError(
-      `too few failures to train on: ${failedGpus.size} failure${failedGpus.size === 1 ? '' : 's'} with telemetry in the ${horizonDays} days before them, and training needs at least ${opts.minFailures}`,
+      `too few failures to train on: ${failedGpus.size} failure${failedGpus.size === 1 ? '' : 's'} with telemetry in the ${horizonDays} days before them, and training needs at least ${opts.minFailures}${opts.unmatched?.no_asset ? ` (${opts.unmatched.no_asset} more name a serial that no asset record matches)` : ''}`,
       ['gpuhealth failures import FILE with more of the fleet’s failure history', 'the shipped model (models/default) still works: gpuhealth predict'],
     );
   }
@@ -325,6 +329,7 @@ export async function trainFromLake(opts: TrainOptions): Promise<TrainResult> {
     progress(`feature rows for ${days} cut-off days`);
     const m = await predictionMatrix(db, PREDICTION_FEATURE_NAMES, fromMs, 0, days - 1);
     const outcomes = await gpuOutcomes(db, toMs);
+    const unmatched = await unmatchedFailures(db, toMs);
     const { card, files } = await trainOnMatrix(db, m, outcomes, {
       horizonDays,
       seed: opts.seed ?? 1,
@@ -337,6 +342,7 @@ export async function trainFromLake(opts: TrainOptions): Promise<TrainResult> {
       note: opts.note ?? 'Trained by gpuhealth train on this fleet’s own telemetry and failure history.',
       baselines: opts.baselines ?? true,
       progress,
+      unmatched,
     });
     let dir: string | null = null;
     if (opts.write !== false) {
@@ -355,6 +361,6 @@ export async function trainFromLake(opts: TrainOptions): Promise<TrainResult> {
         );
       run.commit();
     }
-    return { card, dir, files, seconds: (Date.now() - t0) / 1000 };
+    return { card, dir, files, unmatched_failures: unmatched, seconds: (Date.now() - t0) / 1000 };
   });
 }
