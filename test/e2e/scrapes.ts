@@ -4,17 +4,10 @@
  */
 import zlib from 'node:zlib';
 
-/** mulberry32: a small seeded PRNG in [0, 1). */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, the seeded generator the model trainers use: a small PRNG in [0, 1). */
+import { mulberry32 as rng } from '../../src/lib/model/random.js';
+
+export { rng };
 
 export const T0 = Date.UTC(2026, 0, 1); // 2026-01-01T00:00:00Z
 

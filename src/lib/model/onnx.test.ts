@@ -5,19 +5,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ensembleToOnnx, META_KEYS, type PostTransform } from './onnx-export.js';
 import { loadOnnx } from './onnx-run.js';
 import { ModelProto } from './onnx-schema.js';
-import { type Ensemble, predictRaw, type Tree } from './tree.js';
+import { mulberry32 } from './random.js';
+import { addLeaf, type Ensemble, predictRaw, type Tree } from './tree.js';
 
-/** mulberry32: a small seeded generator, so every run sees the same ensembles and rows. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator, so every run sees the same ensembles and rows. */
+const rng = mulberry32;
 
 /** The float32 values just below and above a float32 value. */
 function float32Neighbours(f: number): [number, number] {
@@ -44,14 +36,7 @@ function leafValue(r: () => number, scale: number): number {
 function randomTree(r: () => number, depth: number, nFeatures: number, target: number, leaf: () => number): Tree {
   const t: Tree = { target, feature: [], threshold: [], missingLeft: [], left: [], right: [], value: [], cover: [] };
   const grow = (d: number): number => {
-    const id = t.feature.length;
-    t.feature.push(-1);
-    t.threshold.push(0);
-    t.missingLeft.push(false);
-    t.left.push(-1);
-    t.right.push(-1);
-    t.value.push(0);
-    t.cover.push(1);
+    const id = addLeaf(t, 1);
     if (d === depth || (d > 1 && r() < 0.15)) {
       t.value[id] = leaf();
       return id;
