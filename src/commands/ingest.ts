@@ -101,7 +101,7 @@ Exit codes: 0 something was ingested (or everything was already there, or the fo
       return;
     }
     // two lines, so that the summary fits a terminal of 80–120 columns
-    const line = `ingested ${summary.files} file(s): ${summary.samples} samples → ${summary.rows} new rows for ${summary.gpus} GPUs (${summary.elapsed_s.toFixed(1)} s)\n  ${summary.other_samples} other samples, ${summary.xid_events} Xid events; ${summary.rejected} rejected, ${summary.skipped_files} skipped, ${summary.duplicates_dropped} duplicate rows dropped`;
+    const line = `ingested ${summary.files} file(s): ${summary.samples} samples → ${summary.rows} new rows for ${summary.gpus} GPUs (${summary.elapsed_s.toFixed(1)} s)\n  ${summary.other_samples} other samples, ${summary.xid_events} Xid events; ${summary.rejected} rejected, ${summary.skipped_files} skipped, ${summary.duplicates_dropped} duplicate rows dropped${summary.rows_filled > 0 ? `, ${summary.rows_filled} rows completed` : ''}`;
     // The human summary is a note (stderr); stdout carries data only (--json, --csv).
     if (this.outputFormat === 'csv') this.out(renderRecord(totals, 'csv'));
     else this.note(line);

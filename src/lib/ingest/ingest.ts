@@ -127,6 +127,14 @@ async function runIngest(run: LakeRun, opts: IngestOptions, progress: ProgressFn
   summary.other_samples = totals.others;
   summary.xid_events = totals.xids;
   summary.duplicates_dropped = totals.duplicates;
+  summary.rows_filled = totals.filled;
+  summary.conflicting_values = totals.conflicts;
+  const conflicts = Object.entries(totals.conflicts);
+  if (conflicts.length > 0) {
+    const n = conflicts.reduce((a, [, c]) => a + c, 0);
+    const which = conflicts.map(([c, k]) => `${c} ${k}`).join(', ');
+    opts.onWarning?.(`${n} value(s) differ from the lake's for the same GPU and time (${which}); kept the lake's`);
+  }
   summary.time_min = totals.timeMin ? totals.timeMin.toISOString() : null;
   summary.time_max = totals.timeMax ? totals.timeMax.toISOString() : null;
   progress('writing Parquet');

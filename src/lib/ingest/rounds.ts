@@ -12,7 +12,7 @@ import type { LakeRun } from '../lake/run.js';
 import { writeRollup } from '../maintenance/rollups.js';
 import type { ProgressFn } from '../progress.js';
 import * as Q from '../sql/ingest.js';
-import { createRunView, rollupInputFromTableSql } from '../sql/lake-views.js';
+import { createRunView, quoteFile, rollupInputFromTableSql } from '../sql/lake-views.js';
 import { copyRollupsByDateSql, createRollupTableSql } from '../sql/rollup.js';
 import type { Planned } from './sources.js';
 import { createStagingViews, enumSizesSql, type EnumColumn } from './staging-views.js';
@@ -69,6 +69,23 @@ interface RoundCounts {
   time_max: Date | null;
 }
 
+/** What a run added, in all its rounds. */
+export interface RunTotals {
+  rows: number;
+  others: number;
+  xids: number;
+  /** New rows the lake held already, every column included: dropped. */
+  duplicates: number;
+  /** Lake rows that new rows of the same (gpu_uuid, time) completed (column-wise merge). */
+  filled: number;
+  /** Lake metrics files rewritten to fill them. */
+  filesRewritten: number;
+  /** Per value column: values that differed from the lake's for the same (gpu_uuid, time); the lake's kept. */
+  conflicts: Record<string, number>;
+  timeMin: Date | null;
+  timeMax: Date | null;
+}
+
 /**
  * 4. What a run has merged and written so far, round by round: the staged Parquet files (each round
  * de-duplicates against the lake and the rounds before it), their rollups, and the counts.
@@ -81,13 +98,75 @@ export class RunOutputs {
   private others = 0;
   private xids = 0;
   private duplicates = 0;
+  private filled = 0;
+  private filesRewritten = 0;
+  private readonly conflicts: Record<string, number> = {};
+  /** Lake files this run rewrote to fill them, and their staged versions. */
+  private readonly rewritten = new Map<string, { staged: string; rollup: string }>();
   private timeMin: Date | null = null;
   private timeMax: Date | null = null;
 
-  constructor(private readonly run: Pick<LakeRun, 'db' | 'layout' | 'runId' | 'stage' | 'add'>) {}
+  constructor(private readonly run: Pick<LakeRun, 'db' | 'layout' | 'runId' | 'stage' | 'add' | 'remove'>) {}
 
-  totals(): { rows: number; others: number; xids: number; duplicates: number; timeMin: Date | null; timeMax: Date | null } {
-    return { rows: this.rows, others: this.others, xids: this.xids, duplicates: this.duplicates, timeMin: this.timeMin, timeMax: this.timeMax };
+  totals(): RunTotals {
+    return {
+      rows: this.rows,
+      others: this.others,
+      xids: this.xids,
+      duplicates: this.duplicates,
+      filled: this.filled,
+      filesRewritten: this.filesRewritten,
+      conflicts: { ...this.conflicts },
+      timeMin: this.timeMin,
+      timeMax: this.timeMax,
+    };
+  }
+
+  /**
+   * The column-wise merge with the lake: a new row whose (gpu_uuid, time) the lake holds fills the
+   * columns the lake's row lacks. A spool file ingested half-written, a truncated .gz ingested before
+   * its full version, or two exports split by metric families then end up as complete rows, not as
+   * whatever arrived first. Each lake file holding such rows is rewritten with them merged, and
+   * replaces the old one (and its hourly rollup) in the run's commit. Where both hold a value and they
+   * differ, the lake's is kept and counted per column. Returns how many lake rows were filled; the
+   * repeats stay in the table lake_repeats, which the caller drops from the new rows.
+   */
+  private async fillLakeRows(k: number): Promise<number> {
+    const { db, layout } = this.run;
+    await db.exec('find lake repeats', Q.FIND_LAKE_REPEATS_SQL);
+    const counts = (await db.query<Record<string, number>>('count lake repeats', Q.COUNT_LAKE_REPEATS_SQL))[0]!;
+    for (const [column, n] of Object.entries(counts)) if (column !== 'filled' && n > 0) this.conflicts[column] = (this.conflicts[column] ?? 0) + n;
+    const filled = counts.filled ?? 0;
+    if (filled > 0) {
+      const files = (await db.query<{ file: string }>('files to fill', Q.FILES_TO_FILL_SQL)).map((r) => r.file);
+      const dir = path.join(this.run.stage, 'out', `fill-${k}`);
+      fs.mkdirSync(dir, { recursive: true });
+      for (const [i, old] of files.entries()) {
+        const earlier = this.rewritten.get(old);
+        if (earlier) {
+          // an earlier round of this run rewrote this file already: merge into its version
+          const next = `${earlier.staged}.next`;
+          await db.exec('rewrite filled file', Q.rewriteFilledFileSql(quoteFile(earlier.staged), quoteFile(next)));
+          fs.renameSync(next, earlier.staged);
+          await writeRollup((n, sql) => db.exec(n, sql), [earlier.staged], earlier.rollup);
+          continue;
+        }
+        const name = `part-${this.run.runId}-f${k > 0 ? `${k}-` : ''}${i}.parquet`;
+        const staged = path.join(dir, name);
+        await db.exec('rewrite filled file', Q.rewriteFilledFileSql(quoteFile(old), quoteFile(staged)));
+        const to = path.join(path.dirname(old), name);
+        const rollup = path.join(dir, 'rollups', name);
+        await writeRollup((n, sql) => db.exec(n, sql), [staged], rollup);
+        this.run.remove(old);
+        if (fs.existsSync(layout.rollupOf(old))) this.run.remove(layout.rollupOf(old));
+        this.run.add(staged, to);
+        this.run.add(rollup, layout.rollupOf(to));
+        this.rewritten.set(old, { staged, rollup });
+        this.filesRewritten++;
+      }
+      this.filled += filled;
+    }
+    return filled;
   }
 
   /**
@@ -125,7 +204,8 @@ export class RunOutputs {
     const overlap = (await db.query<{ n: number }>('staged overlap', Q.COUNT_STAGED_OVERLAP_SQL))[0]!.n;
     await db.exec('merge metrics', overlap > 0 ? Q.MERGE_STAGED_METRICS_SQL : Q.COPY_STAGED_METRICS_SQL);
     const before = (await db.query<{ n: number }>('count merged', Q.COUNT_NEW_METRICS_SQL))[0]!.n;
-    await db.exec('drop existing metrics', Q.dropExistingMetricsSql('lake'));
+    const filled = await this.fillLakeRows(k);
+    await db.exec('drop existing metrics', Q.DROP_LAKE_REPEATS_FROM_NEW_SQL);
     const notInLake = (await db.query<{ n: number }>('count not in lake', Q.COUNT_NEW_METRICS_SQL))[0]!.n;
     await dropFromEarlierRounds('metrics', 'new_metrics', Q.dropExistingMetricsSql);
     const newRows = (await db.query<{ n: number }>('count new', Q.COUNT_NEW_METRICS_SQL))[0]!.n;
@@ -194,7 +274,7 @@ export class RunOutputs {
     this.rows += c.rows;
     this.others += c.others;
     this.xids += c.xids;
-    this.duplicates += before - notInLake;
+    this.duplicates += before - notInLake - filled;
     if (c.time_min && (!this.timeMin || c.time_min < this.timeMin)) this.timeMin = c.time_min;
     if (c.time_max && (!this.timeMax || c.time_max > this.timeMax)) this.timeMax = c.time_max;
 

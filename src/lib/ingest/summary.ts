@@ -15,6 +15,10 @@ export interface IngestSummary {
   xid_events: number;
   rejected: number;
   duplicates_dropped: number;
+  /** Lake rows that this run's rows completed: columns the lake lacked for the same GPU and time. */
+  rows_filled: number;
+  /** Per value column: values that differed from the lake's for the same GPU and time (the lake's kept). */
+  conflicting_values: Record<string, number>;
   skipped_files: number;
   truncated_files: number;
   time_min: string | null;
@@ -42,6 +46,8 @@ export function newSummary(outcomes: FileOutcome[], runId: string, layout: LakeL
     xid_events: 0,
     rejected,
     duplicates_dropped: 0,
+    rows_filled: 0,
+    conflicting_values: {},
     skipped_files: skipped.length,
     truncated_files: outcomes.filter((o) => o.truncated).length,
     time_min: null,

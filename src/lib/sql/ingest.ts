@@ -4,8 +4,9 @@
  * ($name), never spliced. The new_metrics, new_other and new_xid tables are database tables, not
  * TEMP ones, so that the Parquet writes can run on several connections at once.
  */
-import { ID_COLUMNS, VALUE_COLUMNS } from '../schema.js';
+import { ID_COLUMNS, METRIC_COLUMNS, VALUE_COLUMNS } from '../schema.js';
 import { RECOVERY_ACTION_XID } from '../dcgm/xid.js';
+import { emptySelect } from './lake-views.js';
 
 const idAggs = ID_COLUMNS.filter((c) => c.name !== 'time' && c.name !== 'gpu_uuid')
   .map((c) => `max(${c.name}) AS ${c.name}`)
@@ -59,6 +60,59 @@ USING (
   WHERE date BETWEEN (SELECT CAST(min(time) AS DATE) FROM new_metrics) AND (SELECT CAST(max(time) AS DATE) FROM new_metrics)
 ) m
 WHERE CAST(n.gpu_uuid AS VARCHAR) = m.gpu_uuid AND n.time = m.time`;
+
+/**
+ * New rows whose (gpu_uuid, time) the lake holds already, with the lake file that holds each and
+ * whether the new row fills a column the lake's row lacks (a growing spool file ingested half-written,
+ * an export split by metric families): ingest then rewrites that file with the columns merged
+ * (REWRITE_FILLED_FILE_SQL). Reads the view metrics_files (sql/lake-views.ts). Output table
+ * lake_repeats: file, gpu_uuid, time, fills, and one conflict flag per value column (both non-null
+ * and different: the lake's value is kept).
+ */
+export const FIND_LAKE_REPEATS_SQL = `
+CREATE OR REPLACE TEMP TABLE lake_repeats AS
+SELECT m.filename AS file, m.gpu_uuid, m.time,
+    ${METRIC_COLUMNS.filter((c) => c.name !== 'time' && c.name !== 'gpu_uuid')
+      .map((c) => `(m.${c.name} IS NULL AND n.${c.name} IS NOT NULL)`)
+      .join(' OR\n    ')} AS fills,
+    ${VALUE_COLUMNS.map((c) => `(m.${c.name} IS NOT NULL AND n.${c.name} IS NOT NULL AND m.${c.name} <> n.${c.name}) AS conflict_${c.name}`).join(',\n    ')}
+FROM new_metrics n
+JOIN (
+  SELECT * FROM metrics_files
+  WHERE date BETWEEN (SELECT CAST(min(time) AS DATE) FROM new_metrics) AND (SELECT CAST(max(time) AS DATE) FROM new_metrics)
+) m ON CAST(n.gpu_uuid AS VARCHAR) = m.gpu_uuid AND n.time = m.time`;
+
+/** How many repeated rows fill lake columns, and per value column how many values conflict. */
+export const COUNT_LAKE_REPEATS_SQL = `
+SELECT count(*) FILTER (WHERE fills) AS filled,
+    ${VALUE_COLUMNS.map((c) => `count(*) FILTER (WHERE conflict_${c.name}) AS ${c.name}`).join(',\n    ')}
+FROM lake_repeats`;
+
+/** Drops the new rows the lake holds (found by FIND_LAKE_REPEATS_SQL), then the table of them. */
+export const DROP_LAKE_REPEATS_FROM_NEW_SQL = `
+DELETE FROM new_metrics n USING lake_repeats r WHERE CAST(n.gpu_uuid AS VARCHAR) = r.gpu_uuid AND n.time = r.time;
+DROP TABLE lake_repeats`;
+
+/** The lake files that hold rows a repeat fills. Output: file. */
+export const FILES_TO_FILL_SQL = `SELECT DISTINCT file FROM lake_repeats WHERE fills ORDER BY file`;
+
+/**
+ * One lake metrics file, rewritten with the columns its rows lack taken from the new rows of the same
+ * (gpu_uuid, time): the lake's values win where both have one. Sorted as ingest writes it. \`file\` and
+ * \`target\` are quoted paths; the file is read through an empty typed select so that a file written
+ * before a column existed gets it too.
+ */
+export function rewriteFilledFileSql(file: string, target: string): string {
+  const merged = METRIC_COLUMNS.map((c) =>
+    c.name === 'time' || c.name === 'gpu_uuid' ? `m.${c.name}` : `coalesce(m.${c.name}, CAST(n.${c.name} AS ${c.type})) AS ${c.name}`,
+  ).join(', ');
+  return `COPY (
+  SELECT ${merged}
+  FROM (${emptySelect(METRIC_COLUMNS)} UNION ALL BY NAME SELECT * FROM read_parquet(${file})) m
+  LEFT JOIN new_metrics n ON CAST(n.gpu_uuid AS VARCHAR) = m.gpu_uuid AND n.time = m.time
+  ORDER BY m.gpu_uuid, m.time
+) TO ${target} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`;
+}
 
 /**
  * Other samples, one per (GPU, time, metric, labels); repeats within one source were resolved in

@@ -93,6 +93,11 @@ export async function createLakeViews(db: Db, layout: LakeLayout): Promise<void>
       : emptySelect(TABLE_COLUMNS[t], ', CAST(NULL AS DATE) AS date');
     await db.exec(`view ${t}`, `CREATE OR REPLACE TEMP VIEW ${t} AS ${sql}`);
   }
+  // the metrics rows with the file each is in: ingest rewrites a file whose rows a repeat completes
+  const metricsFiles = hasParquet(layout.table('metrics'), 1)
+    ? `SELECT * FROM read_parquet(${quoteLakeGlob(layout, layout.glob('metrics'))}, hive_partitioning = true, hive_types = {'date': DATE}, union_by_name = true, filename = true)`
+    : emptySelect(METRIC_COLUMNS, ', CAST(NULL AS DATE) AS date, CAST(NULL AS VARCHAR) AS filename');
+  await db.exec('view metrics_files', `CREATE OR REPLACE TEMP VIEW metrics_files AS ${metricsFiles}`);
   const meta = hasParquet(layout.table('metrics'), 1)
     ? `SELECT * FROM parquet_metadata(${quoteLakeGlob(layout, layout.glob('metrics'))})`
     : 'SELECT CAST(NULL AS VARCHAR) AS file_name, CAST(NULL AS BIGINT) AS row_group_id, CAST(NULL AS BIGINT) AS row_group_num_rows, CAST(NULL AS VARCHAR) AS path_in_schema, CAST(NULL AS BIGINT) AS stats_null_count, CAST(NULL AS BIGINT) AS num_values WHERE false';
