@@ -95,6 +95,8 @@ Exit codes: 0 something was ingested (or everything was already there, or the fo
     }
     const already = summary.sources.filter((s) => s.status === 'already-ingested').length;
     if (already) this.note(`${already} source${already === 1 ? '' : 's'} already in the lake, skipped`);
+    for (const s of summary.sources) if (s.status === 'pending') this.note(`pending ${aboutFile(s.file, s.message ?? s.status)}`);
+    const pending = summary.sources.filter((s) => s.status === 'pending').length;
     const { sources, ...totals } = summary;
     if (this.outputFormat === 'json') {
       this.out(renderJson({ ...totals, sources }));
@@ -105,6 +107,6 @@ Exit codes: 0 something was ingested (or everything was already there, or the fo
     // The human summary is a note (stderr); stdout carries data only (--json, --csv).
     if (this.outputFormat === 'csv') this.out(renderRecord(totals, 'csv'));
     else this.note(line);
-    if (summary.rows === 0 && summary.samples === 0 && already === 0 && summary.sources.length > 0) throw new InputError('nothing was ingested');
+    if (summary.rows === 0 && summary.samples === 0 && already + pending === 0 && summary.sources.length > 0) throw new InputError('nothing was ingested');
   }
 }

@@ -12,6 +12,7 @@ import { T0, gpus, instants, scrape, truncatedGzip } from './scrapes.js';
 
 interface Summary {
   rows: number;
+  rejected: number;
   duplicates_dropped: number;
   rows_filled: number;
   conflicting_values: Record<string, number>;
@@ -129,6 +130,50 @@ describe.concurrent('a (gpu, time) row that arrives again fills what the lake la
     const { s, stderr } = await ingest(lake, [other]);
     expect(s).toMatchObject({ rows: 0, rows_filled: 0, duplicates_dropped: 1, conflicting_values: { gpu_temp: 1 } });
     expect(stderr).toMatch(/1 value\(s\) differ from the lake's .*gpu_temp 1.*kept the lake's/);
+    expect(await rounded(lake)).toEqual(expected);
+  });
+});
+
+describe.concurrent('a last line still being written', () => {
+  it('is left for the next run, which reads it once it is finished', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'node-1.prom');
+    const lines = FULL.text.trimEnd().split('\n');
+    const last = lines.at(-1)!;
+    // the writer has written all but the end of the last line, just now
+    fs.writeFileSync(file, `${lines.slice(0, -1).join('\n')}\n${last.slice(0, 40)}`);
+    const lake = tempLake();
+    const { s, stderr } = await ingest(lake, [file]);
+    expect(stderr).toMatch(/last line \(40 bytes\) is still being written; left for the next run/);
+    const rows = await lakeRows(lake);
+    expect(rows).toHaveLength(48);
+    expect(rows.filter((r) => r.sm_active === null)).toHaveLength(1);
+    expect(s.rejected).toBe(0);
+
+    fs.appendFileSync(file, `${last.slice(40)}\n`);
+    const next = await ingest(lake, [file]);
+    expect(next.s.rows_filled).toBe(1);
+    expect(await rounded(lake)).toEqual(expected);
+  });
+
+  it('a file of one line still being written is pending: exit 0, nothing ingested, no lake', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'node-1.prom');
+    fs.writeFileSync(file, 'DCGM_FI_DEV_GPU_TEMP{gpu="0",UUID="GPU-1"} 4');
+    const lake = tempLake();
+    const res = await runCli(['ingest', file, '--lake', lake]);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stderr).toMatch(/pending .*still being written/);
+    expect(fs.existsSync(lake)).toBe(false);
+  });
+
+  it('an old file without a final newline is read whole', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'node-1.prom');
+    fs.writeFileSync(file, FULL.text.trimEnd());
+    age(file);
+    const lake = tempLake();
+    await ingest(lake, [file]);
     expect(await rounded(lake)).toEqual(expected);
   });
 });

@@ -13,6 +13,11 @@ export interface SourceFile {
   /** As the user would recognise it (relative path, or `-` for stdin). */
   display: string;
   gzip: boolean;
+  /**
+   * Read only the bytes before this offset: set when the file was modified seconds ago and its last
+   * line has no newline yet (a writer is still on it); that line waits for the next run.
+   */
+  end?: number;
 }
 
 const GLOB_CHARS = /[*?[]/;

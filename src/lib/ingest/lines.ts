@@ -14,7 +14,7 @@ export interface LineReader {
 export function readLines(src: SourceFile): LineReader {
   let truncated = false;
   let input: NodeJS.ReadableStream;
-  if (!src.gzip) input = fs.createReadStream(src.path, { highWaterMark: 1 << 20 });
+  if (!src.gzip) input = fs.createReadStream(src.path, { highWaterMark: 1 << 20, ...(src.end !== undefined ? { end: src.end - 1 } : {}) });
   else {
     // Only complete lines go on: the text after the last newline waits for the next chunk, so a
     // damaged stream never hands a torn line to a parser.

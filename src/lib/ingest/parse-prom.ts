@@ -37,7 +37,7 @@ export async function parsePromFiles(
   for (const p of files) {
     const common = { path: p.src.path, displayName: p.src.display, defaultTimeMs: p.defaultTimeMs, host: opts.host ?? null };
     if (p.src.gzip || p.size <= SPLIT_BYTES) {
-      tasks.push({ ...common, gzip: p.src.gzip, start: 0, end: -1 });
+      tasks.push({ ...common, gzip: p.src.gzip, start: 0, end: p.src.end ?? -1 });
       owner.push(p);
     } else {
       for (let start = 0; start < p.size; start += SPLIT_BYTES) {

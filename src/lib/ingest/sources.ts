@@ -31,12 +31,14 @@ export interface SourceOptions {
   /** Sources up to this size are always hashed whole (default SMALL_SOURCE_BYTES); tests lower it. */
   smallSourceBytes?: number;
   cwd?: string;
+  /** The time now (ms), for the pending-line check; tests set it. */
+  nowMs?: number;
 }
 
 export interface FileOutcome {
   file: string;
   format: ConcreteFormat | null;
-  status: 'ingested' | 'already-ingested' | 'not-telemetry' | 'empty' | 'unreadable' | 'failed';
+  status: 'ingested' | 'already-ingested' | 'pending' | 'not-telemetry' | 'empty' | 'unreadable' | 'failed';
   samples: number;
   rejected: number;
   truncated: boolean;
@@ -46,7 +48,10 @@ export interface FileOutcome {
 export interface Planned {
   src: SourceFile;
   format: ConcreteFormat;
+  /** The bytes read (the file's size, less a last line still being written). */
   size: number;
+  /** Bytes of a last line still being written, left for the next run (0 for none). */
+  pendingBytes: number;
   mtimeMs: number;
   /** sha256 of the content; '' when not computed (no other source looks like it, see planSources). */
   sha256: string;
@@ -84,10 +89,47 @@ function unreadableMessage(e: unknown): string {
   return `cannot read it (${err.code ?? 'error'}${what ? `: ${what}` : ''})`;
 }
 
-async function sha256Of(file: string): Promise<string> {
+/** sha256 of a file, or of its bytes before `end` (the part a run reads, see SourceFile.end). */
+async function sha256Of(file: string, end?: number): Promise<string> {
   const h = crypto.createHash('sha256');
-  for await (const chunk of fs.createReadStream(file, { highWaterMark: 4 << 20 })) h.update(chunk as Buffer);
+  if (end === 0) return h.digest('hex');
+  const range = end !== undefined ? { end: end - 1 } : {};
+  for await (const chunk of fs.createReadStream(file, { highWaterMark: 4 << 20, ...range })) h.update(chunk as Buffer);
   return h.digest('hex');
+}
+
+/**
+ * A file modified this recently whose last byte is no newline is still being written: its last line
+ * is left for the next run (reported as pending), so that a half-written line is never ingested as a
+ * whole one. A finished file has a newline at its end, or has been left alone longer than this.
+ */
+export const PENDING_LINE_MS = 10_000;
+
+/**
+ * Where a plain file's complete lines end when its last line is still being written (see
+ * PENDING_LINE_MS): the offset after its last newline (0 when it has none). Null when the whole file
+ * is to be read.
+ */
+function completeLinesEnd(file: string, st: fs.Stats, nowMs: number): number | null {
+  if (nowMs - st.mtimeMs >= PENDING_LINE_MS || st.size === 0) return null;
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(64 << 10);
+    let pos = st.size;
+    let first = true;
+    while (pos > 0) {
+      const from = Math.max(0, pos - buf.length);
+      const n = fs.readSync(fd, buf, 0, pos - from, from);
+      if (first && buf[n - 1] === 0x0a) return null;
+      first = false;
+      const nl = buf.subarray(0, n).lastIndexOf(0x0a);
+      if (nl !== -1) return from + nl + 1;
+      pos = from;
+    }
+    return 0;
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /**
@@ -216,9 +258,24 @@ export async function planSources(
       outcomes.push({ ...base, status: 'not-telemetry', message: 'not a telemetry format gpuhealth reads' });
       continue;
     }
+    // a last line still being written is left for the next run (a JSON document is read whole: its
+    // parser says where one is cut); the size recorded is what was read,
+    // so that the next run sees the file grown and reads it again (the lake's rows are then completed)
+    let size = st.size;
+    if (!src.gzip && src.display !== '-' && format !== 'prom-json') {
+      const end = completeLinesEnd(src.path, st, opts.nowMs ?? Date.now());
+      if (end === 0) {
+        outcomes.push({ ...base, status: 'pending', message: 'its only line is still being written (no newline yet); left for the next run' });
+        continue;
+      }
+      if (end !== null) {
+        src.end = end;
+        size = end;
+      }
+    }
     let sha = '';
     if (hash) {
-      sha = await sha256Of(src.path);
+      sha = await sha256Of(src.path, src.end);
       if (known.has(sha) || seenSha.has(sha)) {
         outcomes.push({ ...base, status: 'already-ingested', message: 'already in the lake (same sha256)' });
         continue;
@@ -242,7 +299,7 @@ export async function planSources(
         defaultTimeSource = 'mtime';
       }
     }
-    planned.push({ src, format, size: st.size, mtimeMs: st.mtimeMs, sha256: sha, headSha256: headSha, defaultTimeMs, defaultTimeSource });
+    planned.push({ src, format, size, pendingBytes: st.size - size, mtimeMs: st.mtimeMs, sha256: sha, headSha256: headSha, defaultTimeMs, defaultTimeSource });
   }
   return { inputs, outcomes, planned };
 }

@@ -80,6 +80,7 @@ export function summarise(
     rejected += s.rejected;
     for (const w of s.warnings) onWarning?.(w.startsWith(p.src.path) ? w : aboutFile(p.src.display, w));
     if (s.truncated) onWarning?.(`${p.src.display}: gzip stream is truncated; the intact part was ingested`);
+    if (p.pendingBytes > 0) onWarning?.(`${p.src.display}: its last line (${p.pendingBytes} bytes) is still being written; left for the next run`);
     if (p.defaultTimeSource === 'mtime' && p.format === 'prom' && s.samples > 0 && s.timeMin === p.defaultTimeMs) {
       onWarning?.(`${p.src.display}: no timestamps in the file or its name; used the file's modification time (pass --time to set it)`);
     }
@@ -101,7 +102,8 @@ export function summarise(
   });
   // Nothing new, but the sources are in the lake already: nothing to do, even where the folder also
   // holds a file that cannot be read (noted): a cron run must not fail over it every time.
-  const nothingNew = skipped.some((o) => o.status === 'already-ingested') && skipped.every((o) => o.status === 'already-ingested' || o.status === 'unreadable');
+  const waiting = (o: FileOutcome): boolean => o.status === 'already-ingested' || o.status === 'pending';
+  const nothingNew = skipped.some(waiting) && skipped.every((o) => waiting(o) || o.status === 'unreadable');
   if (!anything) {
     if (inputs === 0 || nothingNew) return null;
     const first = skipped[0];
