@@ -56,8 +56,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     progress: (d, t) => progress(`simulating the fleet ${Math.round((100 * d) / t)} %`),
   });
   const ing = await ingest({ lake, inputs: [path.join(opts.out, 'prom')], progress });
-  const assets = await importTable(lake, path.join(opts.out, 'assets.csv'), ASSETS_SPEC);
-  const failures = await importTable(lake, path.join(opts.out, 'failures.csv'), FAILURES_SPEC);
+  // the fleet's clock, not the machine's: a demo --end in the future still imports whole
+  const assets = await importTable(lake, path.join(opts.out, 'assets.csv'), ASSETS_SPEC, { nowMs: opts.endMs });
+  const failures = await importTable(lake, path.join(opts.out, 'failures.csv'), FAILURES_SPEC, { nowMs: opts.endMs });
   const info = await lakeInfo(lake);
   progress('scoring');
   const score = await scoreFleet({ lake, sinceMs: Math.min(opts.days, 7) * 86_400_000, atMs: opts.endMs, progress });

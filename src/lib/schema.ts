@@ -137,6 +137,9 @@ export const ASSET_COLUMNS = [
   { name: 'deployed_date', type: 'DATE' },
   { name: 'warranty_expiry', type: 'DATE' },
   { name: 'purchase_price', type: 'DOUBLE' },
+  // added later, so at the end: older assets files lack them and read as NULL there (lake-views.ts)
+  { name: 'lot', type: 'VARCHAR' },
+  { name: 'removed_date', type: 'DATE' },
 ] as const;
 
 /** Failure types of the failure history (failures.csv's `failure_type`), which the type model tells apart. */

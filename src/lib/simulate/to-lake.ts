@@ -224,7 +224,8 @@ export async function simulateToLake(opts: ToLakeOptions): Promise<ToLakeSummary
     for (const { spec, file, text } of registry) {
       if (text === null) continue;
       fs.writeFileSync(file, text);
-      await stageRegistryTable(run, spec, (await readRegistryCsv(file, spec)).rows);
+      // the fleet's clock, not the machine's: a window ending in the future still imports whole
+      await stageRegistryTable(run, spec, (await readRegistryCsv(file, spec, { nowMs: plan.endMs })).rows);
     }
     return {
       lake: layout.root,

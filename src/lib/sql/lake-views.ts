@@ -109,8 +109,9 @@ export async function createLakeViews(db: Db, layout: LakeLayout): Promise<void>
   await db.exec('view manifest', `CREATE OR REPLACE TEMP VIEW manifest AS ${manifest}`);
   const gpus = hasParquet(layout.gpusDir, 0) ? `SELECT * FROM read_parquet(${quoteLakeGlob(layout, layout.gpusGlob)})` : emptySelect(GPU_COLUMNS);
   await db.exec('view gpus', `CREATE OR REPLACE TEMP VIEW gpus AS ${gpus}`);
+  // every column exists, also where the file predates one (lot, removed_date)
   const assets = hasParquet(layout.assetsDir, 0)
-    ? `SELECT * FROM read_parquet(${quoteLakeGlob(layout, path.join(layout.assetsDir, '*.parquet'))}, union_by_name = true)`
+    ? `${emptySelect(ASSET_COLUMNS)} UNION ALL BY NAME SELECT * FROM read_parquet(${quoteLakeGlob(layout, path.join(layout.assetsDir, '*.parquet'))}, union_by_name = true)`
     : emptySelect(ASSET_COLUMNS);
   await db.exec('view assets', `CREATE OR REPLACE TEMP VIEW assets AS ${assets}`);
   const failuresDir = path.join(layout.root, 'failures');
