@@ -53,7 +53,11 @@ Exit codes: 0 something was ingested (or everything was already there, or the fo
 
   static override flags = {
     'format-in': Flags.option({ summary: 'Input format; auto detects it from the content.', options: INPUT_FORMATS, default: 'auto' as const })(),
-    host: Flags.string({ summary: 'Host name for sources that do not carry one (nvidia-smi CSV, dmon, dmesg).' }),
+    host: Flags.string({
+      summary: 'Host name for sources that do not carry one (nvidia-smi CSV, dmon, dmesg).',
+      description:
+        'Without it, dmon and kernel logs take the host from the file name (<host>.dmon, dmon_<host>.txt, <host>.dmesg.log); a dmon file with no host is skipped.',
+    }),
     time: Flags.string({ summary: 'Time of untimestamped sources: ISO-8601, epoch seconds, or now (dmon: the start).' }),
     tz: Flags.string({ summary: "Zone of local timestamps (nvidia-smi, dmesg -T, journalctl); default the machine's." }),
     interval: Flags.string({ summary: 'Sampling interval of dmon rows, e.g. 1s, 5s (default 1s).' }),
