@@ -63,6 +63,10 @@ Exit codes: 0 something was ingested (or everything was already there, or the fo
     interval: Flags.string({ summary: 'Sampling interval of dmon rows, e.g. 1s, 5s (default 1s).' }),
     'gpu-map': Flags.string({ summary: 'CSV (host,gpu_index,gpu_uuid[,pci_bus_id]) mapping dmon entity ids to GPUs.' }),
     threads: Flags.integer({ summary: 'Parser threads (default: one per core).', min: 1, max: 64 }),
+    'allow-future': Flags.boolean({
+      summary: 'Take samples dated more than a day in the future (a simulated fleet, a replay).',
+      description: 'Without it such samples are rejected by line, as are samples dated before 2000.',
+    }),
   };
 
   public async run(): Promise<void> {
@@ -81,6 +85,7 @@ Exit codes: 0 something was ingested (or everything was already there, or the fo
       intervalMs: f.interval ? parseDuration(f.interval) : null,
       gpuMap: f['gpu-map'] ?? null,
       threads: f.threads,
+      allowFuture: f['allow-future'],
       progress,
       onReject: (r) => {
         shown++;

@@ -91,7 +91,9 @@ export const INT64_BLANK = 2 ** 63;
 export function isDcgmBlank(value: number): boolean {
   if (!Number.isFinite(value)) return false;
   // INT32 blanks run up to INT32_MAX (2147483647, which old exporters also printed for "no value").
-  return (value >= INT32_BLANK && value < 2 ** 31) || (value >= FP64_BLANK && value < FP64_BLANK + 16) || value >= 9.2e18;
+  // INT64 blanks are 2^63 − 16 … 2^63 − 1, all parsed as 2^63; a value far beyond (1e308) is no blank
+  // but nonsense, which ingest's plausible ranges null and count (dcgm/plausible.ts).
+  return (value >= INT32_BLANK && value < 2 ** 31) || (value >= FP64_BLANK && value < FP64_BLANK + 16) || (value >= 9.2e18 && value < 9.3e18);
 }
 
 /** String sentinels some exporters printed in place of a value. */

@@ -16,6 +16,7 @@ import * as Q from '../sql/ingest.js';
 import { createLakeViews } from '../sql/lake-views.js';
 import { createBatchTables } from './batch-appender.js';
 import { expandInput } from './inputs.js';
+import { sampleTimeBounds } from './limits.js';
 import { parseLineFiles, type LineParseOptions } from './parse-lines.js';
 import { parsePromFiles, type PromParseOptions } from './parse-prom.js';
 import { ROUND_BYTES, RunOutputs, splitRounds } from './rounds.js';
@@ -34,6 +35,8 @@ export interface IngestOptions extends SourceOptions, PromParseOptions, LinePars
   commitHooks?: CommitHooks;
   /** Exposition text per merge round (default ROUND_BYTES); small values let tests run several rounds. */
   roundBytes?: number;
+  /** --allow-future: take samples dated more than a day ahead (a simulated fleet, a replay). */
+  allowFuture?: boolean;
 }
 
 /**
@@ -79,6 +82,9 @@ async function runIngest(run: LakeRun, opts: IngestOptions, progress: ProgressFn
   const phase = phaseTimer();
   // 1. what to read
   const { inputs, outcomes, planned } = await planSources(db, stage, opts, progress);
+  // samples dated before 2000 or (without --allow-future) over a day ahead are rejected by line
+  const times = sampleTimeBounds(opts.nowMs ?? Date.now(), opts.allowFuture ?? false);
+  opts = { ...opts, times };
 
   phase('plan sources');
   // 2. parse: exposition text on workers, identity-bearing line formats, then the ones needing
@@ -129,6 +135,13 @@ async function runIngest(run: LakeRun, opts: IngestOptions, progress: ProgressFn
   summary.duplicates_dropped = totals.duplicates;
   summary.rows_filled = totals.filled;
   summary.conflicting_values = totals.conflicts;
+  summary.implausible_values = totals.implausible;
+  const implausible = Object.entries(totals.implausible);
+  if (implausible.length > 0) {
+    const n = implausible.reduce((a, [, c]) => a + c, 0);
+    const which = implausible.map(([c, k]) => `${c} ${k}`).join(', ');
+    opts.onWarning?.(`${n} physically impossible value(s) stored as null (${which}); see docs/schema.md, plausible ranges`);
+  }
   const conflicts = Object.entries(totals.conflicts);
   if (conflicts.length > 0) {
     const n = conflicts.reduce((a, [, c]) => a + c, 0);

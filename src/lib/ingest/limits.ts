@@ -29,11 +29,50 @@ export const MAX_STAGED_LINE_BYTES = 1_000_000;
 export const MIN_TIME_MS = Date.parse('0001-01-01T00:00:00.000Z');
 export const MAX_TIME_MS = Date.parse('9999-12-31T23:59:59.999Z');
 
-/** Why `ms` cannot be stored as a time, or null when it can. */
-export function timeProblem(ms: number): string | null {
-  if (ms >= MIN_TIME_MS && ms <= MAX_TIME_MS) return null;
+/**
+ * The earliest sample time taken: DCGM and dcgm-exporter are far younger, so a sample dated before
+ * 2000 comes from a clock that was never set (1970, epoch 0) or a unit mix-up, and would date a
+ * partition decades before the fleet.
+ */
+export const EARLIEST_SAMPLE_MS = Date.UTC(2000, 0, 1);
+
+/**
+ * How far past now a sample may be dated: a day, for clocks a little ahead and zones misread. A sample
+ * from further ahead (a clock set to 2100) would make the lake's newest sample, and every window
+ * ending there, a fiction; `--allow-future` takes it anyway (a simulated fleet, a replay).
+ */
+export const FUTURE_SLACK_MS = 86_400_000;
+
+/** The sample times a run takes: [minMs, maxMs]. */
+export interface TimeBounds {
+  minMs: number;
+  maxMs: number;
+  /** Whether maxMs is now + FUTURE_SLACK_MS (else the storable limit): for the reject's wording. */
+  future: boolean;
+}
+
+/** What a run takes: 2000 to a day past `nowMs`, or to year 9999 with `allowFuture`. */
+export function sampleTimeBounds(nowMs: number, allowFuture: boolean): TimeBounds {
+  return allowFuture
+    ? { minMs: EARLIEST_SAMPLE_MS, maxMs: MAX_TIME_MS, future: false }
+    : { minMs: EARLIEST_SAMPLE_MS, maxMs: Math.min(MAX_TIME_MS, nowMs + FUTURE_SLACK_MS), future: true };
+}
+
+/** Every time the lake can store (tests and callers without a run's bounds). */
+export const STORABLE_TIMES: TimeBounds = { minMs: MIN_TIME_MS, maxMs: MAX_TIME_MS, future: false };
+
+/** Why `ms` is not taken as a sample time within `bounds`, or null when it is. */
+export function timeProblem(ms: number, bounds: TimeBounds = STORABLE_TIMES): string | null {
+  if (ms >= bounds.minMs && ms <= bounds.maxMs) return null;
   const year = new Date(ms).getUTCFullYear();
-  return `timestamp ${Number.isNaN(year) ? String(ms) : `in year ${year}`} is outside the years 0001–9999`;
+  if (Number.isNaN(year) || ms < MIN_TIME_MS || ms > MAX_TIME_MS) {
+    return `timestamp ${Number.isNaN(year) ? String(ms) : `in year ${year}`} is outside the years 0001–9999`;
+  }
+  const iso = new Date(ms).toISOString();
+  if (ms < bounds.minMs) return `timestamp ${iso} is before ${new Date(bounds.minMs).toISOString().slice(0, 10)} (a clock that was never set?)`;
+  return bounds.future
+    ? `timestamp ${iso} is more than a day in the future (pass --allow-future to take it)`
+    : `timestamp ${iso} is after ${new Date(bounds.maxMs).toISOString()}`;
 }
 
 /** The largest magnitude of a value stored as each integer type (a DOUBLE takes any finite value). */

@@ -9,6 +9,7 @@ import type { ProgressFn } from '../progress.js';
 import type { GpuIdentity, XidEvent } from '../schema.js';
 import * as Q from '../sql/ingest.js';
 import { LINE_PARSERS } from './detect.js';
+import type { TimeBounds } from './limits.js';
 import { readLines } from './lines.js';
 import { readGpuMap, Resolver } from './resolver.js';
 import type { Planned, SourceStats } from './sources.js';
@@ -23,6 +24,8 @@ export interface LineParseOptions {
   intervalMs?: number | null;
   /** --gpu-map: CSV with host, gpu_index, gpu_uuid[, pci_bus_id]. */
   gpuMap?: string | null;
+  /** The sample times taken (set by ingest from --allow-future). */
+  times?: TimeBounds;
 }
 
 /** Formats that need GPUs other sources identified (entity indexes, PCI addresses): parsed last. */
@@ -108,7 +111,9 @@ export async function parseLineFiles(
         continue;
       }
       const sink =
-        host === null && p.format === 'dmesg' ? new HostRequiredSink(staging, p.src.display, showReject) : new StagingSink(staging, p.src.display, showReject);
+        host === null && p.format === 'dmesg'
+          ? new HostRequiredSink(staging, p.src.display, showReject, opts.times)
+          : new StagingSink(staging, p.src.display, showReject, opts.times);
       const reader = readLines(p.src);
       try {
         await parser.parse(

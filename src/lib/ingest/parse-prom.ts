@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import type { Db } from '../db/duckdb.js';
 import type { ProgressFn } from '../progress.js';
 import { BatchAppender } from './batch-appender.js';
+import type { TimeBounds } from './limits.js';
 import { defaultParseThreads, runPromTasks } from './prom-pool.js';
 import type { PromResult, PromTask } from './prom-text.js';
 import type { Planned, SourceStats } from './sources.js';
@@ -15,6 +16,8 @@ export interface PromParseOptions {
   host?: string | null;
   /** Parser threads (default: one per core). */
   threads?: number;
+  /** The sample times taken (set by ingest from --allow-future). */
+  times?: TimeBounds;
 }
 
 /** Uncompressed sources larger than this are cut into ranges of this size, parsed side by side. */
@@ -35,7 +38,7 @@ export async function parsePromFiles(
   const tasks: PromTask[] = [];
   const owner: Planned[] = [];
   for (const p of files) {
-    const common = { path: p.src.path, displayName: p.src.display, defaultTimeMs: p.defaultTimeMs, host: opts.host ?? null };
+    const common = { path: p.src.path, displayName: p.src.display, defaultTimeMs: p.defaultTimeMs, host: opts.host ?? null, times: opts.times };
     if (p.src.gzip || p.size <= SPLIT_BYTES) {
       tasks.push({ ...common, gzip: p.src.gzip, start: 0, end: p.src.end ?? -1 });
       owner.push(p);

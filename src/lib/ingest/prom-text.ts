@@ -19,7 +19,7 @@ import { DCGM_FIELD_MAP, INT32_BLANK, FP64_BLANK } from '../dcgm/fields.js';
 import { decimalShift, scaleReading, ZERO_MEANS_ABSENT_BY_INDEX } from '../dcgm/values.js';
 import { seriesInfo, type Labels, type SeriesInfo } from './prom-series.js';
 import { BATCH_ROWS, BatchBuilder, OTHER_BATCH_COLUMNS, WIDE_BATCH_COLUMNS, type BatchSink } from './batches.js';
-import { LONG_LINE_REASON, MAX_LINE_BYTES, MAX_TIME_MS, MIN_TIME_MS, outOfRange, rangeReason, timeProblem, VALUE_LIMIT_BY_INDEX } from './limits.js';
+import { LONG_LINE_REASON, MAX_LINE_BYTES, outOfRange, rangeReason, STORABLE_TIMES, timeProblem, type TimeBounds, VALUE_LIMIT_BY_INDEX } from './limits.js';
 import { csvText, emptyStats, wideIdentityCsv, type FileStats, type RejectRecord, type StagingFiles } from './staging.js';
 
 const NL = 10,
@@ -47,6 +47,8 @@ export interface PromTask {
   end: number;
   defaultTimeMs: number | null;
   host: string | null;
+  /** The sample times taken (limits.ts sampleTimeBounds); every storable time when absent. */
+  times?: TimeBounds;
 }
 
 export interface PromResult {
@@ -200,7 +202,7 @@ function slowNumber(s: string): number | undefined {
 
 /** Same rule as isDcgmBlank, inlined for the hot path. */
 function isBlank(v: number): boolean {
-  return (v >= INT32_BLANK && v < 2147483648) || (v >= FP64_BLANK && v < FP64_BLANK + 16) || v >= 9.2e18;
+  return (v >= INT32_BLANK && v < 2147483648) || (v >= FP64_BLANK && v < FP64_BLANK + 16) || (v >= 9.2e18 && v < 9.3e18);
 }
 
 export class PromTextParser {
@@ -228,12 +230,14 @@ export class PromTextParser {
 
   private readonly wide: BatchBuilder;
   private readonly other: BatchBuilder;
+  private readonly times: TimeBounds;
 
   constructor(
     private readonly out: StagingFiles,
-    private readonly task: Pick<PromTask, 'displayName' | 'defaultTimeMs' | 'host'>,
+    private readonly task: Pick<PromTask, 'displayName' | 'defaultTimeMs' | 'host' | 'times'>,
     sink: BatchSink,
   ) {
+    this.times = task.times ?? STORABLE_TIMES;
     this.wide = new BatchBuilder('wide', WIDE_BATCH_COLUMNS.length, sink);
     this.other = new BatchBuilder('other', OTHER_BATCH_COLUMNS.length, sink);
   }
@@ -612,7 +616,7 @@ export class PromTextParser {
       ts = this.task.defaultTimeMs;
       this.defaultedTimes++;
     }
-    if (ts < MIN_TIME_MS || ts > MAX_TIME_MS) return this.reject(lineNo, timeProblem(ts)!, buf, s, e);
+    if (ts < this.times.minMs || ts > this.times.maxMs) return this.reject(lineNo, timeProblem(ts, this.times)!, buf, s, e);
 
     name ??= this.lookupName(buf, ns, ne);
     let se: Series;

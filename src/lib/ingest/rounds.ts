@@ -82,6 +82,8 @@ export interface RunTotals {
   filesRewritten: number;
   /** Per value column: values that differed from the lake's for the same (gpu_uuid, time); the lake's kept. */
   conflicts: Record<string, number>;
+  /** Per value column: physically impossible values stored as null (dcgm/plausible.ts). */
+  implausible: Record<string, number>;
   timeMin: Date | null;
   timeMax: Date | null;
 }
@@ -101,6 +103,7 @@ export class RunOutputs {
   private filled = 0;
   private filesRewritten = 0;
   private readonly conflicts: Record<string, number> = {};
+  private readonly implausible: Record<string, number> = {};
   /** Lake files this run rewrote to fill them, and their staged versions. */
   private readonly rewritten = new Map<string, { staged: string; rollup: string }>();
   private timeMin: Date | null = null;
@@ -117,6 +120,7 @@ export class RunOutputs {
       filled: this.filled,
       filesRewritten: this.filesRewritten,
       conflicts: { ...this.conflicts },
+      implausible: { ...this.implausible },
       timeMin: this.timeMin,
       timeMax: this.timeMax,
     };
@@ -201,6 +205,8 @@ export class RunOutputs {
     // hundred values, not for thousands (pod label sets, big fleets' GPUs), which are written as text.
     const sizes = (await db.query<Record<EnumColumn, number>>('enum sizes', enumSizesSql()))[0]!;
     const asText = (columns: readonly EnumColumn[]): EnumColumn[] => columns.filter((c) => sizes[c] > MAX_ENUM_IN_FILE);
+    const implausible = (await db.query<Record<string, number>>('count implausible', Q.COUNT_IMPLAUSIBLE_SQL))[0]!;
+    for (const [column, n] of Object.entries(implausible)) if (n > 0) this.implausible[column] = (this.implausible[column] ?? 0) + n;
     const overlap = (await db.query<{ n: number }>('staged overlap', Q.COUNT_STAGED_OVERLAP_SQL))[0]!.n;
     await db.exec('merge metrics', overlap > 0 ? Q.MERGE_STAGED_METRICS_SQL : Q.COPY_STAGED_METRICS_SQL);
     const before = (await db.query<{ n: number }>('count merged', Q.COUNT_NEW_METRICS_SQL))[0]!.n;

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import { ID_COLUMNS, VALUE_COLUMNS, type MetricRow, type OtherSample, type XidEvent } from '../schema.js';
-import { MAX_INTEGER, MAX_STAGED_LINE_BYTES, outOfRange, rangeReason, timeProblem, VALUE_LIMIT_BY_INDEX } from './limits.js';
+import { MAX_INTEGER, MAX_STAGED_LINE_BYTES, outOfRange, rangeReason, STORABLE_TIMES, timeProblem, type TimeBounds, VALUE_LIMIT_BY_INDEX } from './limits.js';
 import type { IngestSink, SourceLine } from './types.js';
 
 export const WIDE_STAGING_COLUMNS: readonly string[] = ['time_ms', ...ID_COLUMNS.slice(1).map((c) => c.name), ...VALUE_COLUMNS.map((c) => c.name)];
@@ -169,6 +169,8 @@ export class StagingSink implements IngestSink {
     private readonly files: StagingFiles,
     private readonly fileName: string,
     private readonly onReject?: (r: RejectRecord) => void,
+    /** The sample times taken (limits.ts sampleTimeBounds); every storable time when absent. */
+    private readonly times: TimeBounds = STORABLE_TIMES,
   ) {}
 
   private seeTime(t: number): void {
@@ -182,7 +184,7 @@ export class StagingSink implements IngestSink {
   }
 
   row(r: MetricRow, from?: SourceLine): void {
-    const timeBad = timeProblem(r.time_ms);
+    const timeBad = timeProblem(r.time_ms, this.times);
     if (timeBad !== null) return this.refuse(from, timeBad, r);
     if (r.gpu_index !== null && !(Math.abs(r.gpu_index) <= MAX_INTEGER)) return this.refuse(from, `gpu_index ${r.gpu_index} is out of range for INTEGER`, r);
     let line = `${r.time_ms},${wideIdentityCsv(r)}`;
@@ -202,7 +204,7 @@ export class StagingSink implements IngestSink {
   }
 
   other(s: OtherSample, from?: SourceLine): void {
-    const timeBad = timeProblem(s.time_ms);
+    const timeBad = timeProblem(s.time_ms, this.times);
     if (timeBad !== null) return this.refuse(from, timeBad, s);
     const line = otherCsvLine(s);
     const long = stagedLineProblem(line);
@@ -214,7 +216,7 @@ export class StagingSink implements IngestSink {
   }
 
   xid(e: XidEvent, from?: SourceLine): void {
-    const timeBad = timeProblem(e.time_ms);
+    const timeBad = timeProblem(e.time_ms, this.times);
     if (timeBad !== null) return this.refuse(from, timeBad, e);
     if (!(Number.isInteger(e.xid) && Math.abs(e.xid) <= MAX_INTEGER)) return this.refuse(from, `Xid ${e.xid} is out of range for INTEGER`, e);
     const line = `${e.time_ms},${csvText(e.gpu_uuid)},${csvText(e.host)},${csvText(e.pci_bus_id)},${e.xid},${csvText(e.source)},${csvText(e.message)}\n`;

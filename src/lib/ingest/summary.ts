@@ -19,6 +19,8 @@ export interface IngestSummary {
   rows_filled: number;
   /** Per value column: values that differed from the lake's for the same GPU and time (the lake's kept). */
   conflicting_values: Record<string, number>;
+  /** Per value column: physically impossible values (−40 °C, negative watts) stored as null. */
+  implausible_values: Record<string, number>;
   skipped_files: number;
   truncated_files: number;
   time_min: string | null;
@@ -48,6 +50,7 @@ export function newSummary(outcomes: FileOutcome[], runId: string, layout: LakeL
     duplicates_dropped: 0,
     rows_filled: 0,
     conflicting_values: {},
+    implausible_values: {},
     skipped_files: skipped.length,
     truncated_files: outcomes.filter((o) => o.truncated).length,
     time_min: null,

@@ -4,21 +4,32 @@
  * ($name), never spliced. The new_metrics, new_other and new_xid tables are database tables, not
  * TEMP ones, so that the Parquet writes can run on several connections at once.
  */
-import { ID_COLUMNS, METRIC_COLUMNS, VALUE_COLUMNS } from '../schema.js';
+import { ID_COLUMNS, METRIC_COLUMNS, VALUE_COLUMNS, type ValueColumn } from '../schema.js';
+import { implausibleSql } from '../dcgm/plausible.js';
 import { RECOVERY_ACTION_XID } from '../dcgm/xid.js';
 import { emptySelect } from './lake-views.js';
 
 const idAggs = ID_COLUMNS.filter((c) => c.name !== 'time' && c.name !== 'gpu_uuid')
   .map((c) => `max(${c.name}) AS ${c.name}`)
   .join(',\n    ');
+/** A staged value, null where it is physically impossible (dcgm/plausible.ts). */
+const plausible = (c: ValueColumn): string => `CASE WHEN ${implausibleSql(c)} THEN NULL ELSE ${c} END`;
+
 const valueAggs = VALUE_COLUMNS.map((c) =>
-  c.type === 'DOUBLE' ? `max(${c.name}) AS ${c.name}` : `CAST(round(max(${c.name})) AS ${c.type}) AS ${c.name}`,
+  c.type === 'DOUBLE' ? `max(${plausible(c.name)}) AS ${c.name}` : `CAST(round(max(${plausible(c.name)})) AS ${c.type}) AS ${c.name}`,
 ).join(',\n    ');
 
 const idCols = ID_COLUMNS.filter((c) => c.name !== 'time' && c.name !== 'gpu_uuid')
   .map((c) => c.name)
   .join(', ');
-const valueCasts = VALUE_COLUMNS.map((c) => (c.type === 'DOUBLE' ? c.name : `CAST(round(${c.name}) AS ${c.type}) AS ${c.name}`)).join(',\n    ');
+const valueCasts = VALUE_COLUMNS.map((c) =>
+  c.type === 'DOUBLE' ? `${plausible(c.name)} AS ${c.name}` : `CAST(round(${plausible(c.name)}) AS ${c.type}) AS ${c.name}`,
+).join(',\n    ');
+
+/** Per value column, how many staged values are physically impossible (stored as null). */
+export const COUNT_IMPLAUSIBLE_SQL = `
+SELECT ${VALUE_COLUMNS.map((c) => `count(*) FILTER (WHERE ${implausibleSql(c.name)}) AS ${c.name}`).join(',\n    ')}
+FROM staged_wide WHERE gpu_uuid IS NOT NULL`;
 
 /** Staged rows that share a (gpu_uuid, time) with another staged row. Output: n. */
 export const COUNT_STAGED_OVERLAP_SQL = `
