@@ -3,8 +3,9 @@
  * removed_date columns, dates no GPU can have (before 2000, a deployment, removal or failure still to
  * come) as rejects by line, and warnings (stderr and --json, exit 0) for an unknown header column, a
  * key twice in the file and failures whose serial no asset has. The old import took 1999 and next
- * year alike, ignored unknown columns without a word and kept the last of two rows silently. Needs
- * `npm run build` first.
+ * year alike, ignored unknown columns without a word and kept the last of two rows silently. And a
+ * re-import of some columns (`gpu_uuid,removed_date`) sets those and keeps the others: the old one
+ * replaced the whole row, wiping deployed_date, purchase_price and the rest. Needs `npm run build` first.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -18,6 +19,7 @@ interface Warning {
 }
 
 interface Summary {
+  columns: string[];
   imported: number;
   replaced: number;
   total: number;
@@ -126,7 +128,77 @@ describe.concurrent('assets import', () => {
   });
 });
 
+/** Every column of the lake's assets (dates as text), by gpu_uuid. */
+const assetRows = (lake: string) =>
+  queryLake(
+    lake,
+    `SELECT gpu_uuid, serial, model, host, datacenter, rack, CAST(deployed_date AS VARCHAR) AS deployed_date,
+            CAST(warranty_expiry AS VARCHAR) AS warranty_expiry, purchase_price, lot, CAST(removed_date AS VARCHAR) AS removed_date
+     FROM read_parquet(${sqlPath(path.join(lake, 'assets', '*.parquet'))}) ORDER BY gpu_uuid`,
+  );
+
+describe.concurrent('assets import of some columns', () => {
+  it('gpu_uuid,removed_date records removals and keeps every other column; an empty removed_date clears one', async () => {
+    const lake = tempLake();
+    const full = [
+      'gpu_uuid,serial,model,host,datacenter,rack,deployed_date,warranty_expiry,purchase_price,lot,removed_date',
+      `${U(1)},S-1,NVIDIA H100 80GB HBM3,node-1,dc-1,r1,2024-01-10,2029-01-10,30000,PO-1,`,
+      `${U(2)},S-2,NVIDIA H100 80GB HBM3,node-1,dc-1,r1,2024-01-10,2029-01-10,30500,PO-1,`,
+      `${U(3)},S-3,NVIDIA H100 80GB HBM3,node-2,dc-1,r2,2024-03-01,2029-03-01,31000,PO-2,`,
+      `${U(4)},S-4,NVIDIA A100-SXM4-80GB,node-3,dc-2,r7,2022-06-01,2025-06-01,15000,PO-0,`,
+    ].join('\n');
+    await importJson('assets', write('assets.csv', full), lake);
+    const before = await assetRows(lake);
+    expect(before).toHaveLength(4);
+    const set = (rows: typeof before, gpu: string, patch: Record<string, unknown>) => rows.map((r) => (r.gpu_uuid === gpu ? { ...r, ...patch } : r));
+
+    const res = await runCli(['assets', 'import', write('removed.csv', `gpu_uuid,removed_date\n${U(2)},2026-03-01\n${U(4)},2026-05-15\n`), '--lake', lake]);
+    expect(res.code, res.stderr).toBe(0);
+    const removed = set(set(before, U(2), { removed_date: '2026-03-01' }), U(4), { removed_date: '2026-05-15' });
+    expect(await assetRows(lake)).toEqual(removed);
+    expect(res.stderr).toMatch(/imported 2 assets \(2 already there: removed_date set, other columns kept\), registry now 4; 0 rows rejected/);
+
+    // U(2) is back in service: the empty cell clears its removed_date; U(4) stays removed
+    const { s } = await importJson('assets', write('back.csv', `gpu_uuid,removed_date\n${U(2)},\n`), lake);
+    expect(await assetRows(lake)).toEqual(set(removed, U(2), { removed_date: null }));
+    expect(s).toMatchObject({ columns: ['gpu_uuid', 'removed_date'], imported: 1, replaced: 1, total: 4, rejected: 0 });
+
+    // a removal dated before the deployment the lake holds is a reject, like one in a full file
+    const early = await importJson('assets', write('early.csv', `gpu_uuid,removed_date\n${U(3)},2024-02-01\n${U(1)},2026-04-01\n`), lake);
+    expect(early.s.rejects.map((r) => [r.line, r.reason])).toEqual([[2, "removed_date is before deployed_date (the lake's deployed_date 2024-03-01)"]]);
+    expect((await assetRows(lake)).map((r) => [r.gpu_uuid, r.removed_date, r.purchase_price])).toEqual([
+      [U(1), '2026-04-01', 30000],
+      [U(2), null, 30500],
+      [U(3), null, 31000],
+      [U(4), '2026-05-15', 15000],
+    ]);
+  });
+});
+
 describe.concurrent('failures import', () => {
+  it('a later file with description and no xid keeps the stored xid', async () => {
+    const lake = tempLake();
+    const failures = `SELECT gpu_uuid, serial, failure_type, xid, description FROM read_parquet(${sqlPath(path.join(lake, 'failures', '*.parquet'))}) ORDER BY gpu_uuid`;
+    await importJson(
+      'failures',
+      write(
+        'failures.csv',
+        `gpu_uuid,serial,failed_at,failure_type,xid,description\n${U(1)},S-1,2026-01-10T08:30:00Z,memory,48,\n${U(2)},S-2,2026-02-10T08:30:00Z,power,79,PSU\n`,
+      ),
+      lake,
+    );
+    const { s } = await importJson(
+      'failures',
+      write('rma.csv', `gpu_uuid,serial,failed_at,failure_type,description\n${U(1)},S-1,2026-01-10 09:30:00+01:00,memory,RMA 77: row remap failed\n`),
+      lake,
+    );
+    expect(await queryLake(lake, failures)).toEqual([
+      { gpu_uuid: U(1), serial: 'S-1', failure_type: 'memory', xid: 48, description: 'RMA 77: row remap failed' },
+      { gpu_uuid: U(2), serial: 'S-2', failure_type: 'power', xid: 79, description: 'PSU' },
+    ]);
+    expect(s).toMatchObject({ imported: 1, replaced: 1, total: 2, rejected: 0 });
+  });
+
   it('rejects a failed_at before 2000 or more than a day ahead; warns about a failure twice in the file', async () => {
     const lake = tempLake();
     const ahead = new Date(Date.now() + 2 * DAY_MS).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -171,8 +243,26 @@ describe.concurrent('failures import', () => {
 
 describe.concurrent('--help', () => {
   it.each([
-    ['assets', [/lot: purchase lot or batch/, /removed_date: YYYY-MM-DD the GPU left service without failing/, /before 2000-01-01/, /last line kept/]],
-    ['failures', [/failed_at: ISO-8601/, /before 2000-01-01 or more than a day in the future/, /serial that no asset in the lake has/]],
+    [
+      'assets',
+      [
+        /lot: purchase lot or batch/,
+        /removed_date: YYYY-MM-DD the GPU left service without failing/,
+        /before 2000-01-01/,
+        /last line kept/,
+        /keeps its other columns: a file of gpu_uuid,removed_date records removals/,
+        /An empty cell of a column the header has sets it empty \(NULL\): that is how a removed_date is cleared/,
+      ],
+    ],
+    [
+      'failures',
+      [
+        /failed_at: ISO-8601/,
+        /before 2000-01-01 or more than a day in the future/,
+        /serial that no asset in the lake has/,
+        /keeps its other columns \(a file without xid leaves the stored xids as they are\)/,
+      ],
+    ],
   ] as const)('%s import documents the columns and the rules', async (topic, wants) => {
     const r = await runCli([topic, 'import', '--help']);
     expect(r.code, r.stderr).toBe(0);

@@ -3,6 +3,7 @@
  * store (or would store as another day) is a per-row reject with its line instead of aborting the
  * import or being shifted silently; dates no GPU can have are rejects too. What is imported but looks
  * wrong (an unknown header column, a key twice in the file, a serial no asset has) is a warning.
+ * A re-import of some columns sets those and keeps the lake's others (the old merge replaced rows whole).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,7 +12,7 @@ import { tempDir } from '../../../test/helpers/cli.js';
 import { withDb } from '../db/duckdb.js';
 import { lakeLayout } from '../lake/layout.js';
 import { createLakeViews } from '../sql/lake-views.js';
-import { closestColumn, duplicateKeys, importTable, readRegistryCsv } from './import.js';
+import { closestColumn, duplicateKeys, importSummaryLine, importTable, readRegistryCsv } from './import.js';
 import { ASSETS_SPEC, FAILURES_SPEC } from './specs.js';
 
 /** The clock of these tests: dates up to a day after it are in the past enough. */
@@ -324,6 +325,143 @@ describe('importTable into a lake', () => {
       }),
     ]);
     expect(after).toMatchObject({ total: 5, replaced: 5 });
+  });
+
+  /** The lake's assets (dates as text), by gpu_uuid. */
+  const assetsOf = (lake: string) =>
+    withDb(async (db) => {
+      await createLakeViews(db, lakeLayout(lake));
+      return db.query(
+        'assets',
+        `SELECT gpu_uuid, serial, model, host, datacenter, rack, CAST(deployed_date AS VARCHAR) AS deployed_date,
+                CAST(warranty_expiry AS VARCHAR) AS warranty_expiry, purchase_price, lot, CAST(removed_date AS VARCHAR) AS removed_date
+         FROM assets ORDER BY gpu_uuid`,
+      );
+    });
+
+  const FULL_ASSETS = [
+    'gpu_uuid,serial,model,host,datacenter,rack,deployed_date,warranty_expiry,purchase_price,lot,removed_date',
+    'GPU-0,S-0,H100,node-1,dc-1,r1,2024-01-10,2029-01-10,30000,L1,',
+    'GPU-1,S-1,H100,node-1,dc-1,r1,2024-01-10,2029-01-10,31000,L1,',
+    'GPU-2,S-2,H100,node-2,dc-1,r2,2024-02-10,2029-02-10,32000,L2,',
+    'GPU-3,S-3,A100,node-3,dc-2,r3,2023-05-01,2026-05-01,15000,L3,2026-01-15',
+  ].join('\n');
+
+  it('a file of some columns sets those for the GPUs it names and keeps the rest; an empty cell clears', async () => {
+    const dir = tempDir();
+    const lake = path.join(dir, 'lake');
+    await importTable(lake, write(dir, 'full.csv', FULL_ASSETS), ASSETS_SPEC, { nowMs: NOW });
+    const before = await assetsOf(lake);
+    expect(before).toHaveLength(4);
+
+    const removals = await importTable(lake, write(dir, 'removed.csv', 'gpu_uuid,removed_date\nGPU-1,2026-03-01\nGPU-2,2026-04-01\n'), ASSETS_SPEC, {
+      nowMs: NOW,
+    });
+    const set = (rows: typeof before, gpu: string, patch: Record<string, unknown>) => rows.map((r) => (r.gpu_uuid === gpu ? { ...r, ...patch } : r));
+    const removed = set(set(before, 'GPU-1', { removed_date: '2026-03-01' }), 'GPU-2', { removed_date: '2026-04-01' });
+    expect(await assetsOf(lake)).toEqual(removed);
+    expect(removals).toMatchObject({ columns: ['gpu_uuid', 'removed_date'], imported: 2, replaced: 2, total: 4, rejected: 0, warnings: [] });
+    expect(importSummaryLine(removals, ASSETS_SPEC, { rows: 'assets', table: 'registry' })).toBe(
+      'imported 2 assets (2 already there: removed_date set, other columns kept), registry now 4; 0 rows rejected',
+    );
+
+    // an empty cell of a column the header has is NULL: GPU-1 is back in service, GPU-2 stays removed
+    await importTable(lake, write(dir, 'back.csv', 'gpu_uuid,removed_date\nGPU-1,\n'), ASSETS_SPEC, { nowMs: NOW });
+    expect(await assetsOf(lake)).toEqual(set(removed, 'GPU-1', { removed_date: null }));
+
+    // lots for two GPUs, one of them new: the new one has the file's columns and nothing else
+    const lots = await importTable(lake, write(dir, 'lots.csv', 'gpu_uuid,lot\nGPU-3,L9\nGPU-9,L9\n'), ASSETS_SPEC, { nowMs: NOW });
+    const after = await assetsOf(lake);
+    expect(after.slice(0, 4)).toEqual(set(set(removed, 'GPU-1', { removed_date: null }), 'GPU-3', { lot: 'L9' }));
+    expect(lots).toMatchObject({ imported: 2, replaced: 1, total: 5 });
+    expect(after[4]).toEqual({
+      gpu_uuid: 'GPU-9',
+      serial: null,
+      model: null,
+      host: null,
+      datacenter: null,
+      rack: null,
+      deployed_date: null,
+      warranty_expiry: null,
+      purchase_price: null,
+      lot: 'L9',
+      removed_date: null,
+    });
+
+    // a file of every column still sets every column: empty cells clear them
+    const whole = await importTable(
+      lake,
+      write(dir, 'again.csv', 'gpu_uuid,serial,model,host,datacenter,rack,deployed_date,warranty_expiry,purchase_price,lot,removed_date\nGPU-3,S-3,,,,,,,,,\n'),
+      ASSETS_SPEC,
+      { nowMs: NOW },
+    );
+    expect((await assetsOf(lake))[3]).toMatchObject({ gpu_uuid: 'GPU-3', serial: 'S-3', model: null, deployed_date: null, purchase_price: null, lot: null });
+    expect(importSummaryLine(whole, ASSETS_SPEC, { rows: 'assets', table: 'registry' })).toBe(
+      'imported 1 assets (1 replaced), registry now 5; 0 rows rejected',
+    );
+  });
+
+  it("a removed_date before the lake's deployed_date is a reject, checked on the merged row", async () => {
+    const dir = tempDir();
+    const lake = path.join(dir, 'lake');
+    await importTable(lake, write(dir, 'full.csv', FULL_ASSETS), ASSETS_SPEC, { nowMs: NOW });
+    const before = await assetsOf(lake);
+    const s = await importTable(lake, write(dir, 'removed.csv', 'gpu_uuid,removed_date\nGPU-0,2024-01-09\nGPU-1,2024-01-10\n'), ASSETS_SPEC, {
+      nowMs: NOW,
+    });
+    expect(s).toMatchObject({ imported: 1, replaced: 1, total: 4, rejected: 1 });
+    expect(s.rejects).toEqual([{ line: 2, reason: "removed_date is before deployed_date (the lake's deployed_date 2024-01-10)", text: 'GPU-0,2024-01-09' }]);
+    const after = await assetsOf(lake);
+    expect(after[0]).toEqual(before[0]);
+    expect(after[1]).toEqual({ ...before[1], removed_date: '2024-01-10' });
+    // every row refused: nothing to import, and the lake is as it was
+    await expect(importTable(lake, write(dir, 'bad.csv', 'gpu_uuid,removed_date\nGPU-0,2024-01-09\n'), ASSETS_SPEC, { nowMs: NOW })).rejects.toMatchObject({
+      message: expect.stringMatching(/^nothing to import: no row could be stored \(first: removed_date is before deployed_date/),
+    });
+    expect(await assetsOf(lake)).toEqual(after);
+  });
+
+  it('failures: a later file of description keeps the xid; an empty xid clears it; a file without serial matches the failures stored without one', async () => {
+    const dir = tempDir();
+    const lake = path.join(dir, 'lake');
+    const failuresOf = () =>
+      withDb(async (db) => {
+        await createLakeViews(db, lakeLayout(lake));
+        return db.query('failures', 'SELECT gpu_uuid, serial, failure_type, xid, description FROM failures ORDER BY gpu_uuid, serial');
+      });
+    await importTable(
+      lake,
+      write(
+        dir,
+        'f.csv',
+        'gpu_uuid,serial,failed_at,failure_type,xid,description\nGPU-0,,2026-01-10T08:30:00Z,memory,79,fell off the bus\nGPU-1,S-1,2026-02-01T00:00:00Z,thermal,48,ECC DBE\n',
+      ),
+      FAILURES_SPEC,
+      { nowMs: NOW },
+    );
+    const notes = await importTable(
+      lake,
+      write(dir, 'notes.csv', 'gpu_uuid,serial,failed_at,failure_type,description\nGPU-1,S-1,2026-02-01T00:00:00Z,memory,RMA 1234: HBM\n'),
+      FAILURES_SPEC,
+      { nowMs: NOW },
+    );
+    expect(await failuresOf()).toEqual([
+      { gpu_uuid: 'GPU-0', serial: null, failure_type: 'memory', xid: 79, description: 'fell off the bus' },
+      { gpu_uuid: 'GPU-1', serial: 'S-1', failure_type: 'memory', xid: 48, description: 'RMA 1234: HBM' },
+    ]);
+    expect(notes).toMatchObject({ columns: ['gpu_uuid', 'serial', 'failed_at', 'failure_type', 'description'], imported: 1, replaced: 1, total: 2 });
+    // no serial column: the key's serial is NULL, which is GPU-0's failure (and not GPU-1's)
+    const xids = await importTable(lake, write(dir, 'xid.csv', 'gpu_uuid,failed_at,failure_type,xid\nGPU-0,2026-01-10T08:30:00Z,memory,\n'), FAILURES_SPEC, {
+      nowMs: NOW,
+    });
+    expect(await failuresOf()).toEqual([
+      { gpu_uuid: 'GPU-0', serial: null, failure_type: 'memory', xid: null, description: 'fell off the bus' },
+      { gpu_uuid: 'GPU-1', serial: 'S-1', failure_type: 'memory', xid: 48, description: 'RMA 1234: HBM' },
+    ]);
+    expect(xids).toMatchObject({ imported: 1, replaced: 1, total: 2 });
+    expect(importSummaryLine(xids, FAILURES_SPEC, { rows: 'failures', table: 'history' })).toBe(
+      'imported 1 failures (1 already there: failure_type, xid set, other columns kept), history now 2; 0 rows rejected',
+    );
   });
 
   it('a clean assets import has no warnings', async () => {

@@ -1,6 +1,10 @@
 /**
  * `assets import` and `failures import`: a CSV with a documented header becomes a small Parquet
- * table in the lake, merged with what is there (a row with the same key replaces the old one).
+ * table in the lake, merged with what is there column by column: for a row whose key is already in
+ * the lake, the columns the file's header has take the file's values (an empty cell is NULL: that is
+ * how a removed_date is cleared), and the columns it lacks keep the lake's. An operator who imports
+ * `gpu_uuid,removed_date` to record removals must not wipe those GPUs' deployment dates and prices,
+ * which survival analysis and economics read. A new key gets NULL in the columns the file lacks.
  * Bad rows are reported with their line number and left out; the rest is imported. Values are
  * checked strictly (a real calendar day, an integer that fits INTEGER), so that no row DuckDB would
  * refuse aborts the import, and none is shifted silently (2026-02-30 is not March 2); a date no GPU
@@ -43,9 +47,12 @@ export interface FieldSpec {
 export interface TableSpec {
   table: 'assets' | 'failures';
   fields: readonly FieldSpec[];
-  /** Columns that identify a row; a new row with the same key replaces the old. */
+  /**
+   * Columns that identify a row; a new row with the same key updates the old in the columns its
+   * file has. A key column the header lacks is NULL in the key, as it always was: it is never merged.
+   */
   key: readonly string[];
-  /** Cross-field check of one parsed row. */
+  /** Cross-field check of one row: of the file's row, and again once merged with the lake's. */
   check?: (row: Record<string, string | number | null>) => string | null;
 }
 
@@ -102,7 +109,13 @@ export interface ImportOptions {
 export interface ImportSummary {
   file: string;
   table: string;
+  /**
+   * The table's columns the file's header has, in the table's order: written for every row of the
+   * file. The others keep the lake's values where the key was there already (NULL for a new key).
+   */
+  columns: string[];
   imported: number;
+  /** Rows whose key was in the lake already: updated in `columns`, the rest kept. */
   replaced: number;
   total: number;
   rejected: number;
@@ -333,6 +346,9 @@ export function duplicateKeys(
 
 /** A registry CSV's rows, parsed and checked; bad rows are rejects with their line numbers. */
 export interface RegistryRows {
+  /** The table's columns the header has (unknown and repeated ones aside), in the table's order. */
+  columns: string[];
+  /** Every field of the table per row; a column the header lacks is NULL. */
   rows: Record<string, string | number | null>[];
   /** The CSV line of each row. */
   lines: number[];
@@ -408,20 +424,36 @@ export async function readRegistryCsv(file: string, spec: TableSpec, opts: Impor
     throw new InputError(`nothing to import from ${file}${first ? ` (line ${first.line}: ${first.reason})` : ''}`, renames(header, spec));
   }
 
-  return { rows, lines, texts, rejects, warnings };
+  const named: readonly string[] = header;
+  const columns = spec.fields.filter((f) => named.includes(f.name)).map((f) => f.name);
+  return { columns, rows, lines, texts, rejects, warnings };
 }
 
 export async function importTable(lake: string, file: string, spec: TableSpec, opts: ImportOptions = {}): Promise<ImportSummary> {
-  const { rows, lines, texts, rejects, warnings } = await readRegistryCsv(file, spec, opts);
-  const { unstorable, unmatched, ...counts } = await withLakeRun({ lake, create: true, threads: 1 }, async (run) => {
-    const staged = await stageRegistryTable(run, spec, rows);
+  const { columns, rows, lines, texts, rejects, warnings } = await readRegistryCsv(file, spec, opts);
+  const { refused, unmatched, ...counts } = await withLakeRun({ lake, create: true, threads: 1 }, async (run) => {
+    const staged = await stageRegistryTable(run, spec, rows, columns);
     return { ...staged, unmatched: spec.table === 'failures' ? await unmatchedSerials(run) : null };
   });
-  for (const u of unstorable) rejects.push({ line: lines[u.row]!, reason: u.reason, text: texts[u.row]! });
+  for (const u of refused) rejects.push({ line: lines[u.row]!, reason: u.reason, text: texts[u.row]! });
   rejects.sort((a, b) => a.line - b.line);
-  warnings.push(...duplicateKeys(spec, rows, lines, new Set(unstorable.map((u) => u.row))));
+  warnings.push(...duplicateKeys(spec, rows, lines, new Set(refused.map((u) => u.row))));
   if (unmatched) warnings.push(unmatched);
-  return { file, table: spec.table, ...counts, rejected: rejects.length, rejects, warnings };
+  return { file, table: spec.table, columns, ...counts, rejected: rejects.length, rejects, warnings };
+}
+
+/**
+ * The one-line summary of an import on stderr. When the file had only some of the columns it says
+ * which it set and that the others were kept, so an operator sees that `gpu_uuid,removed_date` did
+ * not touch the rest.
+ */
+export function importSummaryLine(s: ImportSummary, spec: TableSpec, what: { rows: string; table: string }): string {
+  const set = s.columns.filter((c) => !spec.key.includes(c));
+  const partial = s.columns.length < spec.fields.length && s.replaced > 0;
+  const replaced = partial
+    ? `${s.replaced} already there: ${set.length ? `${set.join(', ')} set` : 'nothing set'}, other columns kept`
+    : `${s.replaced} replaced`;
+  return `imported ${s.imported} ${what.rows} (${replaced}), ${what.table} now ${s.total}; ${s.rejected} rows rejected`;
 }
 
 /** Rejects and warnings of each kind shown as notes; --json lists them all. */
@@ -487,24 +519,80 @@ async function unmatchedSerials(run: LakeRun): Promise<ImportWarning | null> {
   };
 }
 
+/** A key's columns equal (NULL equal to NULL, as the window's PARTITION BY has them) in `a` and `b`. */
+const keyMatch = (spec: TableSpec, a: string, b: string): string => spec.key.map((k) => `${a}.${k} IS NOT DISTINCT FROM ${b}.${k}`).join(' AND ');
+
+/**
+ * A column as the JS value readRegistryCsv gives it (DATE as YYYY-MM-DD, TIMESTAMP as UTC ISO with
+ * milliseconds), so that spec.check compares the lake's values with the file's like for like.
+ */
+function asParsed(f: FieldSpec, ref: string): string {
+  if (f.type === 'DATE') return `CAST(${ref} AS VARCHAR)`;
+  if (f.type === 'TIMESTAMP') return `strftime(${ref}, '%Y-%m-%dT%H:%M:%S.%gZ')`;
+  return ref;
+}
+
+/**
+ * The lake's values of the kept columns (`kept`) for each incoming row whose key the lake has
+ * (`old`: the lake's rows): `line` (the row's index) and one column per kept field, as parsed values.
+ * No value of the file is spliced: the columns come from the spec, the rows from the staged table.
+ */
+const LAKE_VALUES_SQL = (spec: TableSpec, kept: readonly FieldSpec[], old: string): string => `
+  SELECT i.line, ${kept.map((f) => `${asParsed(f, `o.${f.name}`)} AS ${f.name}`).join(', ')}
+  FROM incoming_${spec.table} i JOIN (${old}) o ON ${keyMatch(spec, 'i', 'o')}`;
+
+/** Drops a staged row whose merged row is refused. Parameter: $line (its index). */
+const DROP_INCOMING_SQL = (spec: TableSpec): string => `DELETE FROM incoming_${spec.table} WHERE line = $line`;
+
+/**
+ * The merged table, one row per key, from the lake's rows (`old`, src 0) and the staged ones (src 1,
+ * `line` their order in the file). Per key the row kept is the file's last, else the lake's. A column
+ * the file's header lacks (`kept`) is taken, for a file's row, from the key's first row in (src, line)
+ * order: the lake's when the lake has the key; else a file row, where it is NULL as in every file row.
+ */
+const MERGE_REGISTRY_SQL = (spec: TableSpec, kept: readonly FieldSpec[], old: string): string => {
+  const keep = new Set(kept.map((f) => f.name));
+  const key = spec.key.join(', ');
+  const cols = spec.fields.map((f) =>
+    keep.has(f.name) ? `CASE WHEN src = 1 THEN first_value(${f.name}) OVER (PARTITION BY ${key} ORDER BY src, line) ELSE ${f.name} END AS ${f.name}` : f.name,
+  );
+  return `
+    CREATE TEMP TABLE merged_${spec.table} AS
+    SELECT ${spec.fields.map((f) => f.name).join(', ')} FROM (
+      SELECT ${cols.join(', ')}, row_number() OVER (PARTITION BY ${key} ORDER BY src DESC, line DESC) AS rn
+      FROM (${old} UNION ALL SELECT ${spec.fields.map((f) => f.name).join(', ')}, 1 AS src, line FROM incoming_${spec.table})
+    ) WHERE rn = 1 ORDER BY ${key}`;
+};
+
+/** The merged table's rows, and how many of the lake's rows have a key the file has. */
+const MERGE_COUNTS_SQL = (spec: TableSpec, old: string): string => `
+  SELECT (SELECT count(*) FROM merged_${spec.table}) AS total,
+         (SELECT count(*) FROM (${old}) o WHERE EXISTS (SELECT 1 FROM incoming_${spec.table} i WHERE ${keyMatch(spec, 'i', 'o')})) AS replaced`;
+
+/** How many keys the staged rows have (the rows imported). */
+const INCOMING_KEYS_SQL = (spec: TableSpec): string => `SELECT count(*) AS n FROM (SELECT DISTINCT ${spec.key.join(', ')} FROM incoming_${spec.table})`;
+
 /**
  * Merges rows into a registry table within a lake run: the table's new file is staged and queued,
  * and its old files are queued for removal, so the run's commit swaps them. (A rename over the old
- * file could not be rolled back.) Later rows win over earlier ones, and the rows win over the lake.
- * A row DuckDB refuses all the same is left out and returned in `unstorable` (by its index in `rows`).
+ * file could not be rolled back.) Later rows win over earlier ones, and the rows win over the lake in
+ * the columns of `columns` (default: all; readRegistryCsv gives the header's). The others keep the
+ * lake's values for a key it has; spec.check then runs again on the merged row (a removed_date of
+ * the file before the lake's deployed_date), and a row it fails is left out. Left out too is a row
+ * DuckDB refuses all the same; both are returned in `refused` (by their index in `rows`).
  */
 export async function stageRegistryTable(
   run: LakeRun,
   spec: TableSpec,
   rows: readonly Record<string, string | number | null>[],
-): Promise<{ imported: number; replaced: number; total: number; unstorable: { row: number; reason: string }[] }> {
+  columns: readonly string[] = spec.fields.map((f) => f.name),
+): Promise<{ imported: number; replaced: number; total: number; refused: { row: number; reason: string }[] }> {
   const { db, layout, stage, runId } = run;
   const incoming = `incoming_${spec.table}`;
-  const merged = `merged_${spec.table}`;
   const cols = spec.fields.map((f) => `${f.name} ${f.type}`).join(', ');
   await db.exec('create incoming', `CREATE TEMP TABLE ${incoming} (${cols}, line INTEGER)`);
   const insert = `INSERT INTO ${incoming} VALUES (${spec.fields.map((f) => `CAST($${f.name} AS ${f.type})`).join(', ')}, $line)`;
-  const unstorable: { row: number; reason: string }[] = [];
+  const refused: { row: number; reason: string }[] = [];
   for (const [i, r] of rows.entries()) {
     const params: Record<string, string | number | null> = { line: i };
     // a DOUBLE goes as text: the driver binds a whole JS number as BIGINT, which 1e20 overflows
@@ -512,33 +600,34 @@ export async function stageRegistryTable(
     try {
       await db.exec('insert incoming', insert, params as Record<string, string | number>);
     } catch (e) {
-      unstorable.push({ row: i, reason: `not storable: ${String((e as Error).message).split('\n')[0]}` });
+      refused.push({ row: i, reason: `not storable: ${String((e as Error).message).split('\n')[0]}` });
     }
   }
-  if (rows.length > 0 && unstorable.length === rows.length) throw new InputError(`nothing to import: no row could be stored (first: ${unstorable[0]!.reason})`);
   const dir = path.join(layout.root, spec.table);
   const olds = registryFiles(run, spec.table);
   const names = spec.fields.map((f) => f.name).join(', ');
-  const key = spec.key.join(', ');
   const oldSql = `SELECT ${names}, 0 AS src, 0 AS line FROM ${registrySource(spec.fields, olds)}`;
-  await db.exec(
-    'merge table',
-    `CREATE TEMP TABLE ${merged} AS
-     SELECT ${names} FROM (
-       SELECT *, row_number() OVER (PARTITION BY ${key} ORDER BY src DESC, line DESC) AS rn
-       FROM (${oldSql} UNION ALL SELECT ${names}, 1 AS src, line FROM ${incoming})
-     ) WHERE rn = 1 ORDER BY ${key}`,
-  );
-  const counts = (
-    await db.query<{ total: number; replaced: number }>(
-      'count merged',
-      `SELECT (SELECT count(*) FROM ${merged}) AS total, (SELECT count(*) FROM (${oldSql}) o WHERE EXISTS (SELECT 1 FROM ${incoming} i WHERE ${spec.key.map((k) => `i.${k} IS NOT DISTINCT FROM o.${k}`).join(' AND ')})) AS replaced`,
-    )
-  )[0]!;
+  const kept = spec.fields.filter((f) => !columns.includes(f.name) && !spec.key.includes(f.name));
+  if (kept.length > 0 && spec.check && olds.length > 0) {
+    const checked = new Set<number>(); // a key the lake holds twice (hand-placed files) joins twice
+    for (const lake of await db.query<Record<string, string | number | null> & { line: number }>('lake values', LAKE_VALUES_SQL(spec, kept, oldSql))) {
+      if (checked.has(lake.line)) continue;
+      checked.add(lake.line);
+      const err = spec.check({ ...rows[lake.line]!, ...Object.fromEntries(kept.map((f) => [f.name, lake[f.name] ?? null])) });
+      if (err === null) continue;
+      const theirs = kept.filter((f) => lake[f.name] != null && err.includes(f.name)).map((f) => `${f.name} ${lake[f.name]}`);
+      refused.push({ row: lake.line, reason: theirs.length ? `${err} (the lake's ${theirs.join(', ')})` : err });
+      await db.exec('drop incoming', DROP_INCOMING_SQL(spec), { line: lake.line });
+    }
+    refused.sort((a, b) => a.row - b.row);
+  }
+  if (rows.length > 0 && refused.length === rows.length) throw new InputError(`nothing to import: no row could be stored (first: ${refused[0]!.reason})`);
+  await db.exec('merge table', MERGE_REGISTRY_SQL(spec, kept, oldSql));
+  const counts = (await db.query<{ total: number; replaced: number }>('count merged', MERGE_COUNTS_SQL(spec, oldSql)))[0]!;
   const out = path.join(stage, `${spec.table}.parquet`);
-  await db.exec('write table', `COPY ${merged} TO ${quotePath(out)} (FORMAT parquet, COMPRESSION zstd)`);
+  await db.exec('write table', `COPY merged_${spec.table} TO ${quotePath(out)} (FORMAT parquet, COMPRESSION zstd)`);
   run.add(out, path.join(dir, `${spec.table}-${runId}.parquet`));
   run.remove(...olds);
-  const imported = (await db.query<{ n: number }>('count incoming', `SELECT count(*) AS n FROM (SELECT DISTINCT ${key} FROM ${incoming})`))[0]!.n;
-  return { imported, replaced: counts.replaced, total: counts.total, unstorable };
+  const imported = (await db.query<{ n: number }>('count incoming', INCOMING_KEYS_SQL(spec)))[0]!.n;
+  return { imported, replaced: counts.replaced, total: counts.total, refused };
 }
