@@ -105,7 +105,7 @@ Exit codes: 0 something was ingested (or everything was already there, or the fo
     const already = summary.sources.filter((s) => s.status === 'already-ingested').length;
     if (already) this.note(`${already} source${already === 1 ? '' : 's'} already in the lake, skipped`);
     for (const s of summary.sources) if (s.status === 'pending') this.note(`pending ${aboutFile(s.file, s.message ?? s.status)}`);
-    const pending = summary.sources.filter((s) => s.status === 'pending').length;
+    const pending = summary.sources.filter((s) => s.status === 'pending' || (s.status === 'empty' && s.message === 'empty file')).length;
     const { sources, ...totals } = summary;
     if (this.outputFormat === 'json') {
       this.out(renderJson({ ...totals, sources }));

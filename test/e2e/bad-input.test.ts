@@ -304,6 +304,22 @@ describe.concurrent('smaller things', () => {
     expect(missing.code).toBe(2);
   });
 
+  it('a glob over an empty spool folder, or a spool of one zero-byte file, exits 0; a glob whose folder is missing exits 2', async () => {
+    const spool = path.join(tempDir(), 'spool');
+    fs.mkdirSync(spool);
+    const lake = tempLake();
+    const glob = await runCli(['ingest', path.join(spool, '*.prom'), '--lake', lake]);
+    expect(glob.code, glob.stderr).toBe(0);
+    expect(fs.existsSync(lake)).toBe(false);
+    fs.writeFileSync(path.join(spool, 'node-1_2026010100.prom'), '');
+    const zero = await runCli(['ingest', path.join(spool, '*.prom'), '--lake', lake]);
+    expect(zero.code, zero.stderr).toBe(0);
+    expect(zero.stderr).toMatch(/empty file/);
+    const missing = await runCli(['ingest', path.join(spool, 'nope', '*.prom'), '--lake', lake]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/no files match .*is not a folder/);
+  });
+
   it('--at more than a day past the newest sample is refused with a hint; --force-at scores it anyway', async () => {
     const lake = tempLake();
     await ingestJson(lake, [writeInput('a.prom', GOOD.text)]);

@@ -21,9 +21,10 @@ describe('expandInput', () => {
     expect(rel(expandInput('a/*.prom', dir))).toEqual(['a/x.prom']);
     expect(rel(expandInput('**/*.prom*', dir))).toEqual(['a/b/y.prom.gz', 'a/x.prom']);
   });
-  it('fails clearly on a missing path or an empty glob', () => {
+  it('fails clearly on a missing path or a glob whose folder is missing; a glob over a folder that matches nothing is empty', () => {
     expect(() => expandInput('nope', dir)).toThrow(/no such file or folder: nope/);
-    expect(() => expandInput('a/*.json', dir)).toThrow(/no files match/);
+    expect(() => expandInput('nope/*.json', dir)).toThrow(/no files match nope\/\*\.json \(.* is not a folder\)/);
+    expect(expandInput('a/*.json', dir)).toEqual([]);
   });
   it('detects gzip by content and reads its head decompressed', () => {
     const gz = path.join(dir, 'a/b/y.prom.gz');

@@ -62,7 +62,7 @@ function walk(dir: string, out: string[]): void {
   }
 }
 
-/** Expands one argument; throws InputError when it matches nothing. */
+/** Expands one argument; throws InputError when it names nothing that exists (a glob whose folder is missing). */
 export function expandInput(arg: string, cwd: string = process.cwd()): string[] {
   const abs = path.resolve(cwd, arg);
   if (!GLOB_CHARS.test(arg)) {
@@ -85,9 +85,12 @@ export function expandInput(arg: string, cwd: string = process.cwd()): string[] 
   const base = parts.slice(0, firstGlob).join(path.sep) || path.sep;
   const re = globToRegExp(abs.split(path.sep).join('/'));
   const files: string[] = [];
-  if (fs.existsSync(base) && fs.statSync(base).isDirectory()) walk(base, files);
+  const baseIsFolder = fs.existsSync(base) && fs.statSync(base).isDirectory();
+  if (baseIsFolder) walk(base, files);
   const matched = files.filter((f) => re.test(f.split(path.sep).join('/')));
-  if (matched.length === 0) throw new InputError(`no files match ${arg}`);
+  // a spool folder that is empty at the moment is nothing to do, as when it is named itself (cron
+  // must not mail an error for it); a folder that does not exist is a mistake
+  if (matched.length === 0 && !baseIsFolder) throw new InputError(`no files match ${arg} (${base} is not a folder)`);
   return matched;
 }
 

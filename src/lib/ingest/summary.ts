@@ -105,7 +105,10 @@ export function summarise(
   });
   // Nothing new, but the sources are in the lake already: nothing to do, even where the folder also
   // holds a file that cannot be read (noted): a cron run must not fail over it every time.
-  const waiting = (o: FileOutcome): boolean => o.status === 'already-ingested' || o.status === 'pending';
+  // a zero-byte file is one a writer has just created (or a scrape that returned nothing): nothing to
+  // do yet, like a file already in the lake
+  const waiting = (o: FileOutcome): boolean =>
+    o.status === 'already-ingested' || o.status === 'pending' || (o.status === 'empty' && o.message === 'empty file');
   const nothingNew = skipped.some(waiting) && skipped.every((o) => waiting(o) || o.status === 'unreadable');
   if (!anything) {
     if (inputs === 0 || nothingNew) return null;
