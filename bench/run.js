@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { generateCsvExports } from './gen-csv-export.js';
 import { generateCorpus } from './gen-exposition.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -21,10 +22,11 @@ function du(dir) {
 }
 
 console.log(`gpuhealth bench — ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), node ${process.version}`);
-// BENCH_PART=ingest|score|predict|all (default all); BENCH_PREDICT_GPUS (default 10000); BENCH_SCORE_GPUS=1000,10000 (default 1000: the 10,000-GPU
+// BENCH_PART=ingest|history|score|predict|all (default all); BENCH_PREDICT_GPUS (default 10000); BENCH_SCORE_GPUS=1000,10000 (default 1000: the 10,000-GPU
 // lake takes ~30 min to simulate the first time; it is kept in bench/out for later runs).
 const part = process.env.BENCH_PART ?? 'all';
 if (part === 'all' || part === 'ingest') benchIngest();
+if (part === 'all' || part === 'history') benchHistory();
 if (part === 'all' || part === 'score') benchScore();
 
 function benchIngest() {
@@ -60,6 +62,42 @@ function benchIngest() {
     run(threads === 1 ? 'ingest, 1 parser thread' : 'ingest, default threads', lake, threads);
   }
   run('re-ingest (all sources known)', path.join(out, 'lake'));
+}
+
+/**
+ * History import: CSV exports in the lake's 30 columns (bench/gen-csv-export.js, seeded), one file per
+ * host as a per-host TimescaleDB `\copy` writes them. The fleet case: 400 GPUs (8 per host) × 180 days
+ * at 15-minute samples, 50 files, 6.9 M rows; and one host's year in one file (366 date partitions).
+ */
+function benchHistory() {
+  const cases = [
+    { label: 'one host, a year, 1 file', dir: path.join(out, 'history-year'), opts: { hosts: 1, days: 366 } },
+    { label: '400 GPUs × 180 days, 50 files', dir: path.join(out, 'history-fleet'), opts: { hosts: 50, days: 180 } },
+  ];
+  console.log('\nhistory import: CSV exports, 30 columns (time, 6 identity, 23 values), 15-minute samples, 8 GPUs per host');
+  for (const c of cases) {
+    const expected = c.opts.hosts * 8 * c.opts.days * 96;
+    if (!fs.existsSync(c.dir) || fs.readdirSync(c.dir).length !== c.opts.hosts) {
+      fs.rmSync(c.dir, { recursive: true, force: true });
+      const t = Date.now();
+      const g = generateCsvExports(c.dir, c.opts);
+      console.log(`  generated ${c.dir}: ${g.files} files, ${(g.bytes / 1e6).toFixed(0)} MB, ${g.rows} rows in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    }
+    const bytes = du(c.dir);
+    const lake = path.join(out, 'history-lake');
+    fs.rmSync(lake, { recursive: true, force: true });
+    const res = JSON.parse(
+      execFileSync(process.execPath, [path.join(here, 'ingest-child.js'), c.dir, lake], { encoding: 'utf8' })
+        .trim()
+        .split('\n')
+        .pop(),
+    );
+    const note = res.rows === expected ? '' : `  (expected ${expected} rows!)`;
+    const rate = `${String(Math.round(res.rows / res.seconds / 1000)).padStart(5)} k rows/s  ${(bytes / 1e6 / res.seconds).toFixed(0).padStart(4)} MB/s`;
+    console.log(
+      `  ${c.label.padEnd(32)} ${res.seconds.toFixed(2).padStart(7)} s  ${rate}  peak RSS ${res.peak_rss_mib} MiB  (${res.rows} rows, ${res.rejected} rejected)${note}`,
+    );
+  }
 }
 
 function benchScore() {

@@ -15,6 +15,7 @@ import { NO_PROGRESS, type ProgressFn } from '../progress.js';
 import * as Q from '../sql/ingest.js';
 import { createLakeViews } from '../sql/lake-views.js';
 import { createBatchTables } from './batch-appender.js';
+import { stageCsvExports } from './csv-export.js';
 import { expandInput } from './inputs.js';
 import { sampleTimeBounds } from './limits.js';
 import { parseLineFiles, type LineParseOptions } from './parse-lines.js';
@@ -88,9 +89,10 @@ async function runIngest(run: LakeRun, opts: IngestOptions, progress: ProgressFn
 
   phase('plan sources');
   // 2. parse: exposition text on workers, identity-bearing line formats, then the ones needing
-  // mapping. Exposition text is parsed, merged and written a round at a time (ROUND_BYTES of text),
-  // so DuckDB's share of a run stays bounded however much is ingested at once; the line formats go
-  // with the last round. Nothing is visible before the one commit at the end.
+  // mapping. Exposition text and CSV exports (history) are parsed, merged and written a round at a
+  // time (ROUND_BYTES of text, splitRounds), so DuckDB's share of a run stays bounded however much is
+  // ingested at once; the other line formats go with the last round. Nothing is visible before the
+  // one commit at the end.
   const stats = new Map<Planned, SourceStats>();
   let rejectsShown = 0;
   const showReject = (r: RejectRecord): void => {
@@ -98,7 +100,7 @@ async function runIngest(run: LakeRun, opts: IngestOptions, progress: ProgressFn
   };
   const rejectsFile = path.join(stage, 'rejects-all.jsonl');
   const rounds = splitRounds(
-    planned.filter((p) => p.format === 'prom'),
+    planned.filter((p) => p.format === 'prom' || p.format === 'csv'),
     opts.roundBytes ?? ROUND_BYTES,
   );
   const outputs = new RunOutputs(run);
@@ -109,14 +111,18 @@ async function runIngest(run: LakeRun, opts: IngestOptions, progress: ProgressFn
     const roundStage = path.join(stage, `round-${k}`);
     fs.mkdirSync(roundStage, { recursive: true });
     await createBatchTables(db);
-    const repeatedSamples = await parsePromFiles(db, promFiles, roundStage, opts, stats, rejectsFile, showReject, progress);
+    const ofFormat = (format: 'prom' | 'csv'): Planned[] => promFiles.filter((p) => p.format === format);
+    const repeatedSamples = await parsePromFiles(db, ofFormat('prom'), roundStage, opts, stats, rejectsFile, showReject, progress);
+    await stageCsvExports(db, ofFormat('csv'), roundStage, opts, stats, rejectsFile, showReject, progress);
     if (!last) {
       phase(`parse (round ${k + 1} of ${rounds.length})`);
       await outputs.mergeRound(roundStage, repeatedSamples, progress);
       phase(`merge and write Parquet (round ${k + 1} of ${rounds.length})`);
       continue;
     }
-    await parseLineFiles(db, planned, roundStage, opts, stats, showReject, progress);
+    // CSV exports were staged with their round above
+    const lineFiles = planned.filter((p) => p.format !== 'csv');
+    await parseLineFiles(db, lineFiles, roundStage, opts, stats, showReject, progress);
     for (const f of fs.readdirSync(roundStage).filter((f) => f.startsWith('rejects-') && f.endsWith('.jsonl'))) {
       fs.appendFileSync(rejectsFile, fs.readFileSync(path.join(roundStage, f)));
     }

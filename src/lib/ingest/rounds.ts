@@ -23,12 +23,21 @@ const MAX_ENUM_IN_FILE = 1024;
 /** Exposition text merged and written per round; gzip counts as 8× its size. */
 export const ROUND_BYTES = 2 ** 31;
 
-/** Groups exposition-text sources into rounds of at most `bytes` of text each (one round at least). */
+/**
+ * How much a byte of a CSV export weighs against a byte of exposition text: a 230-byte export line
+ * is a whole canonical row (30 columns), where exposition text spends ~100 bytes per sample. So a
+ * round holds 64 MiB of export text, ~290,000 rows (a host's year at 15-minute samples): what the
+ * merge and the hourly rollup of one round handle within ingest's 384 MB with room to spare (twice
+ * that ran out of memory now and then; docs/benchmarks.md, history import).
+ */
+export const CSV_EXPORT_WEIGHT = 32;
+
+/** Groups exposition-text and CSV export sources into rounds of at most `bytes` of text each (one round at least). */
 export function splitRounds(files: Planned[], bytes: number): Planned[][] {
   const rounds: Planned[][] = [[]];
   let size = 0;
   for (const p of files) {
-    const text = p.src.gzip ? p.size * 8 : p.size;
+    const text = (p.src.gzip ? p.size * 8 : p.size) * (p.format === 'csv' ? CSV_EXPORT_WEIGHT : 1);
     if (size > 0 && size + text > bytes) {
       rounds.push([]);
       size = 0;
@@ -37,6 +46,43 @@ export function splitRounds(files: Planned[], bytes: number): Planned[][] {
     size += text;
   }
   return rounds;
+}
+
+/**
+ * Dates and rows one partitioned COPY writes at most. DuckDB's PARTITION_BY holds a buffer per date
+ * partition per thread until the end of the COPY, so a round spanning months (a history import: a
+ * year of one GPU is 366 partitions) ran out of memory however few its rows; a group this size is a
+ * few tens of MB. Groups take whole dates, so each date is still one file.
+ */
+export const WRITE_GROUP_DATES = 16;
+export const WRITE_GROUP_ROWS = 250_000;
+
+/** Consecutive [from, to) date ranges over `perDate` (ascending), each within the group limits (one date at least). */
+export function dateGroups(
+  perDate: readonly { date: string; n: number }[],
+  maxDates = WRITE_GROUP_DATES,
+  maxRows = WRITE_GROUP_ROWS,
+): { from: string; to: string }[] {
+  const groups: { from: string; to: string }[] = [];
+  const next = (date: string): string => new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+  let start = 0;
+  let rows = 0;
+  for (let i = 0; i < perDate.length; i++) {
+    if (i > start && (i - start >= maxDates || rows + perDate[i]!.n > maxRows)) {
+      groups.push({ from: perDate[start]!.date, to: perDate[i]!.date });
+      start = i;
+      rows = 0;
+    }
+    rows += perDate[i]!.n;
+  }
+  if (perDate.length > 0) groups.push({ from: perDate[start]!.date, to: next(perDate.at(-1)!.date) });
+  return groups;
+}
+
+/** Runs a partitioned COPY (`sql`, with $from and $to) a group of `table`'s dates at a time (dateGroups). */
+async function writeByDates(conn: Db, name: string, table: string, time: string, sql: string): Promise<void> {
+  const perDate = await conn.query<{ date: string; n: number }>(`${name}: rows per date`, Q.rowsPerDateSql(table, time));
+  for (const range of dateGroups(perDate)) await conn.exec(name, sql, range);
 }
 
 /** What one round wrote to one table: its files, its GPUs (null for rows without one) and its time span. */
@@ -230,7 +276,7 @@ export class RunOutputs {
       onFork(async (conn) => {
         const dir = path.join(out, table);
         fs.mkdirSync(out, { recursive: true });
-        await conn.exec(`write ${table}`, Q.copyPartitionedSql(tmp, quotePath(dir), order, asText));
+        await writeByDates(conn, `write ${table}`, tmp, 'time', Q.copyPartitionedSql(tmp, quotePath(dir), order, asText));
         written.set(
           table,
           fs.readdirSync(dir).map((dateDir) => ({ dateDir, files: fs.readdirSync(path.join(dir, dateDir)).sort() })),
@@ -286,7 +332,9 @@ export class RunOutputs {
 
     const metricsFiles = written.get('metrics') ?? [];
     const oneFilePerDate = metricsFiles.every((d) => d.files.length === 1);
-    if (c.rows > 0 && oneFilePerDate) await db.exec('write rollups', copyRollupsByDateSql('new_rollups', quotePath(path.join(out, 'rollups-by-date'))));
+    if (c.rows > 0 && oneFilePerDate) {
+      await writeByDates(db, 'write rollups', 'new_rollups', 'hour', copyRollupsByDateSql('new_rollups', quotePath(path.join(out, 'rollups-by-date'))));
+    }
     const tmpOf: Record<PartitionedTable, string> = { metrics: 'new_metrics', metrics_other: 'new_other', xid_events: 'new_xid' };
     for (const table of ['metrics', 'metrics_other', 'xid_events'] as const) {
       const files: string[] = [];

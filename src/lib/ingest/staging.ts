@@ -1,8 +1,9 @@
 /**
  * Staging files of one ingest run: parsers (in this thread or in workers) append CSV here, and DuckDB
  * then merges, de-duplicates, sorts and writes Parquet from them. CSV keeps the hand-over streamed:
- * no parser ever holds a whole source in memory. The exposition-text parser, the hot path, hands its
- * rows over as column batches instead (batches.ts) and writes only its series and metric names here.
+ * no parser ever holds a whole source in memory. The exposition-text parser and the CSV export
+ * reader (the hot paths: scrapes, and history in bulk) hand their rows over as column batches instead
+ * (batches.ts) and write only their series and metric names here.
  */
 import fs from 'node:fs';
 import { ID_COLUMNS, VALUE_COLUMNS, type MetricRow, type OtherSample, type XidEvent } from '../schema.js';
@@ -146,10 +147,15 @@ export function otherCsvLine(s: OtherSample): string {
 }
 
 /** Why a staged line of `text` cannot be read back (DuckDB's CSV line limit), or null. */
-function stagedLineProblem(text: string): string | null {
+export function stagedLineProblem(text: string): string | null {
   if (text.length * 3 <= MAX_STAGED_LINE_BYTES) return null;
   const bytes = Buffer.byteLength(text);
   return bytes > MAX_STAGED_LINE_BYTES ? `labels and fields longer than ${MAX_STAGED_LINE_BYTES / 1_000_000} MB in all (${bytes} bytes)` : null;
+}
+
+/** A rejected line as the rejects file records it (its text cut at 2,000 characters). */
+export function rejectRecord(file: string, line: number, reason: string, text: string): RejectRecord {
+  return { file, line, reason, text: text.length > 2000 ? `${text.slice(0, 2000)}…` : text };
 }
 
 /** A row, sample or event as a reject's text, when the parser did not hand over its line. */
@@ -228,7 +234,7 @@ export class StagingSink implements IngestSink {
   }
 
   reject(line: number, reason: string, text: string): void {
-    const rec: RejectRecord = { file: this.fileName, line, reason, text: text.length > 2000 ? `${text.slice(0, 2000)}…` : text };
+    const rec = rejectRecord(this.fileName, line, reason, text);
     this.files.rejects.write(`${JSON.stringify(rec)}\n`);
     this.stats.rejected++;
     this.onReject?.(rec);

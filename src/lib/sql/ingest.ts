@@ -263,13 +263,28 @@ function asTextSql(columns: readonly string[]): string {
 }
 
 /**
- * COPY a table to date-partitioned zstd Parquet, sorted; `target` is a quoted staging path. `asText`
- * names ENUM columns (createStagingViews `enums`): sorted as ENUMs (integers in text order), written
- * as text, so each row group's statistics and dictionary hold only its own values.
+ * The rows of a table per UTC date, for writing it in groups of dates (ingest/rounds.ts
+ * writeByDates). `time` names its time column. Output: date (text), n.
+ */
+export function rowsPerDateSql(table: string, time: string): string {
+  return `SELECT CAST(CAST(${time} AS DATE) AS VARCHAR) AS date, count(*) AS n FROM ${table} GROUP BY ALL ORDER BY 1`;
+}
+
+/** A table's rows of the dates [$from, $to) (bound, ISO dates); `time` names its time column. */
+export function datesWhere(time: string): string {
+  return `${time} >= CAST($from AS DATE) AND ${time} < CAST($to AS DATE)`;
+}
+
+/**
+ * COPY a table's rows of the dates [$from, $to) to date-partitioned zstd Parquet, sorted; `target`
+ * is a quoted staging path, written a group of dates at a time (hence OVERWRITE_OR_IGNORE: the
+ * groups' dates differ). `asText` names ENUM columns (createStagingViews `enums`): sorted as ENUMs
+ * (integers in text order), written as text, so each row group's statistics and dictionary hold
+ * only its own values.
  */
 export function copyPartitionedSql(table: string, target: string, orderBy: string | null, asText: readonly string[] = []): string {
-  return `COPY (SELECT *${asTextSql(asText)}, CAST(time AS DATE) AS date FROM (SELECT * FROM ${table}${orderBy ? ` ORDER BY ${orderBy}` : ''}))
-TO ${target} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (date), FILENAME_PATTERN 'part-{i}', ROW_GROUP_SIZE 122880)`;
+  return `COPY (SELECT *${asTextSql(asText)}, CAST(time AS DATE) AS date FROM (SELECT * FROM ${table} WHERE ${datesWhere('time')}${orderBy ? ` ORDER BY ${orderBy}` : ''}))
+TO ${target} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (date), FILENAME_PATTERN 'part-{i}', ROW_GROUP_SIZE 122880, OVERWRITE_OR_IGNORE)`;
 }
 
 export function copyTableSql(table: string, target: string): string {

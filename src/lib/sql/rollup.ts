@@ -196,14 +196,16 @@ export function createRollupTableSql(table: string): string {
 }
 
 /**
- * Writes a rollup table as one file per date partition, sorted like the metrics; `target` is a quoted
- * folder. Right where each date's metrics rows are one file (the rollup of a file is per hour).
+ * Writes a rollup table's rows of the dates [$from, $to) (bound) as one file per date partition,
+ * sorted like the metrics; `target` is a quoted folder (written a group of dates at a time, as the
+ * metrics are: ingest/rounds.ts writeByDates). Right where each date's metrics rows are one file (the
+ * rollup of a file is per hour).
  * Identity columns may be ENUMs (an ingest run's new rows): gpu_uuid is written as text, so that
  * row-group statistics are its own (see the metrics write in ingest/rounds.ts).
  */
 export function copyRollupsByDateSql(table: string, target: string): string {
-  return `COPY (SELECT * REPLACE (CAST(gpu_uuid AS VARCHAR) AS gpu_uuid), CAST(hour AS DATE) AS date FROM (SELECT * FROM ${table} ORDER BY gpu_uuid, hour))
-TO ${target} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (date), FILENAME_PATTERN 'part-{i}', ROW_GROUP_SIZE 122880)`;
+  return `COPY (SELECT * REPLACE (CAST(gpu_uuid AS VARCHAR) AS gpu_uuid), CAST(hour AS DATE) AS date FROM (SELECT * FROM ${table} WHERE hour >= CAST($from AS DATE) AND hour < CAST($to AS DATE) ORDER BY gpu_uuid, hour))
+TO ${target} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (date), FILENAME_PATTERN 'part-{i}', ROW_GROUP_SIZE 122880, OVERWRITE_OR_IGNORE)`;
 }
 
 /** Writes ROLLUP_SQL's rows to one Parquet file, sorted like the metrics. */
