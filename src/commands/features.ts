@@ -1,7 +1,8 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand, tableFlags } from '../lib/cli/base-command.js';
 import { renderRows, type Cell, type ColumnDef } from '../lib/cli/output.js';
-import { configFlag, windowFlags, windowOptions } from '../lib/cli/window-flags.js';
+import { configFlag, stageWriteNotes, testHold, windowFlags, windowOptions } from '../lib/cli/window-flags.js';
+import { EXIT_FAILURE } from '../lib/errors.js';
 import { configPath, loadConfig } from '../lib/config.js';
 import { computeFeatures } from '../lib/stage/features.js';
 import { staleNote } from '../lib/stage/window.js';
@@ -39,13 +40,14 @@ const TABLE_COLUMNS: ColumnDef[] = [
 export default class Features extends BaseCommand<typeof Features> {
   static override summary = 'Compute per-GPU features over a window (the input of score and predict).';
   static override description =
-    'One pass over the hourly rollups computes, per GPU, rolling statistics (1 h, 6 h, 24 h, 7 d), reset-aware counter deltas and rates, trends, temperature at equal power, anomalies, clock-event shares, Xid counts by code, coverage, cohort z-scores and asset metadata (docs/features.md). The table is written to <lake>/features/date=<at>/features-<at>-<since>.parquet; stdout shows a summary table, or every feature with --csv / --json. Rollups missing from a lake written by an older version are built first, once.';
+    'One pass over the hourly rollups computes, per GPU, rolling statistics (1 h, 6 h, 24 h, 7 d), reset-aware counter deltas and rates, trends, temperature at equal power, anomalies, clock-event shares, Xid counts by code, coverage, cohort z-scores and asset metadata (docs/features.md). The table is written to <lake>/features/date=<at>/features-<at>-<since>.parquet; stdout shows a summary table, or every feature with --csv / --json. Rollups missing from a lake written by an older version are built first, once. A GPU silent in the window that the asset registry lists or that reported in the 30 days before the window end (and is not recorded as failed or removed) gets a row with no samples. With --no-write, or on a lake you may not write, nothing is written into the lake.';
   static override examples = [
     '<%= config.bin %> features',
     '<%= config.bin %> features --since 24h --json',
     '<%= config.bin %> features --since 7d --at 2026-11-20T00:00:00Z --csv > features.csv',
     '<%= config.bin %> features --host gpu-a-r01-n01',
     '<%= config.bin %> features --worst 10 --json',
+    '<%= config.bin %> features --since 24h --no-write --csv',
   ];
   static override flags = {
     ...windowFlags,
@@ -58,12 +60,17 @@ export default class Features extends BaseCommand<typeof Features> {
     const progress = this.makeProgress();
     // the config matters only for scoring the rows --worst picks
     const config = this.flags.worst !== undefined ? loadConfig(configPath(this.flags.config, this.lakeDir)) : null;
-    const r = await computeFeatures({ lake: this.lakeDir, ...windowOptions(this.flags), progress });
+    const note = (text: string): void => {
+      progress.done();
+      this.note(text);
+    };
+    const r = await computeFeatures({ lake: this.lakeDir, ...windowOptions(this.flags), progress, note, ...testHold() });
     progress.done();
     const stale = staleNote(r.window_end, r.newest_sample);
     if (stale) this.note(stale);
     if (this.flags.worst !== undefined) r.rows = worstFeatureRows(r.rows, this.flags.worst, config?.xid);
-    if (r.rollups_built > 0) this.note(`built hourly rollups for ${r.rollups_built} metrics files (once; ingest keeps them from now on)`);
+    const writes = stageWriteNotes(r.writes, this.lakeDir);
+    for (const n of writes.notes) this.note(n);
     if (this.outputFormat === 'table') this.out(renderRows(r.rows, TABLE_COLUMNS, 'table', this.tableOptions));
     else if (this.outputFormat === 'csv')
       this.out(
@@ -74,8 +81,10 @@ export default class Features extends BaseCommand<typeof Features> {
         ),
       );
     else this.out(renderRows(r.rows, [], 'json'));
+    const failed = r.left_out.failed > 0 ? ` (${r.left_out.failed} silent GPU${r.left_out.failed === 1 ? '' : 's'} recorded as failed left out)` : '';
     this.note(
-      `features for ${r.rows.length} of ${r.gpus_total} GPUs, ${r.window_start.slice(0, 16)} → ${r.window_end.slice(0, 16)} UTC, in ${r.seconds.toFixed(1)} s${r.file ? ` → ${r.file}` : ''}`,
+      `features for ${r.rows.length} of ${r.gpus_total} GPUs, ${r.window_start.slice(0, 16)} → ${r.window_end.slice(0, 16)} UTC, ${r.silent} not reporting${failed}, in ${r.seconds.toFixed(1)} s${r.file ? ` → ${r.file}` : ''}`,
     );
+    if (writes.failed) process.exitCode = EXIT_FAILURE;
   }
 }

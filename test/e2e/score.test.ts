@@ -28,7 +28,7 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(dir, 'kern.log'), fleet.kernelLog);
   const ing = await runCli(['ingest', '--lake', lake, path.join(dir, 'fleet.csv')]);
   expect(ing.code, ing.stderr).toBe(0);
-  const xid = await runCli(['ingest', '--lake', lake, path.join(dir, 'kern.log')]);
+  const xid = await runCli(['ingest', '--lake', lake, '--host', 'node-a', path.join(dir, 'kern.log')]);
   expect(xid.code, xid.stderr).toBe(0);
   const r = await runCli(['score', '--lake', lake, '--since', '2d', '--at', AT, '--json']);
   expect(r.code, r.stderr).toBe(0);

@@ -1,6 +1,8 @@
-/** The flags every per-GPU window stage shares (DESIGN §5): --since, --at, --gpu, --host. */
+/** The flags every per-GPU window stage shares (DESIGN §5): --since, --at, --gpu, --host, --no-write. */
+import fs from 'node:fs';
 import { Flags } from '@oclif/core';
 import { parseDuration, parseInstant } from '../time.js';
+import type { StageWrites, WindowOptions } from '../stage/window.js';
 
 export const windowFlags = {
   since: Flags.string({
@@ -20,6 +22,11 @@ export const windowFlags = {
     multiple: true,
   }),
   host: Flags.string({ summary: 'Only GPUs on this host; repeat for several.', multiple: true }),
+  'no-write': Flags.boolean({
+    summary: 'Compute and print only: write nothing into the lake and take no lock.',
+    description:
+      "Results are printed but not written to the lake, and hourly rollups the lake lacks are built in a temp folder outside it. A lake this user may not write (another user's, read-only) is read this way without the flag, with a note on stderr. Either way the run never waits for, or holds up, an ingest.",
+  }),
 };
 
 export interface WindowFlagValues {
@@ -28,16 +35,59 @@ export interface WindowFlagValues {
   'force-at'?: boolean;
   gpu?: string[];
   host?: string[];
+  'no-write'?: boolean;
 }
 
 /** The window flags as lib options. An --at of `now` (the default) is never checked against the data: a stale lake still scores. */
-export function windowOptions(f: WindowFlagValues): { sinceMs: number; atMs: number; checkAt: boolean; gpus: string[]; hosts: string[] } {
+export function windowOptions(f: WindowFlagValues): { sinceMs: number; atMs: number; checkAt: boolean; gpus: string[]; hosts: string[]; write: boolean } {
   return {
     sinceMs: parseDuration(f.since),
     atMs: parseInstant(f.at),
     checkAt: f.at.trim() !== 'now' && !f['force-at'],
     gpus: f.gpu ?? [],
     hosts: f.host ?? [],
+    write: !f['no-write'],
+  };
+}
+
+/**
+ * The notes a window stage's run leaves for stderr: rollups it built, and why its tables were not
+ * written (nothing for `--no-write`, which asked for that). `failed` when the lock wait ran out: the
+ * command prints its results and exits 1.
+ */
+export function stageWriteNotes(w: StageWrites, lake: string): { notes: string[]; failed: boolean } {
+  const notes: string[] = [];
+  if (w.rollups_built > 0) {
+    notes.push(
+      w.rollups_kept
+        ? `built hourly rollups for ${w.rollups_built} metrics files (once; ingest keeps them from now on)`
+        : `built hourly rollups for ${w.rollups_built} metrics files for this run only (the lake lacks them; a run that may write ${lake} keeps them)`,
+    );
+  }
+  const s = w.skipped;
+  if (s?.reason === 'read-only') notes.push(`note: no write permission on ${s.folder}: computed from the lake without writing results (as with --no-write)`);
+  if (s?.reason === 'locked') {
+    notes.push(
+      `results not written: the lake stayed locked by pid ${s.holder} for ${Math.round(s.waitMs / 1000)} s (GPUHEALTH_LOCK_WAIT=5m waits longer; --no-write skips writing)`,
+    );
+  }
+  return { notes, failed: s?.reason === 'locked' };
+}
+
+/**
+ * For end-to-end tests: GPUHEALTH_TEST_HOLD=FILE makes a window stage, once it has its snapshot,
+ * create FILE and wait until the test removes it (at most a minute), so a test can run an ingest while
+ * the stage is computing.
+ */
+export function testHold(env: NodeJS.ProcessEnv = process.env): Pick<WindowOptions, 'afterSnapshot'> {
+  const file = env['GPUHEALTH_TEST_HOLD'];
+  if (!file) return {};
+  return {
+    async afterSnapshot() {
+      fs.writeFileSync(file, `${process.pid}\n`);
+      const deadline = Date.now() + 60_000;
+      while (fs.existsSync(file) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    },
   };
 }
 

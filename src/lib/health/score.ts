@@ -697,7 +697,8 @@ export function scoreGpu(f: ScoreInput, opts: ScoreOptions = {}): HealthScore {
   }
 
   // ── Reliability (hardware events)
-  const notReporting = f.silent_before_end_s > Math.max(NOT_REPORTING_AFTER_S, GAP_MIN_INTERVALS * (f.interval_s ?? 0));
+  // a GPU with no sample in the window is not reporting, however short the window (--since 1h)
+  const notReporting = f.samples === 0 || f.silent_before_end_s > Math.max(NOT_REPORTING_AFTER_S, GAP_MIN_INTERVALS * (f.interval_s ?? 0));
   if (notReporting) {
     led.known.add('reliability');
     led.add('reliability', 'not_reporting', 100, {

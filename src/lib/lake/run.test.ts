@@ -4,7 +4,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InputError } from '../errors.js';
 import { lakeLayout } from './layout.js';
-import { memoryLimit, withLakeRun } from './run.js';
+import { acquireLock } from './lock.js';
+import { memoryLimit, unwritableFolder, withLakeRun, withReadRun } from './run.js';
 
 const dirs: string[] = [];
 const tmp = (): string => {
@@ -121,6 +122,87 @@ describe('withLakeRun', () => {
       async ({ db }) => (await db.query<{ v: string }>('limit', "SELECT current_setting('memory_limit') AS v"))[0]!.v,
     );
     expect(limit).toMatch(/^2\d\d\.\d MiB$|^244\.1 MiB$/);
+  });
+});
+
+describe('withReadRun', () => {
+  /** A lake folder with one table, and the files under it. */
+  const lakeDir = (): string => {
+    const lake = path.join(tmp(), 'lake');
+    fs.mkdirSync(path.join(lake, 'metrics'), { recursive: true });
+    return lake;
+  };
+  const filesOf = (dir: string): string[] => (fs.readdirSync(dir, { recursive: true }) as string[]).sort();
+
+  it('works without the lock, stages inside the lake, and holds the lock only while it commits', async () => {
+    const lake = lakeDir();
+    const layout = lakeLayout(lake);
+    const target = path.join(lake, 'scores', 's.parquet');
+    await withReadRun({ lake }, async (run) => {
+      expect(run.readOnly).toBeNull();
+      expect(fs.existsSync(layout.lockFile)).toBe(false);
+      expect(run.stage).toBe(path.join(layout.tmpDir, run.runId));
+      // another writer runs to the end meanwhile, and its recovery spares this run's staging folder
+      await withLakeRun({ lake }, async () => {});
+      run.add(stageFile(run.stage, 's', 'score'), target);
+      let lockedDuringCommit = false;
+      await run.commit(() => {
+        lockedDuringCommit = fs.existsSync(layout.lockFile);
+      });
+      expect(lockedDuringCommit).toBe(true);
+      expect(fs.existsSync(layout.lockFile)).toBe(false);
+      expect(run.committed).toBe(true);
+    });
+    expect(fs.readFileSync(target, 'utf8')).toBe('score');
+    expect(fs.readdirSync(layout.tmpDir)).toEqual([]);
+  });
+
+  it('waits for a held lock at its commit, and says so once, then how long it waited', async () => {
+    const lake = lakeDir();
+    const notes: string[] = [];
+    const held = await acquireLock(lakeLayout(lake).lockFile);
+    setTimeout(() => held.release(), 400);
+    await withReadRun({ lake, note: (t) => notes.push(t) }, async (run) => {
+      run.add(stageFile(run.stage, 'a', 'x'), path.join(lake, 'features', 'a.parquet'));
+      await run.commit();
+    });
+    expect(notes).toHaveLength(2);
+    expect(notes[0]).toMatch(new RegExp(`^waiting for the lake lock held by pid ${process.pid} since \\d\\d:\\d\\d:\\d\\d UTC \\(up to 60 s\\) …$`));
+    expect(notes[1]).toMatch(/^got the lake lock after 0\.\d s$/);
+  });
+
+  it('with write: false takes no lock, writes nothing into the lake and stages outside it', async () => {
+    const lake = lakeDir();
+    const held = await acquireLock(lakeLayout(lake).lockFile); // never waited for
+    const before = filesOf(lake);
+    try {
+      let stage = '';
+      await withReadRun({ lake, write: false }, async (run) => {
+        stage = run.stage;
+        expect(run.readOnly).toEqual({ reason: 'no-write' });
+        expect(path.relative(lake, run.stage).startsWith('..')).toBe(true);
+        stageFile(run.stage, 'scratch', 'x');
+        await expect(run.commit()).rejects.toThrow(/read-only run cannot commit/);
+      });
+      expect(fs.existsSync(stage)).toBe(false);
+      expect(filesOf(lake)).toEqual(before);
+    } finally {
+      held.release();
+    }
+  });
+
+  it.skipIf(process.getuid?.() === 0)('on a lake this user may not write, reads it as with write: false', async () => {
+    const lake = lakeDir();
+    fs.mkdirSync(path.join(lake, '_ingest'));
+    fs.chmodSync(path.join(lake, '_ingest'), 0o555);
+    try {
+      expect(unwritableFolder(lakeLayout(lake))).toBe(path.join(lake, '_ingest'));
+      await withReadRun({ lake }, async (run) => {
+        expect(run.readOnly).toEqual({ reason: 'read-only', folder: path.join(lake, '_ingest') });
+      });
+    } finally {
+      fs.chmodSync(path.join(lake, '_ingest'), 0o755);
+    }
   });
 });
 

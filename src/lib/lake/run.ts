@@ -11,17 +11,21 @@
  * point of its own midway (rollups built before a stage's results, so a failed stage keeps them)
  * calls `run.commit()`. A run that created the lake folder and committed nothing removes it again, so
  * a typo'd --lake or a failed first import leaves no empty lake behind.
+ *
+ * Reading stages (features, score, predict) run as `withReadRun` instead: no lock while they compute
+ * (they read a snapshot, lake/snapshot.ts), the lock only around each commit, and on a lake this user
+ * cannot write, or with `--no-write`, no lock and nothing written at all.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { InputError } from '../errors.js';
 import { Db } from '../db/duckdb.js';
-import { acquireLock } from './lock.js';
+import { acquireLock, lockWaitMs, lockWaitNotes, LAKE_LOCK_WAIT_MS } from './lock.js';
 import { LAKE_FOLDERS, lakeLayout, newRunId, type LakeLayout } from './layout.js';
 import { commit, recover, stagingDir, type CommitHooks } from './txn.js';
 
-/** How long a writer waits for another run to finish before failing. */
-export const LAKE_LOCK_WAIT_MS = 60_000;
+export { LAKE_LOCK_WAIT_MS };
 /** DuckDB's memory limit for runs that do not set their own (GPUHEALTH_MEMORY_LIMIT overrides it). */
 export const DEFAULT_MEMORY_LIMIT = '4GB';
 
@@ -29,12 +33,15 @@ export interface LakeRunOptions {
   lake: string;
   /** Create the lake folder when it does not exist (writers of new data); else a missing lake is an InputError. */
   create?: boolean;
+  /** How long to wait for another run's lock (default GPUHEALTH_LOCK_WAIT, else LAKE_LOCK_WAIT_MS). */
   lockWaitMs?: number;
   /** DuckDB's memory limit for this kind of run; GPUHEALTH_MEMORY_LIMIT overrides it. */
   memoryLimit?: string;
   /** DuckDB threads (default: one per core). */
   threads?: number;
   commitHooks?: CommitHooks;
+  /** One-line notes for stderr: that the run waits for another run's lock, and how long it waited. */
+  note?: (text: string) => void;
 }
 
 export interface LakeRun {
@@ -95,7 +102,7 @@ export async function withLakeRun<T>(opts: LakeRunOptions, work: (run: LakeRun) 
   fs.mkdirSync(layout.root, { recursive: true });
   let committed = false;
   try {
-    const lock = await acquireLock(layout.lockFile, { waitMs: opts.lockWaitMs ?? LAKE_LOCK_WAIT_MS });
+    const lock = await acquireLock(layout.lockFile, { waitMs: opts.lockWaitMs ?? lockWaitMs(), onWait: lockWaitNotes(opts.note) });
     const runId = newRunId();
     let db: Db | null = null;
     try {
@@ -142,5 +149,136 @@ export async function withLakeRun<T>(opts: LakeRunOptions, work: (run: LakeRun) 
     }
   } finally {
     if (created && !committed) fs.rmSync(layout.root, { recursive: true, force: true });
+  }
+}
+
+export interface ReadRunOptions {
+  lake: string;
+  /** Commit results into the lake (default true). False (`--no-write`): no lock is taken and nothing is written into the lake. */
+  write?: boolean;
+  /** How long a commit waits for another run's lock (default GPUHEALTH_LOCK_WAIT, else LAKE_LOCK_WAIT_MS). */
+  lockWaitMs?: number;
+  memoryLimit?: string;
+  threads?: number;
+  commitHooks?: CommitHooks;
+  /** One-line notes for stderr: that a commit waits for another run's lock, and how long it waited. */
+  note?: (text: string) => void;
+}
+
+/** Why a reading run writes nothing into the lake: `--no-write`, or a folder a commit needs that this user may not write. */
+export type ReadOnlyReason = { reason: 'no-write' } | { reason: 'read-only'; folder: string };
+
+/** A reading stage's run (see the header): computes without the lock, commits under it. */
+export interface ReadRun {
+  readonly layout: LakeLayout;
+  readonly runId: string;
+  readonly db: Db;
+  /**
+   * The run's scratch folder (DuckDB spills here too): `_tmp/<run>` in the lake when the run may commit,
+   * so what it stages lands by rename; else a private folder in the system's temp folder.
+   */
+  readonly stage: string;
+  /** Why the run writes nothing into the lake, or null when it may commit. */
+  readonly readOnly: ReadOnlyReason | null;
+  add(from: string, to: string): void;
+  remove(...files: string[]): void;
+  readonly pending: readonly { from: string; to: string }[];
+  /**
+   * Commits what is queued: takes the lock (waiting up to the lock wait, with a note), finishes what
+   * killed runs left, lets `underLock` queue what depends on the lake as it is now, commits, and
+   * releases the lock. Throws LakeLockedError when the wait runs out (nothing committed, the queue kept).
+   */
+  commit(underLock?: () => void): Promise<void>;
+  readonly committed: boolean;
+}
+
+/**
+ * The folders a commit must write (the lake, its journal and staging folders, the tables stages
+ * write): the first this process may not write, or null. A lake owned by the user whose cron ingests
+ * it is read-only to everyone else; reading stages still compute from it.
+ */
+export function unwritableFolder(layout: LakeLayout): string | null {
+  const predictions = path.join(layout.root, 'predictions');
+  const dirs = [
+    layout.root,
+    layout.ingestDir,
+    layout.journalDir,
+    layout.tmpDir,
+    path.dirname(layout.rollupsDir),
+    layout.rollupsDir,
+    layout.featuresDir,
+    layout.scoresDir,
+    predictions,
+  ];
+  for (const d of dirs) {
+    if (!fs.existsSync(d)) continue; // created by a commit, which the folder above must allow
+    try {
+      fs.accessSync(d, fs.constants.W_OK | fs.constants.X_OK);
+    } catch {
+      return d;
+    }
+  }
+  return null;
+}
+
+/** Runs a reading stage's `work` (see the header) and returns what it returns. */
+export async function withReadRun<T>(opts: ReadRunOptions, work: (run: ReadRun) => Promise<T>): Promise<T> {
+  const layout = lakeLayout(opts.lake);
+  const limit = memoryLimit(opts.memoryLimit ?? DEFAULT_MEMORY_LIMIT);
+  checkLakePath(layout);
+  const waitMs = opts.lockWaitMs ?? lockWaitMs();
+  let readOnly: ReadOnlyReason | null = null;
+  if (opts.write === false) readOnly = { reason: 'no-write' };
+  else {
+    const folder = unwritableFolder(layout);
+    if (folder !== null) readOnly = { reason: 'read-only', folder };
+  }
+  const runId = newRunId();
+  const stage = readOnly === null ? stagingDir(layout, runId) : fs.mkdtempSync(path.join(os.tmpdir(), 'gpuhealth-read-'));
+  let db: Db | null = null;
+  try {
+    db = await Db.open({ memoryLimit: limit, tempDir: path.join(stage, 'duckdb-tmp'), ...(opts.threads ? { threads: opts.threads } : {}) });
+    let adds: { from: string; to: string }[] = [];
+    let deletes: string[] = [];
+    let commits = 0;
+    const run: ReadRun = {
+      layout,
+      runId,
+      db,
+      stage,
+      readOnly,
+      add(from, to) {
+        adds.push({ from, to });
+      },
+      remove(...files) {
+        deletes.push(...files);
+      },
+      get pending() {
+        return adds;
+      },
+      get committed() {
+        return commits > 0;
+      },
+      async commit(underLock) {
+        if (readOnly !== null) throw new Error(`a read-only run cannot commit (${readOnly.reason})`);
+        if (adds.length === 0 && deletes.length === 0 && !underLock) return;
+        const lock = await acquireLock(layout.lockFile, { waitMs, onWait: lockWaitNotes(opts.note) });
+        try {
+          recover(layout, new Set([runId]));
+          underLock?.();
+          if (adds.length === 0 && deletes.length === 0) return;
+          commit(layout, { run_id: `${runId}-c${commits}`, adds, deletes }, opts.commitHooks);
+          commits++;
+          adds = [];
+          deletes = [];
+        } finally {
+          lock.release();
+        }
+      },
+    };
+    return await work(run);
+  } finally {
+    db?.close();
+    fs.rmSync(stage, { recursive: true, force: true });
   }
 }

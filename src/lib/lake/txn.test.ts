@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { lakeLayout, type LakeLayout } from './layout.js';
-import { acquireLock } from './lock.js';
+import { lakeLayout, newRunId, type LakeLayout } from './layout.js';
+import { acquireLock, LakeLockedError, lockWaitMs } from './lock.js';
 import { commit, recover, stagingDir } from './txn.js';
 
 let root: string;
@@ -125,6 +125,16 @@ describe('commit', () => {
     recover(layout, new Set(['live']));
     expect(fs.readdirSync(layout.tmpDir)).toEqual(['live']);
   });
+
+  it('recovery keeps the staging folder of a run whose process lives (a reading stage stages without the lock)', () => {
+    const alive = newRunId();
+    const dead = newRunId().replace(`-${process.pid}-`, '-2147483646-');
+    stagingDir(layout, alive);
+    stagingDir(layout, `${alive}-c0`);
+    stagingDir(layout, dead);
+    recover(layout);
+    expect(fs.readdirSync(layout.tmpDir).sort()).toEqual([alive, `${alive}-c0`]);
+  });
 });
 
 describe('lock', () => {
@@ -135,6 +145,38 @@ describe('lock', () => {
     const b = await acquireLock(layout.lockFile);
     b.release();
     expect(fs.existsSync(layout.lockFile)).toBe(false);
+  });
+
+  it('says once that it waits, for whom and since when, and how long it waited', async () => {
+    const held = await acquireLock(layout.lockFile);
+    const events: string[] = [];
+    setTimeout(() => held.release(), 500);
+    const got = await acquireLock(layout.lockFile, {
+      waitMs: 10_000,
+      onWait: (e) => events.push(e.kind === 'waiting' ? `waiting ${e.holder} ${e.sinceMs !== null} ${e.waitMs}` : `got ${e.waitedMs >= 400}`),
+    });
+    got.release();
+    expect(events).toEqual([`waiting ${process.pid} true 10000`, 'got true']);
+    expect(got.waitedMs).toBeGreaterThanOrEqual(400);
+  });
+
+  it('gives up after the wait with the holder in the error', async () => {
+    const held = await acquireLock(layout.lockFile);
+    try {
+      const err = await acquireLock(layout.lockFile, { waitMs: 300 }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(LakeLockedError);
+      expect(err).toMatchObject({ holder: process.pid, waitMs: 300 });
+    } finally {
+      held.release();
+    }
+  });
+
+  it('waits 60 s unless GPUHEALTH_LOCK_WAIT says otherwise', () => {
+    expect(lockWaitMs(undefined, {})).toBe(60_000);
+    expect(lockWaitMs(undefined, { GPUHEALTH_LOCK_WAIT: '5m' })).toBe(300_000);
+    expect(lockWaitMs(undefined, { GPUHEALTH_LOCK_WAIT: '0' })).toBe(0);
+    expect(lockWaitMs(undefined, { GPUHEALTH_LOCK_WAIT: '2.5' })).toBe(2500);
+    expect(() => lockWaitMs(undefined, { GPUHEALTH_LOCK_WAIT: 'soon' })).toThrow(/GPUHEALTH_LOCK_WAIT="soon"/);
   });
 
   it('takes over a lock left by a dead process', async () => {

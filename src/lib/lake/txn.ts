@@ -20,7 +20,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { LakeLayout } from './layout.js';
-import { acquireLock } from './lock.js';
+import { acquireLock, LAKE_LOCK_WAIT_MS, pidAlive } from './lock.js';
 
 export interface Journal {
   run_id: string;
@@ -32,7 +32,7 @@ export interface Journal {
 }
 
 /** Where the old file of a replaced add is kept until the commit point. */
-function backupOf(layout: LakeLayout, runId: string, index: number): string {
+export function backupOf(layout: LakeLayout, runId: string, index: number): string {
   return path.join(layout.tmpDir, runId, 'replaced', String(index));
 }
 
@@ -170,10 +170,17 @@ export function recover(layout: LakeLayout, activeRunIds: ReadonlySet<string> = 
   }
   if (fs.existsSync(layout.tmpDir)) {
     for (const name of fs.readdirSync(layout.tmpDir)) {
-      if (!activeRunIds.has(name)) fs.rmSync(path.join(layout.tmpDir, name), { recursive: true, force: true });
+      // a reading stage stages without the lock (lake/run.ts withReadRun): its folder stays while it lives
+      if (!activeRunIds.has(name) && !runAlive(name)) fs.rmSync(path.join(layout.tmpDir, name), { recursive: true, force: true });
     }
   }
   return report;
+}
+
+/** Whether the process of a run id (layout.ts newRunId: `<stamp>-<pid>-<hex>`, commit points `…-c<n>`) is alive. */
+function runAlive(runId: string): boolean {
+  const m = /^\d{8}T\d{6}Z-(\d+)-[0-9a-f]+(?:-c\d*)?$/.exec(runId);
+  return m !== null && pidAlive(Number(m[1]));
 }
 
 /**
@@ -190,7 +197,7 @@ export function needsRecovery(layout: LakeLayout): boolean {
  */
 export async function recoverBeforeRead(layout: LakeLayout): Promise<void> {
   if (!needsRecovery(layout)) return;
-  const lock = await acquireLock(layout.lockFile, { waitMs: 60_000 });
+  const lock = await acquireLock(layout.lockFile, { waitMs: LAKE_LOCK_WAIT_MS });
   try {
     recover(layout);
   } finally {

@@ -13,7 +13,7 @@ import { Db } from '../db/duckdb.js';
 import { ingest } from '../ingest/ingest.js';
 import { lakeLayout } from '../lake/layout.js';
 import { createLakeViews } from './lake-views.js';
-import { FEATURES_SQL, SILENT_GPUS_SQL } from './features.js';
+import { FEATURES_SQL, SILENT_GPUS_SQL, SILENT_GPUS_STATUS_SQL } from './features.js';
 
 const AT = Date.UTC(2026, 10, 20);
 const HOUR = 3_600_000;
@@ -50,6 +50,7 @@ describe('the features table', () => {
   it('gets only listed columns from the silent-GPU rows', async () => {
     const select = SILENT_GPUS_SQL.replace(/^\s*INSERT INTO features BY NAME\s*/, '');
     expect(select).not.toBe(SILENT_GPUS_SQL);
+    await db.exec('silent gpu status', SILENT_GPUS_STATUS_SQL, PARAMS);
     await db.exec('silent gpus', `CREATE TEMP TABLE silent AS ${select}`, PARAMS);
     const listed: readonly string[] = FEATURE_COLUMNS.map((c) => c.name);
     const set = (await describeTable('silent')).map((c) => c.split(' ')[0]!);

@@ -646,17 +646,82 @@ LEFT JOIN gpus r USING (gpu_uuid)
 ORDER BY w.gpu_uuid`;
 
 /**
- * GPUs the registry saw in the window of the same length before this one, but that sent nothing in this
- * one: they died, were pulled, or lost their exporter before the window began. They get a row (no
- * samples, silent since their last sample) so they are reported as not reporting for one more window
- * instead of vanishing. Run after FEATURES_SQL filled `features`. Params: $start_us, $end_us.
+ * How far back a sample makes a GPU one the window must account for (days before the window end): a
+ * GPU that reported in the last 30 days but sent nothing in the window died, fell off the bus or lost
+ * its exporter, whatever the window's length (`--since 24h` included). A GPU silent for longer than a
+ * month that the asset registry does not list is taken as gone; one the registry lists stays.
+ */
+export const SILENT_LOOKBACK_DAYS = 30;
+
+const RECENT = `(${END} - INTERVAL ${SILENT_LOOKBACK_DAYS} DAY)`;
+
+/**
+ * GPUs the window must account for that sent nothing in it (run after FEATURES_SQL filled `features`):
+ * every GPU of the asset registry in service by the window end (`deployed_date` empty or on or before
+ * it), and every GPU with samples in the SILENT_LOOKBACK_DAYS before the window end, that has no row
+ * in `features`. Each with its last sample before the window end (null when none is known) and its
+ * status: `removed` when the registry's `removed_date` is on or before the window end; `failed` when
+ * the failure history records a failure by the window end (by UUID, or by serial through the
+ * registry) and no sample came after it; else `not_reporting`.
+ * Params: $start_us, $end_us. Output: temp table silent_gpus (gpu_uuid, last_sample, status).
+ */
+export const SILENT_GPUS_STATUS_SQL = `
+CREATE OR REPLACE TEMP TABLE silent_gpus AS
+WITH registry AS (
+  -- removed_date is newer than the registry: an assets table written before it reads as never removed
+  SELECT gpu_uuid, serial, deployed_date, removed_date FROM (
+    SELECT CAST(NULL AS VARCHAR) AS gpu_uuid, CAST(NULL AS DATE) AS removed_date WHERE false
+    UNION ALL BY NAME SELECT * FROM assets
+  )
+),
+recent AS (
+  SELECT gpu_uuid, max(last_time) AS last_time FROM rollups
+  WHERE hour >= ${RECENT} AND hour < ${END} AND date BETWEEN CAST(${RECENT} AS DATE) AND CAST(${END} AS DATE)
+  GROUP BY gpu_uuid
+),
+known AS (
+  SELECT gpu_uuid FROM recent
+  UNION
+  SELECT gpu_uuid FROM registry WHERE gpu_uuid IS NOT NULL AND (deployed_date IS NULL OR deployed_date <= CAST(${END} AS DATE))
+),
+removed AS (
+  SELECT DISTINCT gpu_uuid FROM registry WHERE gpu_uuid IS NOT NULL AND removed_date <= CAST(${END} AS DATE)
+),
+failed AS (
+  SELECT coalesce(f.gpu_uuid, a.gpu_uuid) AS gpu_uuid, max(f.failed_at) AS failed_at
+  FROM failures f LEFT JOIN registry a ON f.gpu_uuid IS NULL AND a.serial = f.serial
+  WHERE f.failed_at <= ${END}
+  GROUP BY 1
+),
+silent AS (
+  -- the last sample before the window end: in the lookback, else the registry's when it is older
+  SELECT k.gpu_uuid, coalesce(r.last_time, CASE WHEN g.last_seen < ${START} THEN g.last_seen END) AS last_sample
+  FROM known k
+  LEFT JOIN recent r USING (gpu_uuid)
+  LEFT JOIN gpus g USING (gpu_uuid)
+  WHERE k.gpu_uuid NOT IN (SELECT gpu_uuid FROM features)
+)
+SELECT s.gpu_uuid, s.last_sample,
+       CASE WHEN rm.gpu_uuid IS NOT NULL THEN 'removed'
+            WHEN fl.failed_at IS NOT NULL AND (s.last_sample IS NULL OR s.last_sample <= fl.failed_at) THEN 'failed'
+            ELSE 'not_reporting' END AS status
+FROM silent s
+LEFT JOIN removed rm USING (gpu_uuid)
+LEFT JOIN failed fl USING (gpu_uuid)
+ORDER BY s.gpu_uuid`;
+
+/**
+ * A row for each `not_reporting` GPU of silent_gpus (SILENT_GPUS_STATUS_SQL), so it is reported as not
+ * reporting instead of vanishing from a short window: no samples, `last_sample` its last one before
+ * the window (null when none is known), silent from then (from the window start when unknown) to the
+ * fleet's newest sample, the other features null. Params: $start_us, $end_us.
  */
 export const SILENT_GPUS_SQL = `
 INSERT INTO features BY NAME
-SELECT g.gpu_uuid, g.host, coalesce(g.model, a.model) AS model,
+SELECT s.gpu_uuid, coalesce(g.host, a.host) AS host, coalesce(g.model, a.model) AS model,
        ${END} AS at, ${START} AS window_start, ${END} AS window_end, epoch(${END}) - epoch(${START}) AS window_s,
-       0 AS span_s, g.last_seen AS last_sample, f.newest AS fleet_last_sample,
-       epoch(f.newest) - epoch(g.last_seen) AS silent_before_end_s,
+       0 AS span_s, s.last_sample, f.newest AS fleet_last_sample,
+       epoch(f.newest) - epoch(coalesce(s.last_sample, ${START})) AS silent_before_end_s,
        0 AS samples, 0 AS loaded_samples, 0 AS throttle_samples, 0 AS gaps_over_5min,
        epoch(f.newest) - epoch(${START}) AS longest_gap_s,
        'temperature,power,sm_clock,profiling,clock_events,ecc,memory_repair,pcie,nvlink' AS signals_absent,
@@ -666,12 +731,14 @@ SELECT g.gpu_uuid, g.host, coalesce(g.model, a.model) AS model,
        ${XID_FAMILY_NAMES.map((f) => `0 AS ${f}_incidents`).join(', ')},
        a.serial, date_diff('day', a.deployed_date, CAST(${END} AS DATE)) AS age_days,
        date_diff('day', CAST(${END} AS DATE), a.warranty_expiry) AS warranty_days_left
-FROM gpus g
+FROM silent_gpus s
 CROSS JOIN (SELECT max(fleet_last_sample) AS newest FROM features) f
+LEFT JOIN gpus g USING (gpu_uuid)
 LEFT JOIN assets a USING (gpu_uuid)
-WHERE f.newest IS NOT NULL
-  AND g.last_seen >= ${START} - (${END} - ${START}) AND g.last_seen < ${START}
-  AND g.gpu_uuid NOT IN (SELECT gpu_uuid FROM features)`;
+WHERE f.newest IS NOT NULL AND s.status = 'not_reporting'`;
+
+/** How many silent GPUs (SILENT_GPUS_STATUS_SQL) are left out as failed and as removed. Output: failed, removed. */
+export const SILENT_LEFT_OUT_SQL = `SELECT count(*) FILTER (WHERE status = 'failed') AS failed, count(*) FILTER (WHERE status = 'removed') AS removed FROM silent_gpus`;
 
 /** Newest hour with rolled-up data, and the oldest. Output: newest, oldest (TIMESTAMP or null). */
 export const ROLLUP_RANGE_SQL = `SELECT max(last_time) AS newest, min(first_time) AS oldest FROM rollups`;

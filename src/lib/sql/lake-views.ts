@@ -85,45 +85,71 @@ function quoteLakeGlob(layout: LakeLayout, glob: string): string {
   return quotePath(escapeGlob(layout.root) + glob.slice(layout.root.length));
 }
 
-/** Creates (or replaces) the views metrics, metrics_other, xid_events, manifest, gpus, assets, failures, rollups. */
-export async function createLakeViews(db: Db, layout: LakeLayout): Promise<void> {
+/** A list of literal files for a DuckDB reader, quoted. */
+const quoteFileList = (files: readonly string[]): string => `[${files.map(quoteFile).join(', ')}]`;
+
+/** What the views read instead of the lake's globs (createLakeViews). */
+export interface ViewFiles {
+  /** Files of the lake: each view reads those below its table's folder. */
+  lake: readonly string[];
+  /** Rollup files outside the lake's rollup folder, built for one run (a lake it may not write). */
+  extraRollups?: readonly string[];
+}
+
+/**
+ * Creates (or replaces) the views metrics, metrics_other, xid_events, manifest, gpus, assets, failures,
+ * rollups. Over the lake's globs, or, given `files`, over those files only: a reading stage's
+ * snapshot of the committed files (lake/snapshot.ts), which ingests committing meanwhile do not change.
+ */
+export async function createLakeViews(db: Db, layout: LakeLayout, files?: ViewFiles): Promise<void> {
+  const under = (dir: string): string[] => (files ? files.lake.filter((f) => f.startsWith(dir + path.sep)) : []);
+  const exists = (dir: string, depth: number): boolean => (files ? under(dir).length > 0 : hasParquet(dir, depth));
+  // the folder a layout glob reads: where its first wildcard below the lake folder begins
+  const source = (glob: string): string => {
+    if (!files) return quoteLakeGlob(layout, glob);
+    const rel = glob.slice(layout.root.length);
+    return quoteFileList(under(layout.root + rel.slice(0, rel.lastIndexOf(path.sep, rel.indexOf('*')))));
+  };
   for (const t of Object.keys(TABLE_COLUMNS) as PartitionedTable[]) {
-    const sql = hasParquet(layout.table(t), 1)
-      ? `SELECT * FROM read_parquet(${quoteLakeGlob(layout, layout.glob(t))}, hive_partitioning = true, hive_types = {'date': DATE}, union_by_name = true)`
+    const sql = exists(layout.table(t), 1)
+      ? `SELECT * FROM read_parquet(${source(layout.glob(t))}, hive_partitioning = true, hive_types = {'date': DATE}, union_by_name = true)`
       : emptySelect(TABLE_COLUMNS[t], ', CAST(NULL AS DATE) AS date');
     await db.exec(`view ${t}`, `CREATE OR REPLACE TEMP VIEW ${t} AS ${sql}`);
   }
   // the metrics rows with the file each is in: ingest rewrites a file whose rows a repeat completes
-  const metricsFiles = hasParquet(layout.table('metrics'), 1)
-    ? `SELECT * FROM read_parquet(${quoteLakeGlob(layout, layout.glob('metrics'))}, hive_partitioning = true, hive_types = {'date': DATE}, union_by_name = true, filename = true)`
+  const metricsFiles = exists(layout.table('metrics'), 1)
+    ? `SELECT * FROM read_parquet(${source(layout.glob('metrics'))}, hive_partitioning = true, hive_types = {'date': DATE}, union_by_name = true, filename = true)`
     : emptySelect(METRIC_COLUMNS, ', CAST(NULL AS DATE) AS date, CAST(NULL AS VARCHAR) AS filename');
   await db.exec('view metrics_files', `CREATE OR REPLACE TEMP VIEW metrics_files AS ${metricsFiles}`);
-  const meta = hasParquet(layout.table('metrics'), 1)
-    ? `SELECT * FROM parquet_metadata(${quoteLakeGlob(layout, layout.glob('metrics'))})`
+  const meta = exists(layout.table('metrics'), 1)
+    ? `SELECT * FROM parquet_metadata(${source(layout.glob('metrics'))})`
     : 'SELECT CAST(NULL AS VARCHAR) AS file_name, CAST(NULL AS BIGINT) AS row_group_id, CAST(NULL AS BIGINT) AS row_group_num_rows, CAST(NULL AS VARCHAR) AS path_in_schema, CAST(NULL AS BIGINT) AS stats_null_count, CAST(NULL AS BIGINT) AS num_values WHERE false';
   await db.exec('view metrics_parquet_meta', `CREATE OR REPLACE TEMP VIEW metrics_parquet_meta AS ${meta}`);
   // every column exists, also where all parts predate one (head_sha256)
-  const manifest = hasParquet(layout.manifestDir, 0)
-    ? `${emptySelect(MANIFEST_COLUMNS)} UNION ALL BY NAME SELECT * FROM read_parquet(${quoteLakeGlob(layout, layout.manifestGlob)}, union_by_name = true)`
+  const manifest = exists(layout.manifestDir, 0)
+    ? `${emptySelect(MANIFEST_COLUMNS)} UNION ALL BY NAME SELECT * FROM read_parquet(${source(layout.manifestGlob)}, union_by_name = true)`
     : emptySelect(MANIFEST_COLUMNS);
   await db.exec('view manifest', `CREATE OR REPLACE TEMP VIEW manifest AS ${manifest}`);
-  const gpus = hasParquet(layout.gpusDir, 0) ? `SELECT * FROM read_parquet(${quoteLakeGlob(layout, layout.gpusGlob)})` : emptySelect(GPU_COLUMNS);
+  const gpus = exists(layout.gpusDir, 0) ? `SELECT * FROM read_parquet(${source(layout.gpusGlob)})` : emptySelect(GPU_COLUMNS);
   await db.exec('view gpus', `CREATE OR REPLACE TEMP VIEW gpus AS ${gpus}`);
   // every column exists, also where the file predates one (lot, removed_date)
-  const assets = hasParquet(layout.assetsDir, 0)
-    ? `${emptySelect(ASSET_COLUMNS)} UNION ALL BY NAME SELECT * FROM read_parquet(${quoteLakeGlob(layout, path.join(layout.assetsDir, '*.parquet'))}, union_by_name = true)`
+  const assets = exists(layout.assetsDir, 0)
+    ? `${emptySelect(ASSET_COLUMNS)} UNION ALL BY NAME SELECT * FROM read_parquet(${source(path.join(layout.assetsDir, '*.parquet'))}, union_by_name = true)`
     : emptySelect(ASSET_COLUMNS);
   await db.exec('view assets', `CREATE OR REPLACE TEMP VIEW assets AS ${assets}`);
   const failuresDir = path.join(layout.root, 'failures');
-  const failures = hasParquet(failuresDir, 0)
-    ? `SELECT * FROM read_parquet(${quoteLakeGlob(layout, path.join(failuresDir, '*.parquet'))}, union_by_name = true)`
+  const failures = exists(failuresDir, 0)
+    ? `SELECT * FROM read_parquet(${source(path.join(failuresDir, '*.parquet'))}, union_by_name = true)`
     : emptySelect(FAILURE_COLUMNS);
   await db.exec('view failures', `CREATE OR REPLACE TEMP VIEW failures AS ${failures}`);
-  if (hasParquet(layout.rollupsDir, 1)) {
-    await db.exec(
-      'view rollups',
-      `CREATE OR REPLACE TEMP VIEW rollups AS SELECT * FROM read_parquet(${quoteLakeGlob(layout, layout.rollupsGlob)}, hive_partitioning = true, hive_types = {'date': DATE}, union_by_name = true)`,
-    );
+  const rollupReads = [
+    ...(exists(layout.rollupsDir, 1) ? [source(layout.rollupsGlob)] : []),
+    ...(files?.extraRollups?.length ? [quoteFileList(files.extraRollups)] : []),
+  ];
+  if (rollupReads.length > 0) {
+    // rollups built outside the lake's rollup folder are read on their own: their paths hold other hive keys
+    const reads = rollupReads.map((src) => `SELECT * FROM read_parquet(${src}, hive_partitioning = true, hive_types = {'date': DATE}, union_by_name = true)`);
+    await db.exec('view rollups', `CREATE OR REPLACE TEMP VIEW rollups AS ${reads.join(' UNION ALL BY NAME ')}`);
   } else {
     // typed and empty: the rollup of no rows
     await db.exec('view rollup_input', `CREATE OR REPLACE TEMP VIEW rollup_input AS ${emptySelect(METRIC_COLUMNS)}`);

@@ -216,7 +216,7 @@ describe('coverage at the GPU own interval', () => {
 });
 
 describe('GPUs that went silent before the window', () => {
-  it('get a row with no samples for one more window, and score as not reporting', async () => {
+  it('get a row with no samples, and score as not reporting, however short the window (silent-gpus.test.ts has the rules)', async () => {
     const day1 = every(AT - 2 * DAY, AT - DAY, 60_000);
     const both = every(AT - 2 * DAY, AT, 60_000);
     const lake = await lakeFrom({ 'a.csv': oneGpuCsv(['gpu_temp'], day1, () => [50]), 'b.csv': oneGpuCsv(['gpu_temp'], both, () => [50], 1) });
@@ -227,8 +227,11 @@ describe('GPUs that went silent before the window', () => {
     const score = scoreFeatureRow(gone);
     expect(score).toMatchObject({ health_grade: 'critical', reliability_health: 0 });
     expect(score.degradation_factors).toContain('not_reporting');
-    // silent for more than the window before this one: gone from the report
-    expect((await features(lake, DAY / 2)).map((r) => r.gpu_uuid)).toEqual([uuidOf(1)]);
+    // silent for longer than the window before this one: still reported (it reported in the last 30 days)
+    expect((await features(lake, DAY / 2)).map((r) => [r.gpu_uuid, Number(r['samples'])])).toEqual([
+      [uuidOf(0), 0],
+      [uuidOf(1), 720],
+    ]);
   });
 });
 
@@ -254,7 +257,7 @@ describe('rolling windows and trends', () => {
 describe('Xid events', () => {
   it('counts repeated log lines of one incident once, and the last-Xid gauge and the log once between them', async () => {
     const fleet = plantedFleet();
-    const lake = await lakeFrom({ 'fleet.csv': fleet.csv, 'kern.log': fleet.kernelLog });
+    const lake = await lakeFrom({ 'fleet.csv': fleet.csv, 'node-a.dmesg.log': fleet.kernelLog }); // the host from the file name
     const f = (await features(lake)).find((r) => r.gpu_uuid === uuidOf(7))!;
     expect(f['xid_counts']).toBe('{"13":1,"79":1}');
     expect(f['xid_events']).toBe(2);

@@ -6,22 +6,36 @@
 import { InputError } from '../errors.js';
 import type { Db } from '../db/duckdb.js';
 import type { LakeLayout } from '../lake/layout.js';
-import { FEATURES_SQL, ROLLUP_RANGE_SQL, SILENT_GPUS_SQL } from '../sql/features.js';
+import { FEATURES_SQL, ROLLUP_RANGE_SQL, SILENT_GPUS_SQL, SILENT_GPUS_STATUS_SQL, SILENT_LEFT_OUT_SQL } from '../sql/features.js';
 import { selectGpus } from './select.js';
-import { HOUR_MS, windowFile, windowSummary, withWindowStage, type StageWindow, type WindowOptions } from './window.js';
+import { HOUR_MS, windowFile, windowSummary, withWindowStage, type StageWindow, type StageWrites, type WindowOptions } from './window.js';
 
 export type FeatureRow = Record<string, unknown> & { gpu_uuid: string; host: string | null; model: string | null };
 
 export interface FeaturesResult extends StageWindow {
-  /** GPUs with telemetry in the window (before --gpu / --host filters). */
+  /** GPUs with a row: those with telemetry in the window and those not reporting (before --gpu / --host filters). */
   gpus_total: number;
+  /** GPUs the window accounts for that sent nothing in it (rows with no samples; sql/features.ts SILENT_GPUS_STATUS_SQL). */
+  silent: number;
+  /** Silent GPUs left out: recorded as failed (no sample since), or removed from service (assets' removed_date). */
+  left_out: { failed: number; removed: number };
   /** The fleet's newest sample in the window: coverage (gaps, silence, completeness) is measured to it. */
   newest_sample: string | null;
   rows: FeatureRow[];
   /** The file written, or null with write: false. */
   file: string | null;
   rollups_built: number;
+  /** What the run did to the lake (rollups kept, tables not written and why). */
+  writes: StageWrites;
   seconds: number;
+}
+
+/** The feature table's size and the silent GPUs it accounts for (computeFeatureTable). */
+export interface FeatureTableSummary {
+  gpus: number;
+  newestSample: string | null;
+  silent: number;
+  leftOut: { failed: number; removed: number };
 }
 
 export function featuresFile(layout: LakeLayout, startMs: number, endMs: number): string {
@@ -31,16 +45,23 @@ export function featuresFile(layout: LakeLayout, startMs: number, endMs: number)
 const iso = (v: unknown): string | null => (v instanceof Date ? v.toISOString() : v === null || v === undefined ? null : String(v));
 
 /**
- * Computes the feature table into the temp table `features` of `db` (lake views must exist).
+ * Computes the feature table into the temp table `features` of `db` (lake views must exist): a row
+ * per GPU with telemetry in the window, and one per GPU not reporting (known to the asset registry or
+ * seen in the 30 days before the window end, silent in it, not recorded as failed or removed).
  * Throws InputError when the window holds no telemetry, saying where the data is.
  */
-export async function computeFeatureTable(db: Db, startMs: number, endMs: number): Promise<{ gpus: number; newestSample: string | null }> {
+export async function computeFeatureTable(db: Db, startMs: number, endMs: number): Promise<FeatureTableSummary> {
   const params = { start_us: startMs * 1000, end_us: endMs * 1000 };
   await db.exec('features', `CREATE OR REPLACE TEMP TABLE features AS ${FEATURES_SQL}`, params);
+  await db.exec('silent gpu status', SILENT_GPUS_STATUS_SQL, params);
   await db.exec('silent gpus', SILENT_GPUS_SQL, params);
-  const { n, newest } = (
-    await db.query<{ n: number; newest: Date | null }>('count features', 'SELECT count(*) AS n, max(fleet_last_sample) AS newest FROM features')
+  const { n, newest, silent } = (
+    await db.query<{ n: number; newest: Date | null; silent: number }>(
+      'count features',
+      'SELECT count(*) AS n, max(fleet_last_sample) AS newest, count(*) FILTER (WHERE samples = 0) AS silent FROM features',
+    )
   )[0]!;
+  const leftOut = (await db.query<{ failed: number; removed: number }>('silent gpus left out', SILENT_LEFT_OUT_SQL))[0]!;
   if (n === 0) {
     const range = (await db.query<{ newest: Date | null; oldest: Date | null }>('rollup range', ROLLUP_RANGE_SQL))[0];
     const window = `${new Date(startMs).toISOString()} – ${new Date(endMs).toISOString()}`;
@@ -52,7 +73,12 @@ export async function computeFeatureTable(db: Db, startMs: number, endMs: number
       `--at ${suggest} (the window ends at --at rounded down to the hour; default now)`,
     ]);
   }
-  return { gpus: n, newestSample: newest ? newest.toISOString() : null };
+  return {
+    gpus: Number(n),
+    newestSample: newest ? newest.toISOString() : null,
+    silent: Number(silent),
+    leftOut: { failed: Number(leftOut.failed), removed: Number(leftOut.removed) },
+  };
 }
 
 /** Reads every row of `features`, timestamps as ISO strings. */
@@ -70,20 +96,23 @@ export async function computeFeatures(opts: WindowOptions): Promise<FeaturesResu
   return withWindowStage(opts, async (stage) => {
     const { db, layout, startMs, endMs } = stage;
     stage.progress('computing features');
-    const { gpus: total, newestSample } = await computeFeatureTable(db, startMs, endMs);
+    const table = await computeFeatureTable(db, startMs, endMs);
     let file: string | null = null;
-    if (opts.write !== false) {
-      file = featuresFile(layout, startMs, endMs);
-      await stage.writeTables([{ table: 'features', target: file }]);
+    if (stage.writable) {
+      const target = featuresFile(layout, startMs, endMs);
+      if (await stage.writeTables([{ table: 'features', target }])) file = target;
     }
     const rows = selectGpus(await readFeatureRows(db), opts.gpus, opts.hosts);
     return {
       ...windowSummary(startMs, endMs),
-      gpus_total: total,
-      newest_sample: newestSample,
+      gpus_total: table.gpus,
+      silent: table.silent,
+      left_out: table.leftOut,
+      newest_sample: table.newestSample,
       rows,
       file,
       rollups_built: stage.rollupsBuilt,
+      writes: stage.writes(),
       seconds: (Date.now() - t0) / 1000,
     };
   });

@@ -4,7 +4,8 @@
  * GPU reporting in the 7 days before `--at`. The feature rows come from the query `train` learns from
  * (one cut-off at `--at`, rounded down to the hour); onnxruntime runs the model's ONNX files; the
  * factors come from the same trees (hazard-trees.json) by exact path attribution. Every row is written
- * to `lake/predictions/date=<at>/predictions-<at>.parquet` in one atomic commit, like `score`.
+ * to `lake/predictions/date=<at>/predictions-<at>.parquet` in one atomic commit, like `score` (and,
+ * like it, not with `--no-write` or on a lake this user may not write).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -18,7 +19,7 @@ import type { Db } from '../db/duckdb.js';
 import { DAY_MS, predictionMatrix, type FeatureMatrix } from './prediction-data.js';
 import { resolveModel, type StoredModel } from './models.js';
 import { selectGpus } from './select.js';
-import { windowFile, windowSummary, withWindowStage, type WindowOptions } from './window.js';
+import { windowFile, windowSummary, withWindowStage, type StageWrites, type WindowOptions } from './window.js';
 
 export interface TopFactor {
   feature: string;
@@ -67,6 +68,8 @@ export interface PredictResult {
   risk_levels: Record<RiskLevel, number>;
   file: string | null;
   rollups_built: number;
+  /** What the run did to the lake (rollups kept, tables not written and why). */
+  writes: StageWrites;
   seconds: number;
 }
 
@@ -281,12 +284,12 @@ export async function predictFleet(opts: PredictOptions): Promise<PredictResult>
       await model.close();
     }
     let file: string | null = null;
-    if (opts.write !== false && all.length > 0) {
-      file = windowFile(path.join(layout.root, 'predictions'), 'predictions', endMs - 7 * DAY_MS, endMs);
+    if (stage.writable && all.length > 0) {
+      const target = windowFile(path.join(layout.root, 'predictions'), 'predictions', endMs - 7 * DAY_MS, endMs);
       const tmp = path.join(stage.run.stage, 'predictions.jsonl');
       fs.writeFileSync(tmp, `${all.map((r) => JSON.stringify(r)).join('\n')}\n`);
       await loadJsonlTable(db, 'predictions', tmp, PREDICTION_COLUMNS);
-      await stage.writeTables([{ table: 'predictions', target: file }]);
+      if (await stage.writeTables([{ table: 'predictions', target }])) file = target;
     }
     let rows = selectGpus(all, opts.gpus, opts.hosts).sort(byRisk);
     if (opts.worst !== undefined) rows = rows.slice(0, opts.worst);
@@ -301,6 +304,7 @@ export async function predictFleet(opts: PredictOptions): Promise<PredictResult>
       risk_levels: levels,
       file,
       rollups_built: stage.rollupsBuilt,
+      writes: stage.writes(),
       seconds: (Date.now() - t0) / 1000,
     };
   });

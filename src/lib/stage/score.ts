@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadJsonlTable } from '../sql/lake-views.js';
 import { computeFeatureTable, featuresFile, readFeatureRows, type FeatureRow } from './features.js';
-import { windowFile, windowSummary, withWindowStage, type WindowOptions } from './window.js';
+import { windowFile, windowSummary, withWindowStage, type StageWrites, type WindowOptions } from './window.js';
 import { selectGpus } from './select.js';
 import { scoreGpu, type Confidence, type HealthGrade, type HealthScore } from '../health/score.js';
 import { toGpuFeatures } from '../features/feature-list.js';
@@ -78,7 +78,12 @@ export interface ScoreResult {
   at: string;
   window_start: string;
   window_end: string;
+  /** GPUs scored: those with telemetry in the window and those not reporting (before --gpu / --host / --worst). */
   gpus_total: number;
+  /** GPUs scored as `not_reporting`: silent in the whole window, or silent for over an hour before the fleet's newest sample. */
+  not_reporting: number;
+  /** Silent GPUs left out: recorded as failed (no sample since), or removed from service. */
+  left_out: { failed: number; removed: number };
   /** The fleet's newest sample in the window (coverage is measured to it). */
   newest_sample: string | null;
   /** Lowest overall score first; unknown (null) last. */
@@ -87,6 +92,8 @@ export interface ScoreResult {
   file: string | null;
   features_file: string | null;
   rollups_built: number;
+  /** What the run did to the lake (rollups kept, tables not written and why). */
+  writes: StageWrites;
   seconds: number;
   explained: ScoreExplanation | null;
 }
@@ -187,23 +194,24 @@ export async function scoreFleet(opts: ScoreOptions): Promise<ScoreResult> {
   return withWindowStage(opts, async (stage) => {
     const { db, layout, startMs, endMs, progress } = stage;
     progress('computing features');
-    const { gpus: total, newestSample } = await computeFeatureTable(db, startMs, endMs);
+    const table = await computeFeatureTable(db, startMs, endMs);
     progress('scoring');
     const featureRows = await readFeatureRows(db);
     const all = featureRows.map((r) => scoreFeatureRow(r, xidClasses));
     let featuresPath: string | null = null;
     let file: string | null = null;
-    if (opts.write !== false) {
-      featuresPath = featuresFile(layout, startMs, endMs);
-      file = windowFile(layout.scoresDir, 'scores', startMs, endMs);
+    if (stage.writable) {
+      const featuresTarget = featuresFile(layout, startMs, endMs);
+      const target = windowFile(layout.scoresDir, 'scores', startMs, endMs);
       // the rows go through a JSON file so DuckDB types them once, by SCORE_COLUMNS
       const tmp = path.join(stage.run.stage, 'scores.jsonl');
       fs.writeFileSync(tmp, `${all.map((r) => JSON.stringify(r)).join('\n')}\n`);
       await loadJsonlTable(db, 'scores', tmp, SCORE_COLUMNS);
-      await stage.writeTables([
-        { table: 'features', target: featuresPath },
-        { table: 'scores', target: file },
+      const written = await stage.writeTables([
+        { table: 'features', target: featuresTarget },
+        { table: 'scores', target },
       ]);
+      if (written) [featuresPath, file] = [featuresTarget, target];
     }
     let rows = selectGpus(all, opts.gpus, opts.hosts).sort(byWorst);
     if (opts.worst !== undefined) rows = rows.slice(0, opts.worst);
@@ -216,13 +224,16 @@ export async function scoreFleet(opts: ScoreOptions): Promise<ScoreResult> {
     }
     return {
       ...windowSummary(startMs, endMs),
-      gpus_total: total,
-      newest_sample: newestSample,
+      gpus_total: table.gpus,
+      not_reporting: all.filter((r) => r.degradation_factors.includes('not_reporting')).length,
+      left_out: table.leftOut,
+      newest_sample: table.newestSample,
       rows,
       grades,
       file,
       features_file: featuresPath,
       rollups_built: stage.rollupsBuilt,
+      writes: stage.writes(),
       seconds: (Date.now() - t0) / 1000,
       explained,
     };
