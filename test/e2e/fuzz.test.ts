@@ -53,6 +53,13 @@ function damage(text: string, seed: number, skip: number): { text: string; mutat
     lines[i] = mutate(lines[i]!, r);
     mutated.add(i + 1);
   }
+  // a short fixture may draw no line: then one, so that every case is damaged
+  if (mutated.size === 0) {
+    const candidates = lines.map((l, i) => (i >= skip && l !== '' ? i : -1)).filter((i) => i >= 0);
+    const i = candidates[Math.floor(r() * candidates.length)]!;
+    lines[i] = mutate(lines[i]!, r);
+    mutated.add(i + 1);
+  }
   return { text: lines.join('\n'), mutated };
 }
 

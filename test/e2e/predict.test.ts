@@ -135,6 +135,70 @@ describe('predict', () => {
   }, 180_000);
 });
 
+describe('backtest', () => {
+  interface Metrics {
+    failures: number;
+    caught: number;
+    recall: number;
+    precision: number | null;
+    false_alarms_per_1000_gpu_days: number;
+    pr_auc: number | null;
+    median_lead_days: number | null;
+    gpu_days: number;
+  }
+  interface Result {
+    model: { name: string };
+    warnings: string[];
+    gpu_days: number;
+    horizons: { horizon: string; model: Metrics; rule_based_risk: Metrics | null; overall_score: Metrics | null }[];
+    failures: { gpu_uuid: string; failed_at: string; flagged: Record<string, boolean>; lead_days: Record<string, number | null>; top_factors: string[] }[];
+  }
+
+  it('replays the shipped model over two months: it catches some failures ahead, not all (sudden ones have no precursor)', async () => {
+    const r = await runCli(['backtest', '--lake', lake, '--from', '2026-08-01', '--to', '2026-09-30', '--model', 'default', '--no-baselines', '--json'], {
+      timeoutMs: 300_000,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const b = parseJson<Result>(r.stdout);
+    expect(b.model.name).toBe('default');
+    expect(b.horizons.map((h) => h.horizon)).toEqual(['7d', '30d', '90d']);
+    const h30 = b.horizons[1]!.model;
+    expect(h30.failures).toBe(b.failures.length);
+    expect(h30.failures).toBeGreaterThanOrEqual(10);
+    expect(h30.caught).toBeGreaterThan(0);
+    expect(h30.caught).toBeLessThan(h30.failures);
+    expect(h30.median_lead_days).toBeGreaterThan(1);
+    expect(h30.precision).not.toBeNull();
+    // every caught failure names the factors of its first flag, and its lead is within the horizon
+    for (const f of b.failures.filter((x) => x.flagged['30d'])) {
+      expect(f.top_factors.length).toBeGreaterThan(0);
+      expect(f.lead_days['30d']).toBeGreaterThan(0);
+      expect(f.lead_days['30d']).toBeLessThanOrEqual(30);
+    }
+    // the data ends 2026-10-01: no day has a whole 90-day follow-up, which is said, not flattered
+    expect(b.horizons[2]!.model).toMatchObject({ gpu_days: 0, precision: null, pr_auc: null });
+    expect(b.warnings.some((w) => /90-day horizon/.test(w))).toBe(true);
+    expect(b.warnings.some((w) => /overlaps/.test(w))).toBe(false);
+  }, 300_000);
+
+  it('warns when the model trained on the period, replays the baselines, and --csv gives one row per failure', async () => {
+    const args = ['backtest', '--lake', lake, '--from', '2026-09-01', '--to', '2026-09-06', '--horizon', '7d', '--model', 'e2e'];
+    const r = await runCli([...args, '--json'], { timeoutMs: 300_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/warning: model e2e was trained on this lake's .* overlaps the period/);
+    const b = parseJson<Result>(r.stdout);
+    const h = b.horizons[0]!;
+    expect(h.rule_based_risk).not.toBeNull();
+    expect(h.overall_score).not.toBeNull();
+    expect(h.rule_based_risk!.gpu_days).toBe(h.model.gpu_days);
+    const csv = await runCli([...args, '--csv', '--no-baselines'], { timeoutMs: 300_000 });
+    expect(csv.code, csv.stderr).toBe(0);
+    const lines = csv.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^gpu_uuid,host,failed_at,failure_type,days_watched,flagged_7d,lead_days_7d,/);
+    expect(lines.length - 1).toBe(b.failures.length);
+  }, 300_000);
+});
+
 describe('train with too few failures', () => {
   it('exits 2, says how many it has and needs, and that the shipped model still works', async () => {
     // the lake keeps only three failures (the last test of this file: the others are done with it)
