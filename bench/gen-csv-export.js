@@ -4,17 +4,8 @@
 // every instant's GPUs together, empty fields for nulls. Seeded, so every run measures the same bytes.
 import fs from 'node:fs';
 import path from 'node:path';
+import { mulberry32 } from '../dist/lib/model/random.js';
 
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export const HEADER = [
   'time',

@@ -3,6 +3,7 @@
 // order (as the exporter prints them). Seeded, so every run measures the same bytes.
 import fs from 'node:fs';
 import path from 'node:path';
+import { mulberry32 } from '../dist/lib/model/random.js';
 
 const FIELDS = [
   ['DCGM_FI_DEV_SM_CLOCK', 'gauge', 'SM clock frequency (in MHz).', (r) => 1980 - (r() < 0.1 ? 400 : 0)],
@@ -37,16 +38,6 @@ const FIELDS = [
   ['DCGM_FI_PROF_DRAM_ACTIVE', 'gauge', 'Ratio of cycles the device memory interface is active.', (r) => r().toFixed(6)],
 ];
 
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function hex(r, n) {
   let s = '';
