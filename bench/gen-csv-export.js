@@ -6,7 +6,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { mulberry32 } from '../dist/lib/model/random.js';
 
-
 export const HEADER = [
   'time',
   'gpu_uuid',

@@ -38,7 +38,6 @@ const FIELDS = [
   ['DCGM_FI_PROF_DRAM_ACTIVE', 'gauge', 'Ratio of cycles the device memory interface is active.', (r) => r().toFixed(6)],
 ];
 
-
 function hex(r, n) {
   let s = '';
   for (let i = 0; i < n; i++) s += Math.floor(r() * 16).toString(16);
