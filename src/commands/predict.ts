@@ -4,13 +4,13 @@ import { renderJson, renderRows } from '../lib/cli/output.js';
 import { PREDICTION_CSV_COLUMNS, PREDICTION_TABLE_COLUMNS } from '../lib/cli/predict-columns.js';
 import { stageWriteNotes, testHold, windowFlags, windowOptions } from '../lib/cli/window-flags.js';
 import { EXIT_FAILURE } from '../lib/errors.js';
-import { predictFleet } from '../lib/stage/predict.js';
+import { predictFleet, type PriorUse, THIN_TELEMETRY_HOURS } from '../lib/stage/predict.js';
 import { RISK_LEVEL_THRESHOLDS } from '../lib/model/card.js';
 
 export default class Predict extends BaseCommand<typeof Predict> {
   static override summary = 'Failure probabilities at 7/30/90 days per GPU, the likely failure type and the factors behind the risk, riskiest first.';
   static override description =
-    `For every GPU with telemetry in the 7 days before --at (except those the failure history records as failed with no sample since): failure_prob_7d ≤ failure_prob_30d ≤ failure_prob_90d from one hazard model, expected_days_to_failure (the median of that curve; empty beyond the model's horizon) with an 80 % interval, predicted_failure_type (memory, thermal, power, interconnect, other) and its probability, anomaly_score 0–1 (an isolation forest: how unlike the fleet the GPU behaves), risk_level by failure_prob_30d (medium ≥ ${100 * RISK_LEVEL_THRESHOLDS.medium} %, high ≥ ${100 * RISK_LEVEL_THRESHOLDS.high} %, critical ≥ ${100 * RISK_LEVEL_THRESHOLDS.critical} %), and top_factors: the features that raise the GPU's risk, with their values and contributions. The model is --model NAME, else the lake's newest (gpuhealth train), else the shipped default (models/default, trained on a simulated fleet). Every GPU's row is written to <lake>/predictions/date=<at>/ (not with --no-write, nor on a lake you may not write). See docs/prediction.md.`;
+    `For every GPU with telemetry in the 7 days before --at (except those the failure history records as failed with no sample since): failure_prob_7d ≤ failure_prob_30d ≤ failure_prob_90d from one hazard model, expected_days_to_failure (the median of that curve; empty beyond the model's horizon) with an 80 % interval, predicted_failure_type (memory, thermal, power, interconnect, other) and its probability, anomaly_score 0–1 (an isolation forest: how unlike the fleet the GPU behaves), risk_level by failure_prob_30d (medium ≥ ${100 * RISK_LEVEL_THRESHOLDS.medium} %, high ≥ ${100 * RISK_LEVEL_THRESHOLDS.high} %, critical ≥ ${100 * RISK_LEVEL_THRESHOLDS.critical} %), and top_factors: the features that raise the GPU's risk, with their values and contributions. A GPU with under ${THIN_TELEMETRY_HOURS} hours of telemetry in the 7 days, and a GPU the asset registry lists in service that sent none, gets its probabilities from the fleet's lifetime curve at its age instead (a Weibull fit to the registry and failure history, per model where the model has 5 failures, as gpuhealth survival fits it): prediction_source is then prior, and top_factor names the curve. The model is --model NAME, else the lake's newest (gpuhealth train), else the shipped default (models/default, trained on a simulated fleet). Every GPU's row is written to <lake>/predictions/date=<at>/ (not with --no-write, nor on a lake you may not write). See docs/prediction.md.`;
   static override examples = [
     '<%= config.bin %> predict',
     '<%= config.bin %> predict --worst 20',
@@ -53,6 +53,7 @@ export default class Predict extends BaseCommand<typeof Predict> {
     progress.done();
     if (r.failed_left_out > 0)
       this.note(`left out ${r.failed_left_out} GPU${r.failed_left_out === 1 ? '' : 's'} the failure history records as failed, with no sample since`);
+    for (const n of priorNotes(r.prior)) this.note(n);
     const writes = stageWriteNotes(r.writes, this.lakeDir);
     for (const n of writes.notes) this.note(n);
     if (this.outputFormat === 'json') this.out(renderJson(r.rows));
@@ -66,4 +67,23 @@ export default class Predict extends BaseCommand<typeof Predict> {
     );
     if (writes.failed) process.exitCode = EXIT_FAILURE;
   }
+}
+
+const gpus = (n: number): string => `${n} GPU${n === 1 ? '' : 's'}`;
+
+/** What the run took from the lifetime prior, and what it could not. */
+function priorNotes(p: PriorUse): string[] {
+  const notes: string[] = [];
+  if (p.thin + p.silent > 0) {
+    const parts = [
+      p.thin > 0 ? `${gpus(p.thin)} with under ${THIN_TELEMETRY_HOURS} h of telemetry` : '',
+      p.silent > 0 ? `${gpus(p.silent)} in the registry without telemetry` : '',
+    ];
+    notes.push(`${parts.filter(Boolean).join(' and ')} predicted from the fleet's lifetime curve (prediction_source prior)`);
+  }
+  if (p.thin_kept_model > 0)
+    notes.push(
+      `${gpus(p.thin_kept_model)} with under ${THIN_TELEMETRY_HOURS} h of telemetry kept the model's estimate: ${p.unavailable ?? 'no deployed_date in the registry'}`,
+    );
+  return notes;
 }

@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseJson, queryLake, runCli, tempLake } from '../helpers/cli.js';
+import { parseJson, queryLake, runCli, tempDir, tempLake } from '../helpers/cli.js';
 import type { PredictionRow } from '../../src/lib/stage/predict.js';
 import type { ModelCard } from '../../src/lib/model/card.js';
 
@@ -133,6 +133,65 @@ describe('predict', () => {
     expect(top).toHaveLength(3);
     expect(top[0]!.model_name).toBe('default');
   }, 180_000);
+});
+
+describe('predict, lifetime prior', () => {
+  const THIN = 'GPU-7410c0de-0000-4000-8000-000000000001';
+  const SILENT = 'GPU-7410c0de-0000-4000-8000-000000000002';
+  const MODEL = 'NVIDIA H100 80GB HBM3';
+
+  it('predicts a GPU with a few hours of telemetry, and one in the registry with none, from the registry lifetime curve', async () => {
+    const dir = tempDir();
+    const atMs = Date.parse(T);
+    // three hours of samples two days before T, and nothing from the second GPU
+    const labels = (uuid: string, i: number): string =>
+      `gpu="${i}",UUID="${uuid}",pci_bus_id="00000000:${10 + i}:00.0",device="nvidia${i}",modelName="${MODEL}",Hostname="gpu-prior-n01"`;
+    const lines: string[] = [];
+    for (let h = 0; h < 3; h++) lines.push(`DCGM_FI_DEV_GPU_TEMP{${labels(THIN, 0)}} 41 ${atMs - 2 * 86_400_000 + h * 3_600_000}`);
+    fs.writeFileSync(path.join(dir, 'gpu-prior-n01.prom'), `${lines.join('\n')}\n`);
+    fs.writeFileSync(
+      path.join(dir, 'assets.csv'),
+      `gpu_uuid,model,host,deployed_date\n${THIN},${MODEL},gpu-prior-n01,2026-03-01\n${SILENT},${MODEL},gpu-prior-n01,2025-01-15\n`,
+    );
+    expect((await runCli(['ingest', path.join(dir, 'gpu-prior-n01.prom'), '--lake', lake])).code).toBe(0);
+    expect((await runCli(['assets', 'import', path.join(dir, 'assets.csv'), '--lake', lake])).code).toBe(0);
+
+    const r = await runCli(['predict', '--lake', lake, '--at', T, '--gpu', THIN, '--gpu', SILENT, '--no-write', '--json'], { timeoutMs: 120_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/1 GPU with under 24 h of telemetry and 1 GPU in the registry without telemetry predicted from the fleet's lifetime curve/);
+    const got = parseJson<PredictionRow[]>(r.stdout);
+    expect(got.map((x) => x.gpu_uuid).sort()).toEqual([THIN, SILENT]);
+
+    // the same curve `survival` fits at T: the model's own where it has 5 failures, else the fleet's
+    const s = await runCli(['survival', '--lake', lake, '--at', T, '--by', 'model', '--json']);
+    expect(s.code, s.stderr).toBe(0);
+    const groups = parseJson<{ groups: { group: string; failures: number; weibull: { shape: number; scale_days: number } | null }[] }>(s.stdout).groups;
+    let curve = groups.find((g) => g.group === MODEL)!;
+    if (curve.failures < 5) {
+      const all = parseJson<{ groups: (typeof curve)[] }>((await runCli(['survival', '--lake', lake, '--at', T, '--json'])).stdout).groups;
+      curve = all[0]!;
+    }
+    const { shape, scale_days: scale } = curve.weibull!;
+    for (const [uuid, deployed, hours] of [
+      [THIN, '2026-03-01', 3],
+      [SILENT, '2025-01-15', 0],
+    ] as const) {
+      const row = got.find((x) => x.gpu_uuid === uuid)!;
+      const age = (atMs - Date.parse(`${deployed}T00:00:00Z`)) / 86_400_000;
+      const p = (h: number): number => 1 - Math.exp((age / scale) ** shape - ((age + h) / scale) ** shape);
+      expect(row).toMatchObject({ prediction_source: 'prior', telemetry_hours: hours, predicted_failure_type: null, top_factors: [] });
+      expect(row.failure_prob_7d).toBeCloseTo(p(7), 5);
+      expect(row.failure_prob_30d).toBeCloseTo(p(30), 5);
+      expect(row.failure_prob_90d).toBeCloseTo(p(90), 5);
+      expect(row.top_factor).toMatch(/^lifetime prior: age \d+ d on the /);
+    }
+    expect(got.find((x) => x.gpu_uuid === SILENT)!.anomaly_score).toBeNull();
+    // every other GPU reports all week: the model's answer
+    const all = await runCli(['predict', '--lake', lake, '--at', T, '--no-write', '--json'], { timeoutMs: 120_000 });
+    const others = parseJson<PredictionRow[]>(all.stdout).filter((x) => x.gpu_uuid !== THIN && x.gpu_uuid !== SILENT);
+    expect(others.length).toBeGreaterThan(120);
+    for (const x of others) expect(x.prediction_source).toBe('model');
+  }, 300_000);
 });
 
 describe('backtest', () => {

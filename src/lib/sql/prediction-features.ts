@@ -243,3 +243,13 @@ SELECT * EXCLUDE (b) FROM rows
 WHERE b BETWEEN $first_b AND $last_b AND samples_7d > 0
 ORDER BY cutoff, gpu_uuid`;
 }
+
+/**
+ * TELEMETRY_HOURS_SQL ($start_us, $end_us) → gpu_uuid, hours: the hours with at least one sample of
+ * each GPU in the window; predict falls back on the lifetime prior below a day's worth.
+ */
+export const TELEMETRY_HOURS_SQL = `
+SELECT gpu_uuid, count(DISTINCT hour) AS hours
+FROM rollups
+WHERE hour >= make_timestamp($start_us) AND hour < make_timestamp($end_us)
+GROUP BY gpu_uuid`;

@@ -19,6 +19,18 @@ import type { Db } from '../db/duckdb.js';
 import { DAY_MS, predictionMatrix, type FeatureMatrix } from './prediction-data.js';
 import { resolveModel, type StoredModel } from './models.js';
 import { selectGpus } from './select.js';
+import { buildLifetimes, type AssetLifetimeRow, type GpuLifetime } from './survival.js';
+import { SURVIVAL_ASSETS_SQL, SURVIVAL_FAILURES_VIEW_SQL } from '../sql/survival.js';
+import { TELEMETRY_HOURS_SQL } from '../sql/prediction-features.js';
+import {
+  conditionalFailureProb,
+  conditionalQuantileDays,
+  fitLifetimePriors,
+  type LifetimePrior,
+  type LifetimePriors,
+  MIN_FLEET_PRIOR_FAILURES,
+  priorFor,
+} from '../survival/prior.js';
 import { windowFile, windowSummary, withWindowStage, type StageWrites, type WindowOptions } from './window.js';
 
 export interface TopFactor {
@@ -43,15 +55,32 @@ export interface PredictionRow {
   days_to_failure_high: number | null;
   predicted_failure_type: FailureType | null;
   predicted_failure_type_prob: number | null;
-  anomaly_score: number;
+  /** Null for a row from the lifetime prior of a GPU without telemetry in the 7 days. */
+  anomaly_score: number | null;
   risk_level: RiskLevel;
   top_factors: TopFactor[];
   /** The top factor, short (`sbe_accel_7d = 41×: +1.9`), for the table. */
   top_factor: string | null;
   model_name: string;
   model_version: string;
+  /**
+   * `model`: the failure model on the GPU's telemetry; `prior`: the fleet's lifetime curve at the GPU's
+   * age (registry and failure history), for a GPU with under THIN_TELEMETRY_HOURS of telemetry.
+   */
+  prediction_source: PredictionSource;
+  /** Hours with samples of the GPU in the 7 days before `at`. */
+  telemetry_hours: number;
   at: string;
 }
+
+export const PREDICTION_SOURCES = ['model', 'prior'] as const;
+export type PredictionSource = (typeof PREDICTION_SOURCES)[number];
+/**
+ * Below a day's worth of hours in the 7 days, the model's features are mostly missing (rates over a
+ * day or a week, trends against days 8–28) and its answer is the training fleet's base rate: the
+ * fleet's own lifetime curve at the GPU's age says more.
+ */
+export const THIN_TELEMETRY_HOURS = 24;
 
 export interface PredictOptions extends Omit<WindowOptions, 'sinceMs'> {
   model?: string;
@@ -62,6 +91,8 @@ export interface PredictResult {
   at: string;
   /** GPUs left out because the failure history records them failed, with no sample since. */
   failed_left_out: number;
+  /** Rows that came from the lifetime prior instead of the model, and why some could not. */
+  prior: PriorUse;
   model: { name: string; version: string; where: string; trained_on: string };
   gpus_total: number;
   rows: PredictionRow[];
@@ -92,6 +123,8 @@ export const PREDICTION_COLUMNS: Record<keyof PredictionRow, string> = {
   top_factor: 'VARCHAR',
   model_name: 'VARCHAR',
   model_version: 'VARCHAR',
+  prediction_source: 'VARCHAR',
+  telemetry_hours: 'INTEGER',
   at: 'TIMESTAMP',
 };
 
@@ -158,7 +191,7 @@ export async function loadModel(stored: StoredModel): Promise<LoadedModel> {
 /** Predictions for the rows of a feature matrix (one cut-off). */
 export async function predictRows(
   model: LoadedModel,
-  m: { gpu: string[]; host: (string | null)[]; model: (string | null)[]; X: Float64Array },
+  m: { gpu: string[]; host: (string | null)[]; model: (string | null)[]; X: Float64Array; hours?: readonly number[] },
   atIso: string,
 ): Promise<PredictionRow[]> {
   const card = model.card;
@@ -227,6 +260,8 @@ export async function predictRows(
       top_factor: factors[0]?.short ?? null,
       model_name: card.name,
       model_version: card.version,
+      prediction_source: 'model',
+      telemetry_hours: m.hours?.[i] ?? 0,
       at: atIso,
     });
   }
@@ -266,6 +301,75 @@ function withoutRows(m: FeatureMatrix, drop: (i: number) => boolean): FeatureMat
   return { names: m.names, X, gpu: pick(m.gpu), cutoffMs: pick(m.cutoffMs), host: pick(m.host), model: pick(m.model) };
 }
 
+/** The GPUs' telemetry hours in the 7 days before `endMs`. */
+async function telemetryHours(db: Db, endMs: number): Promise<Map<string, number>> {
+  const rows = await db.query<{ gpu_uuid: string; hours: number }>('telemetry hours', TELEMETRY_HOURS_SQL, {
+    start_us: (endMs - 7 * DAY_MS) * 1000,
+    end_us: endMs * 1000,
+  });
+  return new Map(rows.map((r) => [r.gpu_uuid, Number(r.hours)]));
+}
+
+/** The registry's lifetimes at `endMs`, the curves fitted to them, and the GPUs in service then. */
+async function lifetimePriors(db: Db, endMs: number): Promise<{ priors: LifetimePriors; inService: GpuLifetime[] }> {
+  await db.exec('survival failures view', SURVIVAL_FAILURES_VIEW_SQL);
+  const rows = await db.query<AssetLifetimeRow & Record<string, unknown>>('survival assets', SURVIVAL_ASSETS_SQL);
+  const { lifetimes } = buildLifetimes(rows, endMs);
+  return {
+    priors: fitLifetimePriors(lifetimes.map((l) => ({ time: l.time, event: l.event, model: l.row.model }))),
+    inService: lifetimes.filter((l) => l.end === 'in_service'),
+  };
+}
+
+const fmt = (x: number): string => (x >= 100 ? x.toFixed(0) : x.toPrecision(2));
+
+/** A row from the lifetime prior: the curve read at the GPU's age (see survival/prior.ts). */
+function priorRow(
+  base: { gpu_uuid: string; host: string | null; model: string | null; anomaly_score: number | null; telemetry_hours: number },
+  prior: LifetimePrior,
+  ageDays: number,
+  horizonDays: number,
+  model: { name: string; version: string },
+  atIso: string,
+): PredictionRow {
+  const p = (h: number): number => round(conditionalFailureProb(prior, ageDays, h), 6);
+  const q = (qq: number): number | null => {
+    const d = conditionalQuantileDays(prior, ageDays, qq);
+    return d > horizonDays ? null : round(d, 1);
+  };
+  const p30 = p(30);
+  const text = `lifetime prior: age ${ageDays.toFixed(0)} d on the ${prior.basis === 'fleet' ? 'fleet' : prior.basis} curve (Weibull shape ${fmt(prior.shape)}, scale ${fmt(prior.scale_days)} d, ${prior.failures} failures of ${prior.gpus} GPUs); ${base.telemetry_hours} h of telemetry in 7 days`;
+  return {
+    ...base,
+    failure_prob_7d: p(7),
+    failure_prob_30d: p30,
+    failure_prob_90d: p(90),
+    expected_days_to_failure: q(0.5),
+    days_to_failure_low: q(0.1),
+    days_to_failure_high: q(0.9),
+    predicted_failure_type: null,
+    predicted_failure_type_prob: null,
+    risk_level: riskLevel(p30),
+    top_factors: [],
+    top_factor: text,
+    model_name: model.name,
+    model_version: model.version,
+    prediction_source: 'prior',
+    at: atIso,
+  };
+}
+
+/** How the lifetime prior was used in a run (printed as notes). */
+export interface PriorUse {
+  /** Rows from the prior: GPUs with thin telemetry, and GPUs in service without any. */
+  thin: number;
+  silent: number;
+  /** GPUs with thin telemetry that kept the model's answer: no prior, or no deployment date. */
+  thin_kept_model: number;
+  /** Why there is no prior, when there is none. */
+  unavailable: string | null;
+}
+
 export async function predictFleet(opts: PredictOptions): Promise<PredictResult> {
   const t0 = Date.now();
   return withWindowStage({ ...opts, sinceMs: 7 * DAY_MS }, async (stage) => {
@@ -274,14 +378,44 @@ export async function predictFleet(opts: PredictOptions): Promise<PredictResult>
     progress('computing prediction features');
     const all0 = await predictionMatrix(db, stored.card.features, endMs, 0, 0);
     const failed = await failedBefore(db, endMs);
-    const m = withoutRows(all0, (i) => failed.has(all0.gpu[i]!));
+    const hours = await telemetryHours(db, endMs);
+    const m0 = withoutRows(all0, (i) => failed.has(all0.gpu[i]!));
+    const m = { ...m0, hours: m0.gpu.map((g) => hours.get(g) ?? 0) };
     progress(`predicting ${m.gpu.length} GPUs`);
     const model = await loadModel(stored);
+    const atIso = new Date(endMs).toISOString();
     let all: PredictionRow[];
     try {
-      all = await predictRows(model, m, new Date(endMs).toISOString());
+      all = await predictRows(model, m, atIso);
     } finally {
       await model.close();
+    }
+    // GPUs with too little telemetry, and GPUs in service that sent none: the fleet's lifetime curve
+    const { priors, inService } = await lifetimePriors(db, endMs);
+    const lifetimeOf = new Map(inService.map((l) => [l.row.gpu_uuid, l]));
+    const horizon = stored.card.segment_bounds_days.at(-1)!;
+    const modelId = { name: stored.card.name, version: stored.card.version };
+    const prior: PriorUse = { thin: 0, silent: 0, thin_kept_model: 0, unavailable: null };
+    if (!priors.fleet) prior.unavailable = `the registry has fewer than ${MIN_FLEET_PRIOR_FAILURES} failures of GPUs with a deployed_date`;
+    all = all.map((r) => {
+      if (r.telemetry_hours >= THIN_TELEMETRY_HOURS) return r;
+      const l = lifetimeOf.get(r.gpu_uuid);
+      const curve = priorFor(priors, l?.row.model ?? r.model);
+      if (!l || !curve) {
+        prior.thin_kept_model++;
+        return r;
+      }
+      prior.thin++;
+      return priorRow(r, curve, l.time, horizon, modelId, atIso);
+    });
+    const predicted = new Set(all.map((r) => r.gpu_uuid));
+    for (const l of inService) {
+      if (predicted.has(l.row.gpu_uuid) || failed.has(l.row.gpu_uuid)) continue;
+      const curve = priorFor(priors, l.row.model);
+      if (!curve) continue;
+      prior.silent++;
+      const base = { gpu_uuid: l.row.gpu_uuid, host: l.row.host, model: l.row.model, anomaly_score: null, telemetry_hours: hours.get(l.row.gpu_uuid) ?? 0 };
+      all.push(priorRow(base, curve, l.time, horizon, modelId, atIso));
     }
     let file: string | null = null;
     if (stage.writable && all.length > 0) {
@@ -298,6 +432,7 @@ export async function predictFleet(opts: PredictOptions): Promise<PredictResult>
     return {
       at: windowSummary(endMs - 7 * DAY_MS, endMs).at,
       failed_left_out: failed.size,
+      prior,
       model: { name: stored.name, version: stored.card.version, where: stored.dir, trained_on: stored.card.trained_on },
       gpus_total: all.length,
       rows,
