@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateCsvExports } from './gen-csv-export.js';
 import { generateCorpus } from './gen-exposition.js';
+import { mulberry32 } from '../dist/lib/model/random.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const out = process.env.BENCH_DIR ?? path.join(here, 'out');
@@ -22,7 +23,7 @@ function du(dir) {
 }
 
 console.log(`gpuhealth bench — ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), node ${process.version}`);
-// BENCH_PART=ingest|history|score|predict|all (default all); BENCH_PREDICT_GPUS (default 10000); BENCH_SCORE_GPUS=1000,10000 (default 1000: the 10,000-GPU
+// BENCH_PART=ingest|history|score|predict|survival|all (default all); BENCH_PREDICT_GPUS (default 10000); BENCH_SCORE_GPUS=1000,10000 (default 1000: the 10,000-GPU
 // lake takes ~30 min to simulate the first time; it is kept in bench/out for later runs).
 const part = process.env.BENCH_PART ?? 'all';
 if (part === 'all' || part === 'ingest') benchIngest();
@@ -175,3 +176,58 @@ function benchPredict() {
 }
 
 if (part === 'all' || part === 'predict') benchPredict();
+if (part === 'all' || part === 'survival') benchSurvival();
+
+/**
+ * survival on a 100,000-GPU registry (target: under 5 s through the CLI): three models, 40 lots, 2,500
+ * racks, deployed over four years; Weibull lifetimes (shape 0.8–2.5 by lot), 5 % removed before failing.
+ */
+function benchSurvival() {
+  const bin = path.join(here, '..', 'bin', 'run.js');
+  const n = Number(process.env.BENCH_SURVIVAL_GPUS ?? 100_000);
+  const lake = path.join(out, `survival-${n}g`);
+  const END = Date.parse('2026-11-20T00:00:00Z');
+  const DAY = 86_400_000;
+  console.log(`\nsurvival on a ${n}-GPU registry`);
+  if (!fs.existsSync(path.join(lake, 'assets'))) {
+    fs.rmSync(lake, { recursive: true, force: true });
+    fs.mkdirSync(lake, { recursive: true });
+    const rand = mulberry32(7);
+    const models = ['NVIDIA A100-SXM4-80GB', 'NVIDIA H100 80GB HBM3', 'NVIDIA H200'];
+    const day = (ms) => new Date(ms).toISOString().slice(0, 10);
+    const assets = ['gpu_uuid,serial,model,host,datacenter,rack,deployed_date,lot,removed_date'];
+    const failures = ['gpu_uuid,serial,failed_at,failure_type,description'];
+    for (let i = 0; i < n; i++) {
+      const lot = i % 40;
+      const shape = 0.8 + (lot % 8) * 0.24;
+      const deployed = END - Math.floor(rand() * 4 * 365) * DAY;
+      const fails = deployed + 2500 * (-Math.log(1 - rand())) ** (1 / shape) * DAY;
+      const removed = rand() < 0.05 ? deployed + Math.floor(rand() * ((END - deployed) / DAY)) * DAY : null;
+      const failed = fails < END && (removed === null || fails < removed);
+      const uuid = `GPU-0000bench-${String(i).padStart(12, '0')}`;
+      const host = `gpu-n${String(Math.floor(i / 8)).padStart(5, '0')}`;
+      assets.push(
+        `${uuid},SN${i},${models[lot % 3]},${host},dc${lot % 2},r${String(Math.floor(i / 40)).padStart(4, '0')},${day(deployed)},PO-${lot},${removed !== null && !failed ? day(removed) : ''}`,
+      );
+      if (failed) failures.push(`${uuid},,${new Date(fails).toISOString().replace(/\.\d+Z$/, 'Z')},memory,bench`);
+    }
+    fs.writeFileSync(path.join(out, 'survival-assets.csv'), `${assets.join('\n')}\n`);
+    fs.writeFileSync(path.join(out, 'survival-failures.csv'), `${failures.join('\n')}\n`);
+    for (const [what, file] of [
+      ['assets', 'survival-assets.csv'],
+      ['failures', 'survival-failures.csv'],
+    ]) {
+      const t = Date.now();
+      execFileSync(process.execPath, [bin, what, 'import', path.join(out, file), '--lake', lake, '-q'], { stdio: ['ignore', 'ignore', 'inherit'] });
+      console.log(`  ${what} import (${what === 'assets' ? n : failures.length - 1} rows): ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    }
+  }
+  for (const by of [null, 'model', 'lot', 'rack']) {
+    const args = [bin, 'survival', '--lake', lake, '--json', '-q', ...(by ? ['--by', by] : [])];
+    const t = Date.now();
+    const r = JSON.parse(execFileSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 30 }));
+    console.log(
+      `  survival${by ? ` --by ${by}` : ''} --json through the CLI: ${((Date.now() - t) / 1000).toFixed(2)} s (${r.groups.length} groups, ${r.failures} failures, Cox ${r.cox ? `${r.cox.covariates.length} covariates` : 'none'})`,
+    );
+  }
+}

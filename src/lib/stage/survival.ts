@@ -250,7 +250,7 @@ function fitCox(lifetimes: readonly GpuLifetime[], notes: string[]): SurvivalCox
   const design = buildDesign(covariates, event);
   notes.push(...design.notes.map((n) => `Cox model: ${n}`));
   try {
-    const fit = coxPH({ time: lifetimes.map((l) => l.time), event, x: design.x, names: design.names });
+    const fit = coxPH({ time: lifetimes.map((l) => l.time), event, columns: design.columns, names: design.names });
     return {
       covariates: fit.coefficients.map((c) => ({ name: c.name, hazard_ratio: c.hazardRatio, ci: c.ci, p: c.p })),
       references: design.references,

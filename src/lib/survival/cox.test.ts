@@ -62,7 +62,12 @@ function expectLikeR(fit: CoxFit, r: RCox, rName: (ours: string) => string): voi
 
 describe('coxPH against R coxph (Efron ties)', () => {
   it('reproduces lung ~ age + sex', () => {
-    const fit = coxPH({ time: lung.map((r) => r.time), event: lung.map((r) => r.event), x: lung.map((r) => [r.age, r.sex]), names: ['age', 'sex'] });
+    const fit = coxPH({
+      time: lung.map((r) => r.time),
+      event: lung.map((r) => r.event),
+      columns: [lung.map((r) => r.age), lung.map((r) => r.sex)],
+      names: ['age', 'sex'],
+    });
     expectLikeR(fit, ref.lung_cox_age_sex!, (n) => n);
   });
 
@@ -79,7 +84,7 @@ describe('coxPH against R coxph (Efron ties)', () => {
     );
     expect(design.references).toEqual({ celltype: 'smallcell' });
     expect(design.notes).toEqual([]);
-    const fit = coxPH({ time: veteran.map((r) => r.time), event, x: design.x, names: design.names });
+    const fit = coxPH({ time: veteran.map((r) => r.time), event, columns: design.columns, names: design.names });
     expectLikeR(fit, ref.veteran_cox!, (n) => n.replace('=', ''));
     // karno's p-value is 1.5e-9: the tail must be computed, not looked up
     const karno = fit.coefficients.find((c) => c.name === 'karno')!;
@@ -96,14 +101,14 @@ describe('coxPH', () => {
     // exponential lifetimes, rate doubled where x = 1; censored at 1
     const time = x.map(([v]) => Math.min(1, -Math.log(1 - rand()) / (0.5 * (v ? 2 : 1))));
     const event = time.map((t) => t < 1);
-    const [c] = coxPH({ time, event, x, names: ['x'] }).coefficients;
+    const [c] = coxPH({ time, event, columns: [x.map(([v]) => v!)], names: ['x'] }).coefficients;
     expect(c!.ci[0]).toBeLessThan(2);
     expect(c!.ci[1]).toBeGreaterThan(2);
     expect(c!.p).toBeLessThan(1e-10);
   });
 
   it('handles tied failure times (Efron), and no covariates at all', () => {
-    const fit = coxPH({ time: [1, 1, 1, 2, 2, 3], event: [true, true, false, true, true, false], x: [[], [], [], [], [], []], names: [] });
+    const fit = coxPH({ time: [1, 1, 1, 2, 2, 3], event: [true, true, false, true, true, false], columns: [], names: [] });
     expect(fit.coefficients).toEqual([]);
     expect(fit.loglik[0]).toBe(fit.loglik[1]);
   });
@@ -113,11 +118,9 @@ describe('coxPH', () => {
       coxPH({
         time: [1, 2, 3, 4],
         event: [true, true, false, true],
-        x: [
-          [1, 2],
-          [0, 0],
-          [1, 2],
-          [0, 0],
+        columns: [
+          [1, 0, 1, 0],
+          [2, 0, 2, 0],
         ],
         names: ['a', 'b'],
       }),

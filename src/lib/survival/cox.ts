@@ -8,14 +8,14 @@
  * does); β does not change, exp(β·x) stays in range. Intervals and p-values are Wald's, from the
  * inverse of the observed information at the maximum.
  */
-import { cholesky, choleskyInverse, choleskySolve, type Matrix, zeros } from './linalg.js';
+import { addOuter, cholesky, choleskyInverse, choleskySolve, type Matrix, type SparseRows, sparseRows, zeros } from './linalg.js';
 import { twoSidedP, Z95 } from './normal.js';
 
 export interface CoxInput {
   time: readonly number[];
   event: readonly boolean[];
-  /** One row per lifetime, one column per covariate (already numeric: see design.ts). */
-  x: readonly (readonly number[])[];
+  /** The covariates, one column per covariate, one value per lifetime (already numeric: see design.ts). */
+  columns: readonly ArrayLike<number>[];
   names: readonly string[];
 }
 
@@ -61,62 +61,95 @@ function timeGroups(time: readonly number[]): number[][] {
 }
 
 /**
+ * The covariates row by row, non-zeros only. A fleet's design is mostly 0/1 indicator columns (a model,
+ * a lot, a rack) with one non-zero per covariate in each row, so the risk-set sums cost a few products
+ * per lifetime instead of p². Indicator columns stay as they are; other columns are centred (as coxph
+ * does), which keeps their squares from swamping the variance in S2/S0 − (S1/S0)².
+ */
+function covariateRows(columns: readonly ArrayLike<number>[], n: number): SparseRows {
+  const centred = columns.map((c) => {
+    let binary = true;
+    let sum = 0;
+    for (let i = 0; i < n; i++) {
+      const v = c[i]!;
+      sum += v;
+      if (v !== 0 && v !== 1) binary = false;
+    }
+    if (binary) return c;
+    const mean = sum / Math.max(1, n);
+    return Float64Array.from({ length: n }, (_, i) => c[i]! - mean);
+  });
+  return sparseRows(centred, n);
+}
+
+/**
  * Log partial likelihood, score and information at β with Efron's ties. Walking from the latest time
  * back, the risk-set sums S0 = Σ r, S1 = Σ r·x, S2 = Σ r·x·xᵀ (r = e^(β·x)) grow by each time's
  * lifetimes; with d tied failures whose own sums are T0, T1, T2, the l-th of them (l = 0…d−1) sees
- * the risk set less l/d of the tied ones.
+ * the risk set less l/d of the tied ones. Every r is scaled by e^(−c), c the largest β·x, so none
+ * overflows; the likelihood gets c back and the score and information do not depend on it.
  */
-function evaluate(x: readonly (readonly number[])[], event: readonly boolean[], groups: readonly number[][], beta: readonly number[]): Step {
+function evaluate(x: SparseRows, event: readonly boolean[], groups: readonly number[][], beta: readonly number[]): Step {
   const p = beta.length;
-  const s1 = new Array<number>(p).fill(0);
-  const s2 = zeros(p);
+  const n = event.length;
+  const eta = new Float64Array(n);
+  let c = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < n; i++) {
+    let e = 0;
+    for (let a = x.start[i]!; a < x.start[i + 1]!; a++) e += beta[x.idx[a]!]! * x.val[a]!;
+    eta[i] = e;
+    if (e > c) c = e;
+  }
+  if (n === 0) c = 0;
+  const s1 = new Float64Array(p);
+  const s2 = new Float64Array(p * p);
+  const t1 = new Float64Array(p);
+  const t2 = new Float64Array(p * p);
   let s0 = 0;
   let loglik = 0;
   const score = new Array<number>(p).fill(0);
-  const info = zeros(p);
-  const t1 = new Array<number>(p).fill(0);
-  const t2 = zeros(p);
+  const info = new Float64Array(p * p);
+  const b = new Float64Array(p);
   for (const g of groups) {
     let t0 = 0;
     let d = 0;
-    t1.fill(0);
-    for (const row of t2) row.fill(0);
     for (const i of g) {
-      const xi = x[i]!;
-      let eta = 0;
-      for (let j = 0; j < p; j++) eta += beta[j]! * xi[j]!;
-      const r = Math.exp(eta);
+      const r = Math.exp(eta[i]! - c);
       s0 += r;
-      for (let j = 0; j < p; j++) {
-        s1[j]! += r * xi[j]!;
-        for (let k = 0; k <= j; k++) s2[j]![k]! += r * xi[j]! * xi[k]!;
-      }
+      addOuter(x, i, r, s1, s2, p);
       if (!event[i]) continue;
-      d++;
-      loglik += eta;
-      t0 += r;
-      for (let j = 0; j < p; j++) {
-        score[j]! += xi[j]!;
-        t1[j]! += r * xi[j]!;
-        for (let k = 0; k <= j; k++) t2[j]![k]! += r * xi[j]! * xi[k]!;
+      if (d === 0) {
+        t1.fill(0);
+        t2.fill(0);
       }
+      d++;
+      loglik += eta[i]!;
+      t0 += r;
+      for (let a = x.start[i]!; a < x.start[i + 1]!; a++) score[x.idx[a]!]! += x.val[a]!;
+      addOuter(x, i, r, t1, t2, p);
     }
     for (let l = 0; l < d; l++) {
       const f = l / d;
       const a = s0 - f * t0;
-      loglik -= Math.log(a);
+      loglik -= Math.log(a) + c;
       for (let j = 0; j < p; j++) {
-        const bj = (s1[j]! - f * t1[j]!) / a;
-        score[j]! -= bj;
-        for (let k = 0; k <= j; k++) {
-          const bk = (s1[k]! - f * t1[k]!) / a;
-          info[j]![k]! += (s2[j]![k]! - f * t2[j]![k]!) / a - bj * bk;
-        }
+        b[j] = (s1[j]! - f * t1[j]!) / a;
+        score[j]! -= b[j]!;
+      }
+      for (let j = 0; j < p; j++) {
+        const row = j * p;
+        for (let k = 0; k <= j; k++) info[row + k]! += (s2[row + k]! - f * t2[row + k]!) / a - b[j]! * b[k]!;
       }
     }
   }
-  for (let j = 0; j < p; j++) for (let k = 0; k < j; k++) info[k]![j] = info[j]![k]!;
-  return { loglik, score, info };
+  const m = zeros(p);
+  for (let j = 0; j < p; j++) {
+    for (let k = 0; k <= j; k++) {
+      m[j]![k] = info[j * p + k]!;
+      m[k]![j] = info[j * p + k]!;
+    }
+  }
+  return { loglik, score, info: m };
 }
 
 export class CoxConvergenceError extends Error {}
@@ -129,9 +162,7 @@ export class CoxConvergenceError extends Error {}
 export function coxPH(input: CoxInput, z = Z95): CoxFit {
   const n = input.time.length;
   const p = input.names.length;
-  // centred covariates: the same β, and e^(β·x) stays in range
-  const means = input.names.map((_, j) => input.x.reduce((s, row) => s + row[j]!, 0) / Math.max(1, n));
-  const x = input.x.map((row) => row.map((v, j) => v - means[j]!));
+  const x = covariateRows(input.columns, n);
   const groups = timeGroups(input.time);
   let beta = new Array<number>(p).fill(0);
   let cur = evaluate(x, input.event, groups, beta);

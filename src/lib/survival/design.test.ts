@@ -9,7 +9,7 @@ describe('buildDesign', () => {
     expect(d.references).toEqual({ lot: 'A' });
     // B and C have 2 GPUs each: the larger first, then by name
     expect(d.names).toEqual(['lot=B', 'lot=C']);
-    expect(d.x.map((r) => r.join(''))).toEqual(['00', '00', '00', '10', '10', '01', '01', '00']);
+    expect(event.map((_, i) => d.columns.map((c) => c[i]).join(''))).toEqual(['00', '00', '00', '10', '10', '01', '01', '00']);
     expect(d.notes).toEqual([]);
   });
 

@@ -27,12 +27,14 @@ export type Covariate = NumericCovariate | CategoricalCovariate;
 export interface Design {
   /** Column names: the numeric covariate's name, or `name=level`. */
   names: string[];
-  /** One row per lifetime. */
-  x: number[][];
+  /** One column per name, one value per lifetime. */
+  columns: Float64Array[];
   /** Per categorical covariate kept, its reference level. */
   references: Record<string, string>;
   notes: string[];
 }
+
+import { addOuter, sparseRows } from './linalg.js';
 
 /** The level of a missing categorical value. */
 export const UNKNOWN_LEVEL = '(unknown)';
@@ -43,7 +45,7 @@ const COLLINEAR_TOLERANCE = 1e-7;
 
 interface Column {
   name: string;
-  values: number[];
+  values: Float64Array;
 }
 
 function categoricalColumns(c: CategoricalCovariate, event: readonly boolean[], notes: string[], references: Record<string, string>): Column[] {
@@ -73,14 +75,13 @@ function categoricalColumns(c: CategoricalCovariate, event: readonly boolean[], 
   const beyond = withFailures.slice(MAX_LEVELS + 1).map(([l]) => l);
   if (beyond.length > 0)
     notes.push(`${c.name}: only the ${MAX_LEVELS} largest levels are estimated; ${listLevels(beyond)} count with the reference ${reference}`);
-  return kept.map((level) => ({ name: `${c.name}=${level}`, values: c.values.map((v) => ((v ?? UNKNOWN_LEVEL) === level ? 1 : 0)) }));
-}
-
-/** Euclidean norm (Math.hypot(...v) would spread a fleet's worth of arguments). */
-function l2(v: readonly number[]): number {
-  let s = 0;
-  for (const x of v) s += x * x;
-  return Math.sqrt(s);
+  const out = kept.map((level) => ({ name: `${c.name}=${level}`, values: new Float64Array(c.values.length) }));
+  const columnOf = new Map(kept.map((level, k) => [level, out[k]!.values]));
+  c.values.forEach((v, i) => {
+    const col = columnOf.get(v ?? UNKNOWN_LEVEL);
+    if (col) col[i] = 1;
+  });
+  return out;
 }
 
 function listLevels(levels: readonly string[]): string {
@@ -97,29 +98,45 @@ export function buildDesign(covariates: readonly Covariate[], event: readonly bo
     if (c.kind === 'numeric') {
       const first = c.values[0];
       if (c.values.every((v) => v === first)) notes.push(`${c.name}: left out, every GPU has the same value`);
-      else columns.push({ name: c.name, values: [...c.values] });
+      else columns.push({ name: c.name, values: Float64Array.from(c.values) });
     } else columns.push(...categoricalColumns(c, event, notes, references));
   }
-  // Gram–Schmidt on the centred columns, in order: a column that earlier ones explain is left out
-  const basis: number[][] = [];
+  // Gram–Schmidt on the centred columns, in order, done as a Cholesky factorisation of their Gram
+  // matrix (the same residual norms; the Gram matrix of mostly-indicator columns costs a few products
+  // per GPU): a column that earlier ones explain is left out
+  const n = event.length;
+  const p = columns.length;
+  const rows = sparseRows(
+    columns.map((c) => c.values),
+    n,
+  );
+  const sums = new Float64Array(p);
+  const gram = new Float64Array(p * p);
+  for (let i = 0; i < n; i++) addOuter(rows, i, 1, sums, gram, p);
+  const centred = (j: number, k: number): number => gram[j * p + k]! - (sums[j]! * sums[k]!) / n;
+  const factor: Float64Array[] = [];
+  const keptIdx: number[] = [];
   const kept: Column[] = [];
-  for (const col of columns) {
-    const mean = col.values.reduce((a, b) => a + b, 0) / col.values.length;
-    const r = col.values.map((v) => v - mean);
-    const norm = l2(r);
-    for (const q of basis) {
-      let dot = 0;
-      for (let i = 0; i < r.length; i++) dot += r[i]! * q[i]!;
-      for (let i = 0; i < r.length; i++) r[i]! -= dot * q[i]!;
-    }
-    const rest = l2(r);
-    if (!(rest > COLLINEAR_TOLERANCE * norm)) {
+  columns.forEach((col, j) => {
+    const norm2 = centred(j, j);
+    const l = new Float64Array(keptIdx.length);
+    let rest2 = norm2;
+    keptIdx.forEach((k, a) => {
+      let t = centred(j, k);
+      for (let b = 0; b < a; b++) t -= l[b]! * factor[a]![b]!;
+      l[a] = t / factor[a]![a]!;
+      rest2 -= l[a]! * l[a]!;
+    });
+    if (!(rest2 > COLLINEAR_TOLERANCE ** 2 * norm2)) {
       notes.push(`${col.name}: left out, it is determined by the covariates before it (the same GPUs)`);
-      continue;
+      return;
     }
-    basis.push(r.map((v) => v / rest));
+    const row = new Float64Array(keptIdx.length + 1);
+    row.set(l);
+    row[keptIdx.length] = Math.sqrt(rest2);
+    factor.push(row);
+    keptIdx.push(j);
     kept.push(col);
-  }
-  const x = event.map((_, i) => kept.map((c) => c.values[i]!));
-  return { names: kept.map((c) => c.name), x, references, notes };
+  });
+  return { names: kept.map((c) => c.name), columns: kept.map((c) => c.values), references, notes };
 }

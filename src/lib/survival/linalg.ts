@@ -57,3 +57,41 @@ export function choleskyInverse(l: Matrix): Matrix {
   }
   return inv;
 }
+
+/** A matrix row by row, its non-zeros only: row i's entries are start[i] … start[i + 1] − 1 of idx and val. */
+export interface SparseRows {
+  start: Int32Array;
+  idx: Int32Array;
+  val: Float64Array;
+}
+
+/** The n rows of a matrix given as columns, non-zeros only. */
+export function sparseRows(columns: readonly ArrayLike<number>[], n: number): SparseRows {
+  const start = new Int32Array(n + 1);
+  for (const c of columns) for (let i = 0; i < n; i++) if (c[i] !== 0) start[i + 1]!++;
+  for (let i = 0; i < n; i++) start[i + 1]! += start[i]!;
+  const fill = start.slice(0, n);
+  const idx = new Int32Array(start[n]!);
+  const val = new Float64Array(start[n]!);
+  columns.forEach((c, j) => {
+    for (let i = 0; i < n; i++) {
+      const v = c[i]!;
+      if (v === 0) continue;
+      idx[fill[i]!] = j;
+      val[fill[i]!] = v;
+      fill[i]!++;
+    }
+  });
+  return { start, idx, val };
+}
+
+/** Adds w·x_i to the vector v and w·x_i·x_iᵀ to the lower triangle of the p × p matrix m (row-major). */
+export function addOuter(x: SparseRows, i: number, w: number, v: Float64Array, m: Float64Array, p: number): void {
+  const end = x.start[i + 1]!;
+  for (let a = x.start[i]!; a < end; a++) {
+    const j = x.idx[a]!;
+    const wj = w * x.val[a]!;
+    v[j]! += wj;
+    for (let b = x.start[i]!; b <= a; b++) m[j * p + x.idx[b]!]! += wj * x.val[b]!;
+  }
+}

@@ -114,7 +114,7 @@ describe.skipIf(!FILE)('Titan GPU lifetimes (TITAN_CSV)', () => {
       event,
     );
     expect(design.references).toEqual({ col: '2', row: '4', cage: '2', slot: '4', node: '1' });
-    const fit = coxPH({ time: old.map((g) => g.seconds), event, x: design.x, names: design.names });
+    const fit = coxPH({ time: old.map((g) => g.seconds), event, columns: design.columns, names: design.names });
     // R coxph (timefix = FALSE), the same references: loglik −47007.0665817 → −43789.5898947
     expect(rel(fit.loglik[0], -47007.0665817)).toBeLessThan(1e-10);
     expect(rel(fit.loglik[1], -43789.5898947)).toBeLessThan(1e-10);
