@@ -541,6 +541,24 @@ const LAKE_VALUES_SQL = (spec: TableSpec, kept: readonly FieldSpec[], old: strin
   SELECT i.line, ${kept.map((f) => `${asParsed(f, `o.${f.name}`)} AS ${f.name}`).join(', ')}
   FROM incoming_${spec.table} i JOIN (${old}) o ON ${keyMatch(spec, 'i', 'o')}`;
 
+/** A table for the file's rows as text (raw_<table>): every field VARCHAR, and line. */
+const RAW_INCOMING_SQL = (spec: TableSpec): string =>
+  `CREATE OR REPLACE TABLE raw_${spec.table} (${spec.fields.map((f) => `${f.name} VARCHAR`).join(', ')}, line INTEGER)`;
+
+/** A raw value its column's type refuses. */
+const castFails = (f: FieldSpec): string => `(${f.name} IS NOT NULL AND TRY_CAST(${f.name} AS ${f.type}) IS NULL)`;
+
+/** The raw rows with a value their type refuses → line, bad ('field|type|value' of the first such field). */
+const UNCASTABLE_SQL = (spec: TableSpec): string => `
+  SELECT line, coalesce(${spec.fields.map((f) => `CASE WHEN ${castFails(f)} THEN '${f.name}|${f.type}|' || ${f.name} END`).join(', ')}) AS bad
+  FROM raw_${spec.table} WHERE ${spec.fields.map(castFails).join(' OR ')} ORDER BY line`;
+
+/** The raw rows whose every value casts, typed, into incoming_<table>. */
+const CAST_INCOMING_SQL = (spec: TableSpec): string => `
+  INSERT INTO incoming_${spec.table}
+  SELECT ${spec.fields.map((f) => `CAST(${f.name} AS ${f.type})`).join(', ')}, line
+  FROM raw_${spec.table} WHERE NOT (${spec.fields.map(castFails).join(' OR ')})`;
+
 /** Drops a staged row whose merged row is refused. Parameter: $line (its index). */
 const DROP_INCOMING_SQL = (spec: TableSpec): string => `DELETE FROM incoming_${spec.table} WHERE line = $line`;
 
@@ -591,18 +609,31 @@ export async function stageRegistryTable(
   const incoming = `incoming_${spec.table}`;
   const cols = spec.fields.map((f) => `${f.name} ${f.type}`).join(', ');
   await db.exec('create incoming', `CREATE TEMP TABLE ${incoming} (${cols}, line INTEGER)`);
-  const insert = `INSERT INTO ${incoming} VALUES (${spec.fields.map((f) => `CAST($${f.name} AS ${f.type})`).join(', ')}, $line)`;
-  const refused: { row: number; reason: string }[] = [];
-  for (const [i, r] of rows.entries()) {
-    const params: Record<string, string | number | null> = { line: i };
-    // a DOUBLE goes as text: the driver binds a whole JS number as BIGINT, which 1e20 overflows
-    for (const f of spec.fields) params[f.name] = f.type === 'DOUBLE' && typeof r[f.name] === 'number' ? String(r[f.name]) : (r[f.name] ?? null);
-    try {
-      await db.exec('insert incoming', insert, params as Record<string, string | number>);
-    } catch (e) {
-      refused.push({ row: i, reason: `not storable: ${String((e as Error).message).split('\n')[0]}` });
+  // every value goes in as text through an appender (no SQL parsed per row), then is cast in one
+  // statement; a value the cast refuses names its row (the parse already checked every field, so
+  // this is a last line of defence)
+  await db.exec('create raw incoming', RAW_INCOMING_SQL(spec));
+  const appender = await db.conn.createAppender(`raw_${spec.table}`);
+  try {
+    for (const [i, r] of rows.entries()) {
+      for (const f of spec.fields) {
+        const v = r[f.name] ?? null;
+        if (v === null) appender.appendNull();
+        else appender.appendVarchar(String(v));
+      }
+      appender.appendInteger(i);
+      appender.endRow();
     }
+    appender.flushSync();
+  } finally {
+    appender.closeSync();
   }
+  const refused = (await db.query<{ line: number; bad: string }>('uncastable registry values', UNCASTABLE_SQL(spec))).map((r) => {
+    const [field, type, ...value] = r.bad.split('|');
+    return { row: Number(r.line), reason: `not storable: ${field} "${value.join('|')}" is not a ${type}` };
+  });
+  await db.exec('insert incoming', CAST_INCOMING_SQL(spec));
+  await db.exec('drop raw incoming', `DROP TABLE raw_${spec.table}`);
   const dir = path.join(layout.root, spec.table);
   const olds = registryFiles(run, spec.table);
   const names = spec.fields.map((f) => f.name).join(', ');
