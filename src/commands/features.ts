@@ -40,7 +40,7 @@ const TABLE_COLUMNS: ColumnDef[] = [
 export default class Features extends BaseCommand<typeof Features> {
   static override summary = 'Compute per-GPU features over a window (the input of score and predict).';
   static override description =
-    'One pass over the hourly rollups computes, per GPU, rolling statistics (1 h, 6 h, 24 h, 7 d), reset-aware counter deltas and rates, trends, temperature at equal power, anomalies, clock-event shares, Xid counts by code, coverage, cohort z-scores and asset metadata (docs/features.md). The table is written to <lake>/features/date=<at>/features-<at>-<since>.parquet; stdout shows a summary table, or every feature with --csv / --json. Rollups missing from a lake written by an older version are built first, once. A GPU silent in the window that the asset registry lists or that reported in the 30 days before the window end (and is not recorded as failed or removed) gets a row with no samples. With --no-write, or on a lake you may not write, nothing is written into the lake.';
+    'One pass over the hourly rollups computes, per GPU, rolling statistics (1 h, 6 h, 24 h, 7 d), reset-aware counter deltas and rates, trends, temperature at equal power, anomalies, clock-event shares, Xid counts by code, coverage, cohort z-scores and asset metadata (docs/features.md). The table is written to <lake>/features/date=<at>/features-<at>-<since>.parquet; stdout shows a summary table, or every feature with --csv / --json. Rollups missing from a lake written by an older version are built first, once. A GPU silent in the window that the asset registry lists or that reported in the 30 days before the window end (and is not recorded as failed or removed) gets a row with no samples. A GPU the failure history records as failed at or after its last sample gets no row. With --no-write, or on a lake you may not write, nothing is written into the lake.';
   static override examples = [
     '<%= config.bin %> features',
     '<%= config.bin %> features --since 24h --json',
@@ -81,7 +81,8 @@ export default class Features extends BaseCommand<typeof Features> {
         ),
       );
     else this.out(renderRows(r.rows, [], 'json'));
-    const failed = r.left_out.failed > 0 ? ` (${r.left_out.failed} silent GPU${r.left_out.failed === 1 ? '' : 's'} recorded as failed left out)` : '';
+    const failed =
+      r.left_out.failed > 0 ? ` (${r.left_out.failed} GPU${r.left_out.failed === 1 ? '' : 's'} recorded as failed, with no sample since, left out)` : '';
     this.note(
       `features for ${r.rows.length} of ${r.gpus_total} GPUs, ${r.window_start.slice(0, 16)} → ${r.window_end.slice(0, 16)} UTC, ${r.silent} not reporting${failed}, in ${r.seconds.toFixed(1)} s${r.file ? ` → ${r.file}` : ''}`,
     );

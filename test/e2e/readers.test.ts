@@ -142,7 +142,7 @@ describe('silent GPUs', () => {
     expect(silent.sort()).toEqual([uuid(3), uuid(5)]);
     expect(rows.map((s) => s.gpu_uuid)).not.toContain(uuid(4));
     expect(rows.find((s) => s.gpu_uuid === uuid(3))).toMatchObject({ samples: 0, health_grade: 'critical' });
-    expect(r.stderr).toMatch(/scored 5 GPUs, .*; 2 not reporting \(1 silent GPU recorded as failed left out\);/);
+    expect(r.stderr).toMatch(/scored 5 GPUs, .*; 2 not reporting \(1 GPU recorded as failed, with no sample since, left out\);/);
     const table = await ok(['score', '--lake', lake, '--since', '24h', '--at', AT]);
     expect(table.stderr).toMatch(/: 3 excellent, 2 critical; 2 not reporting/);
   });

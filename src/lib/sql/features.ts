@@ -737,6 +737,26 @@ LEFT JOIN gpus g USING (gpu_uuid)
 LEFT JOIN assets a USING (gpu_uuid)
 WHERE f.newest IS NOT NULL AND s.status = 'not_reporting'`;
 
+/**
+ * GPUs with samples in the window that the failure history records as failed at or after their last
+ * sample (by gpu_uuid, or by serial through the assets), up to the window end: dead, with nothing left
+ * to score. Param: $end_us. Output: gpu_uuid.
+ */
+const FAILED_SINCE_LAST_SAMPLE = `
+SELECT x.gpu_uuid
+FROM features x
+JOIN (SELECT coalesce(f.gpu_uuid, a.gpu_uuid) AS gpu_uuid, max(f.failed_at) AS failed_at
+      FROM failures f LEFT JOIN assets a ON f.gpu_uuid IS NULL AND a.serial = f.serial
+      WHERE f.failed_at <= ${END}
+      GROUP BY 1) f USING (gpu_uuid)
+WHERE x.samples > 0 AND x.last_sample <= f.failed_at`;
+
+/** How many reporting GPUs FAILED_REPORTING_DELETE_SQL leaves out. Param: $end_us. Output: n. */
+export const FAILED_REPORTING_COUNT_SQL = `SELECT count(*) AS n FROM (${FAILED_SINCE_LAST_SAMPLE})`;
+
+/** Drops the rows of GPUs that died in the window (FAILED_SINCE_LAST_SAMPLE). Param: $end_us. */
+export const FAILED_REPORTING_DELETE_SQL = `DELETE FROM features WHERE gpu_uuid IN (${FAILED_SINCE_LAST_SAMPLE})`;
+
 /** How many silent GPUs (SILENT_GPUS_STATUS_SQL) are left out as failed and as removed. Output: failed, removed. */
 export const SILENT_LEFT_OUT_SQL = `SELECT count(*) FILTER (WHERE status = 'failed') AS failed, count(*) FILTER (WHERE status = 'removed') AS removed FROM silent_gpus`;
 

@@ -6,7 +6,15 @@
 import { InputError } from '../errors.js';
 import type { Db } from '../db/duckdb.js';
 import type { LakeLayout } from '../lake/layout.js';
-import { FEATURES_SQL, ROLLUP_RANGE_SQL, SILENT_GPUS_SQL, SILENT_GPUS_STATUS_SQL, SILENT_LEFT_OUT_SQL } from '../sql/features.js';
+import {
+  FAILED_REPORTING_COUNT_SQL,
+  FAILED_REPORTING_DELETE_SQL,
+  FEATURES_SQL,
+  ROLLUP_RANGE_SQL,
+  SILENT_GPUS_SQL,
+  SILENT_GPUS_STATUS_SQL,
+  SILENT_LEFT_OUT_SQL,
+} from '../sql/features.js';
 import { selectGpus } from './select.js';
 import { HOUR_MS, windowFile, windowSummary, withWindowStage, type StageWindow, type StageWrites, type WindowOptions } from './window.js';
 
@@ -35,6 +43,7 @@ export interface FeatureTableSummary {
   gpus: number;
   newestSample: string | null;
   silent: number;
+  /** GPUs left out as recorded failed (silent in the window, or silent since the failure) or removed. */
   leftOut: { failed: number; removed: number };
 }
 
@@ -55,6 +64,9 @@ export async function computeFeatureTable(db: Db, startMs: number, endMs: number
   await db.exec('features', `CREATE OR REPLACE TEMP TABLE features AS ${FEATURES_SQL}`, params);
   await db.exec('silent gpu status', SILENT_GPUS_STATUS_SQL, params);
   await db.exec('silent gpus', SILENT_GPUS_SQL, params);
+  // a GPU that died in the window (recorded failed, no sample since) is not graded as a live one
+  const [died] = await db.query<{ n: number }>('gpus failed in the window', FAILED_REPORTING_COUNT_SQL, { end_us: endMs * 1000 });
+  await db.exec('drop gpus failed in the window', FAILED_REPORTING_DELETE_SQL, { end_us: endMs * 1000 });
   const { n, newest, silent } = (
     await db.query<{ n: number; newest: Date | null; silent: number }>(
       'count features',
@@ -77,7 +89,7 @@ export async function computeFeatureTable(db: Db, startMs: number, endMs: number
     gpus: Number(n),
     newestSample: newest ? newest.toISOString() : null,
     silent: Number(silent),
-    leftOut: { failed: Number(leftOut.failed), removed: Number(leftOut.removed) },
+    leftOut: { failed: Number(leftOut.failed) + Number(died!.n), removed: Number(leftOut.removed) },
   };
 }
 

@@ -101,8 +101,11 @@ describe('GPUs silent in the window', () => {
     const expected = since >= 3 * DAY ? [2, 3] : [0, 2, 3, 5];
     expect(silentIds(r)).toEqual(expected.map(uuidOf));
     expect(r.silent).toBe(expected.length);
-    // 4 and 8 (by serial) failed after their last sample, 6 was removed
-    expect(r.left_out).toEqual(since >= 3 * DAY ? { failed: 0, removed: 0 } : { failed: 2, removed: 1 });
+    // 4 and 8 (by serial) failed after their last sample: dead, left out whether or not they reported
+    // in the window; 6 was removed (a long window still holds its samples from before)
+    expect(r.left_out).toEqual(since >= 3 * DAY ? { failed: 2, removed: 0 } : { failed: 2, removed: 1 });
+    expect(r.rows.map((x) => x.gpu_uuid)).not.toContain(uuidOf(4));
+    expect(r.rows.map((x) => x.gpu_uuid)).not.toContain(uuidOf(8));
     for (const row of r.rows.filter((x) => Number(x['samples']) === 0)) {
       const s = scoreFeatureRow(row);
       expect(s.degradation_factors, row.gpu_uuid).toContain('not_reporting');
