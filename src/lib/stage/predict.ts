@@ -370,53 +370,101 @@ export interface PriorUse {
   unavailable: string | null;
 }
 
+/** What `computePredictions` returns: every GPU's row, and what was left out or came from the prior. */
+export interface Predictions {
+  rows: PredictionRow[];
+  /** GPUs the failure history records as failed before the cut-off, with no sample since. */
+  failed: Set<string>;
+  prior: PriorUse;
+  /** The `extras` feature values asked for, per GPU (NaN where missing). */
+  extras: Map<string, number[]>;
+}
+
+/**
+ * Predictions at `endMs` for every GPU with telemetry in the 7 days before it (less those already
+ * failed), and lifetime-prior rows (see THIN_TELEMETRY_HOURS). `extras` are more prediction features
+ * to compute in the same query, for callers that need them (recommend's throughput against peers).
+ */
+export async function computePredictions(
+  db: Db,
+  endMs: number,
+  stored: StoredModel,
+  progress: (what: string) => void,
+  extras: readonly string[] = [],
+): Promise<Predictions> {
+  const names = [...stored.card.features, ...extras.filter((e) => !stored.card.features.includes(e))];
+  const wide = await predictionMatrix(db, names, endMs, 0, 0);
+  const all0 = pickColumns(wide, stored.card.features);
+  const failed = await failedBefore(db, endMs);
+  const hours = await telemetryHours(db, endMs);
+  const m0 = withoutRows(all0, (i) => failed.has(all0.gpu[i]!));
+  const m = { ...m0, hours: m0.gpu.map((g) => hours.get(g) ?? 0) };
+  progress(`predicting ${m.gpu.length} GPUs`);
+  const model = await loadModel(stored);
+  const atIso = new Date(endMs).toISOString();
+  let all: PredictionRow[];
+  try {
+    all = await predictRows(model, m, atIso);
+  } finally {
+    await model.close();
+  }
+  // GPUs with too little telemetry, and GPUs in service that sent none: the fleet's lifetime curve
+  const { priors, inService } = await lifetimePriors(db, endMs);
+  const lifetimeOf = new Map(inService.map((l) => [l.row.gpu_uuid, l]));
+  const horizon = stored.card.segment_bounds_days.at(-1)!;
+  const modelId = { name: stored.card.name, version: stored.card.version };
+  const prior: PriorUse = { thin: 0, silent: 0, thin_kept_model: 0, unavailable: null };
+  if (!priors.fleet) prior.unavailable = `the registry has fewer than ${MIN_FLEET_PRIOR_FAILURES} failures of GPUs with a deployed_date`;
+  all = all.map((r) => {
+    if (r.telemetry_hours >= THIN_TELEMETRY_HOURS) return r;
+    const l = lifetimeOf.get(r.gpu_uuid);
+    const curve = priorFor(priors, l?.row.model ?? r.model);
+    if (!l || !curve) {
+      prior.thin_kept_model++;
+      return r;
+    }
+    prior.thin++;
+    return priorRow(r, curve, l.time, horizon, modelId, atIso);
+  });
+  const predicted = new Set(all.map((r) => r.gpu_uuid));
+  for (const l of inService) {
+    if (predicted.has(l.row.gpu_uuid) || failed.has(l.row.gpu_uuid)) continue;
+    const curve = priorFor(priors, l.row.model);
+    if (!curve) continue;
+    prior.silent++;
+    const base = { gpu_uuid: l.row.gpu_uuid, host: l.row.host, model: l.row.model, anomaly_score: null, telemetry_hours: hours.get(l.row.gpu_uuid) ?? 0 };
+    all.push(priorRow(base, curve, l.time, horizon, modelId, atIso));
+  }
+  const extraIdx = extras.map((e) => names.indexOf(e));
+  const extraValues = new Map<string, number[]>();
+  wide.gpu.forEach((g, i) => {
+    extraValues.set(
+      g,
+      extraIdx.map((j) => wide.X[i * names.length + j]!),
+    );
+  });
+  return { rows: all, failed, prior, extras: extraValues };
+}
+
+/** The matrix with only the columns `names` (in that order). */
+function pickColumns(m: FeatureMatrix, names: readonly string[]): FeatureMatrix {
+  if (names.length === m.names.length && names.every((n, j) => m.names[j] === n)) return m;
+  const idx = names.map((n) => m.names.indexOf(n));
+  const F = m.names.length;
+  const X = new Float64Array(m.gpu.length * names.length);
+  for (let i = 0; i < m.gpu.length; i++) {
+    for (let k = 0; k < idx.length; k++) X[i * names.length + k] = m.X[i * F + idx[k]!]!;
+  }
+  return { ...m, names: [...names], X };
+}
+
 export async function predictFleet(opts: PredictOptions): Promise<PredictResult> {
   const t0 = Date.now();
   return withWindowStage({ ...opts, sinceMs: 7 * DAY_MS }, async (stage) => {
     const { db, layout, endMs, progress } = stage;
     const stored = resolveModel(layout.root, opts.model);
     progress('computing prediction features');
-    const all0 = await predictionMatrix(db, stored.card.features, endMs, 0, 0);
-    const failed = await failedBefore(db, endMs);
-    const hours = await telemetryHours(db, endMs);
-    const m0 = withoutRows(all0, (i) => failed.has(all0.gpu[i]!));
-    const m = { ...m0, hours: m0.gpu.map((g) => hours.get(g) ?? 0) };
-    progress(`predicting ${m.gpu.length} GPUs`);
-    const model = await loadModel(stored);
-    const atIso = new Date(endMs).toISOString();
-    let all: PredictionRow[];
-    try {
-      all = await predictRows(model, m, atIso);
-    } finally {
-      await model.close();
-    }
-    // GPUs with too little telemetry, and GPUs in service that sent none: the fleet's lifetime curve
-    const { priors, inService } = await lifetimePriors(db, endMs);
-    const lifetimeOf = new Map(inService.map((l) => [l.row.gpu_uuid, l]));
-    const horizon = stored.card.segment_bounds_days.at(-1)!;
-    const modelId = { name: stored.card.name, version: stored.card.version };
-    const prior: PriorUse = { thin: 0, silent: 0, thin_kept_model: 0, unavailable: null };
-    if (!priors.fleet) prior.unavailable = `the registry has fewer than ${MIN_FLEET_PRIOR_FAILURES} failures of GPUs with a deployed_date`;
-    all = all.map((r) => {
-      if (r.telemetry_hours >= THIN_TELEMETRY_HOURS) return r;
-      const l = lifetimeOf.get(r.gpu_uuid);
-      const curve = priorFor(priors, l?.row.model ?? r.model);
-      if (!l || !curve) {
-        prior.thin_kept_model++;
-        return r;
-      }
-      prior.thin++;
-      return priorRow(r, curve, l.time, horizon, modelId, atIso);
-    });
-    const predicted = new Set(all.map((r) => r.gpu_uuid));
-    for (const l of inService) {
-      if (predicted.has(l.row.gpu_uuid) || failed.has(l.row.gpu_uuid)) continue;
-      const curve = priorFor(priors, l.row.model);
-      if (!curve) continue;
-      prior.silent++;
-      const base = { gpu_uuid: l.row.gpu_uuid, host: l.row.host, model: l.row.model, anomaly_score: null, telemetry_hours: hours.get(l.row.gpu_uuid) ?? 0 };
-      all.push(priorRow(base, curve, l.time, horizon, modelId, atIso));
-    }
+    const { rows: all, failed, prior } = await computePredictions(db, endMs, stored, progress);
     let file: string | null = null;
     if (stage.writable && all.length > 0) {
       const target = windowFile(path.join(layout.root, 'predictions'), 'predictions', endMs - 7 * DAY_MS, endMs);
