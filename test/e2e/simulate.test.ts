@@ -90,20 +90,22 @@ describe('gpuhealth demo', () => {
     expect(r.code, r.stderr).toBe(0);
     const d = parseJson<{
       ingest: { rejected: number };
-      score: { gpus_total: number; window_end: string; rows: { overall_score: number | null; health_grade: string }[] };
+      score: { gpus_total: number; left_out: { failed: number }; window_end: string; rows: { overall_score: number | null; health_grade: string }[] };
       predict: { at: string; failed_left_out: number; model: { name: string }; rows: { failure_prob_30d: number }[] };
     }>(r.stdout);
     expect(d.ingest.rejected).toBe(0);
     expect(d.score.window_end).toBe('2026-11-20T00:00:00.000Z');
     expect(d.score.rows.length).toBe(d.score.gpus_total);
-    expect(d.score.gpus_total).toBeGreaterThanOrEqual(16);
+    // the GPUs the failure history records as failed, with no sample since, are left out
+    expect(d.score.gpus_total + d.score.left_out.failed).toBeGreaterThanOrEqual(16);
     const overall = d.score.rows.map((x) => x.overall_score ?? Infinity);
     expect(overall).toEqual([...overall].sort((a, b) => a - b));
     // the shipped model predicts at the same hour, riskiest first
     expect(d.predict.at).toBe(d.score.window_end);
     expect(d.predict.model.name).toBe('default');
-    // the GPUs the failure history records as failed are left out
-    expect(d.predict.rows.length + d.predict.failed_left_out).toBe(d.score.gpus_total);
+    // both leave out the same dead GPUs
+    expect(d.predict.rows.length).toBe(d.score.gpus_total);
+    expect(d.predict.failed_left_out).toBe(d.score.left_out.failed);
     const p30 = d.predict.rows.map((x) => x.failure_prob_30d);
     expect(p30).toEqual([...p30].sort((a, b) => b - a));
     const table = await runCli(['demo', '--out', out, '--gpus', '16', '--days', '2', '--interval', '10m', '--end', END, '--top', '3'], { timeoutMs: 120_000 });
