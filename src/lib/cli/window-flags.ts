@@ -93,6 +93,7 @@ export function testHold(env: NodeJS.ProcessEnv = process.env): Pick<WindowOptio
 
 /** The config file flag (src/lib/config.ts). */
 export const configFlag = Flags.string({
-  summary: 'Config file (JSON) with Xid classification overrides.',
-  description: 'Default: $GPUHEALTH_CONFIG, else gpuhealth.json in the lake folder when present. See docs/scoring.md, "Xid codes".',
+  summary: 'Config file (JSON): prices and rates (economics), Xid classification overrides (xid).',
+  description:
+    'Applied last, over the built-in defaults, gpuhealth.json in the lake folder (when present) and $GPUHEALTH_CONFIG, each overriding the keys it sets. gpuhealth config show prints the values in force and where each came from; gpuhealth config init writes a starter. See docs/economics.md and docs/scoring.md, "Xid codes".',
 });
