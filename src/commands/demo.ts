@@ -4,6 +4,7 @@ import { InputError } from '../lib/errors.js';
 import { ID_MIN, renderJson, renderRows, shellWord } from '../lib/cli/output.js';
 import { SCORE_CSV_COLUMNS, SCORE_TABLE_COLUMNS } from '../lib/cli/score-columns.js';
 import { PREDICTION_TABLE_COLUMNS } from '../lib/cli/predict-columns.js';
+import { RECOMMENDATION_TABLE_COLUMNS, totalsLines } from '../lib/cli/recommend-columns.js';
 import { GRADES } from '../lib/health/score.js';
 import { runDemo } from '../lib/demo.js';
 import { parseDuration, parseInstant } from '../lib/time.js';
@@ -11,7 +12,7 @@ import { parseDuration, parseInstant } from '../lib/time.js';
 export default class Demo extends BaseCommand<typeof Demo> {
   static override summary = "Run the whole product on a simulated fleet (the README's main job).";
   static override description =
-    'Simulates a mixed A100/H100 fleet (dcgm-exporter scrapes, assets.csv, failures.csv) into --out, ingests it into <out>/lake, imports the asset registry and failure history, scores every GPU over the last 7 days, predicts failures with the shipped model, and prints the lake summary, the grade counts, the worst GPUs with the factors behind their scores and the riskiest GPUs with theirs. Starts from scratch each time; the same --seed gives the same fleet.';
+    'Simulates a mixed A100/H100 fleet (dcgm-exporter scrapes, assets.csv, failures.csv) into --out, ingests it into <out>/lake, imports the asset registry and failure history, scores every GPU over the last 7 days, predicts failures with the shipped model, values every GPU (keep, sell, repurpose or decommission, at the prices in the config), and prints the lake summary, the grade counts, the worst GPUs with the factors behind their scores, the riskiest GPUs with theirs, and the GPUs to act on with the fleet totals. Starts from scratch each time; the same --seed gives the same fleet.';
   static override examples = ['<%= config.bin %> demo', '<%= config.bin %> demo --out /tmp/fleet --gpus 200 --days 30 --json'];
   static override flags = {
     out: Flags.string({ summary: 'Folder for the simulated fleet and its lake.', default: 'demo-fleet' }),
@@ -43,6 +44,7 @@ export default class Demo extends BaseCommand<typeof Demo> {
           info: r.info,
           score: r.score,
           predict: r.predict,
+          recommend: r.recommend,
         }),
       );
       return;
@@ -74,6 +76,12 @@ export default class Demo extends BaseCommand<typeof Demo> {
       `\nRiskiest ${Math.min(f.top, p.rows.length)} GPUs by 30-day failure probability at ${p.at.slice(0, 16)} UTC (model ${p.model.name}, trained on ${p.model.trained_on.split(' (')[0]}):`,
     );
     this.out(renderRows(p.rows.slice(0, f.top), PREDICTION_TABLE_COLUMNS, 'table', this.tableOptions));
+    const rec = r.recommend;
+    // the GPUs someone should act on: every decision but keep, lowest value first, then the lowest-valued kept ones
+    const act = [...rec.rows.filter((x) => x.decision !== 'keep'), ...rec.rows.filter((x) => x.decision === 'keep')].slice(0, f.top);
+    this.out(`\nWhat to do with each GPU at ${rec.at.slice(0, 16)} UTC (built-in prices: gpuhealth config show), ${act.length} shown, GPUs to act on first:`);
+    this.out(renderRows(act, RECOMMENDATION_TABLE_COLUMNS, 'table', this.tableOptions));
+    for (const line of totalsLines(rec.totals)) this.out(`  ${line}`);
     // what to try next is a note; each line runs as written once `npm link` has put gpuhealth on the PATH
     const lake = `--lake ${shellWord(r.lake)}`;
     const worst = s.rows[0] ? [`gpuhealth score ${lake} --since 7d --at ${s.window_end} --gpu ${s.rows[0].gpu_uuid.slice(0, ID_MIN)} --wide`] : [];
@@ -84,6 +92,7 @@ export default class Demo extends BaseCommand<typeof Demo> {
           `gpuhealth score ${lake} --since 7d --at ${s.window_end}`,
           ...worst,
           `gpuhealth predict ${lake} --at ${s.window_end}`,
+          `gpuhealth recommend ${lake} --at ${s.window_end} --sensitivity`,
           `gpuhealth features ${lake} --since 24h --at ${s.window_end}`,
           `gpuhealth lake info ${lake}`,
         ].map((l) => `  ${l}`),

@@ -7,6 +7,8 @@ import path from 'node:path';
 import { NO_PROGRESS, type ProgressFn } from './progress.js';
 import { scoreFleet, type ScoreResult } from './stage/score.js';
 import { predictFleet, type PredictResult } from './stage/predict.js';
+import { recommendFleet, type RecommendResult } from './stage/recommend.js';
+import { configPath, loadConfig } from './config.js';
 import { ingest } from './ingest/ingest.js';
 import type { IngestSummary } from './ingest/summary.js';
 import { lakeInfo, type LakeInfo } from './maintenance/info.js';
@@ -35,6 +37,8 @@ export interface DemoResult {
   score: ScoreResult;
   /** Failure probabilities at the end of the window (the shipped model), riskiest first. */
   predict: PredictResult;
+  /** Keep / sell / repurpose / decommission per GPU at the same hour (the config's prices), worst value first. */
+  recommend: RecommendResult;
   seconds: number;
 }
 
@@ -65,5 +69,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const score = await scoreFleet({ lake, sinceMs: Math.min(opts.days, 7) * 86_400_000, atMs: opts.endMs, progress });
   progress('predicting failures');
   const predict = await predictFleet({ lake, atMs: opts.endMs, progress });
-  return { lake, simulate, ingest: ing, assets, failures, info, score, predict, seconds: (Date.now() - t0) / 1000 };
+  progress('valuing');
+  const config = loadConfig(configPath(undefined, lake));
+  const recommend = await recommendFleet({ lake, atMs: opts.endMs, economics: config.economics, xidClasses: config.xid, progress });
+  return { lake, simulate, ingest: ing, assets, failures, info, score, predict, recommend, seconds: (Date.now() - t0) / 1000 };
 }

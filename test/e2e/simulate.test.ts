@@ -92,6 +92,7 @@ describe('gpuhealth demo', () => {
       ingest: { rejected: number };
       score: { gpus_total: number; left_out: { failed: number }; window_end: string; rows: { overall_score: number | null; health_grade: string }[] };
       predict: { at: string; failed_left_out: number; model: { name: string }; rows: { failure_prob_30d: number }[] };
+      recommend: { rows: { decision: string | null }[] };
     }>(r.stdout);
     expect(d.ingest.rejected).toBe(0);
     expect(d.score.window_end).toBe('2026-11-20T00:00:00.000Z');
@@ -106,6 +107,9 @@ describe('gpuhealth demo', () => {
     // both leave out the same dead GPUs
     expect(d.predict.rows.length).toBe(d.score.gpus_total);
     expect(d.predict.failed_left_out).toBe(d.score.left_out.failed);
+    // and every GPU gets a decision at the built-in prices (the simulated models are priced)
+    expect(d.recommend.rows).toHaveLength(d.score.gpus_total);
+    for (const x of d.recommend.rows) expect(['keep', 'sell', 'repurpose', 'decommission']).toContain(x.decision);
     const p30 = d.predict.rows.map((x) => x.failure_prob_30d);
     expect(p30).toEqual([...p30].sort((a, b) => b - a));
     const table = await runCli(['demo', '--out', out, '--gpus', '16', '--days', '2', '--interval', '10m', '--end', END, '--top', '3'], { timeoutMs: 120_000 });
@@ -113,5 +117,7 @@ describe('gpuhealth demo', () => {
     expect(table.stdout).toMatch(/Worst 3 GPUs by health score/);
     expect(table.stdout).toMatch(/Riskiest 3 GPUs by 30-day failure probability/);
     expect(table.stdout).toMatch(/health: {4}\d+ excellent/);
+    expect(table.stdout).toMatch(/What to do with each GPU at .* GPUs to act on first/);
+    expect(table.stdout).toMatch(/fleet: \d+ GPUs worth \$[\d,]+/);
   }, 180_000);
 });
