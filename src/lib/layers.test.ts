@@ -15,7 +15,7 @@ const LAYERS: readonly { name: string; paths: readonly string[] }[] = [
   { name: 'definitions', paths: ['lib/dcgm', 'lib/features'] },
   { name: 'storage', paths: ['lib/db', 'lib/lake'] },
   { name: 'sql', paths: ['lib/sql'] },
-  { name: 'rules', paths: ['lib/health', 'lib/config.ts', 'lib/economics', 'lib/maintenance', 'lib/model', 'lib/survival'] },
+  { name: 'rules', paths: ['lib/health', 'lib/config.ts', 'lib/economics', 'lib/report', 'lib/maintenance', 'lib/model', 'lib/survival'] },
   { name: 'stages', paths: ['lib/stage', 'lib/ingest', 'lib/simulate', 'lib/registry'] },
   { name: 'cli', paths: ['lib/cli', 'lib/demo.ts'] },
   { name: 'commands', paths: ['commands', 'index.ts'] },
