@@ -12,7 +12,7 @@ import { parseDuration, parseInstant } from '../lib/time.js';
 export default class Demo extends BaseCommand<typeof Demo> {
   static override summary = "Run the whole product on a simulated fleet (the README's main job).";
   static override description =
-    'Simulates a mixed A100/H100 fleet (dcgm-exporter scrapes, assets.csv, failures.csv) into --out, ingests it into <out>/lake, imports the asset registry and failure history, scores every GPU over the last 7 days, predicts failures with the shipped model, values every GPU (keep, sell, repurpose or decommission, at the prices in the config), and prints the lake summary, the grade counts, the worst GPUs with the factors behind their scores, the riskiest GPUs with theirs, and the GPUs to act on with the fleet totals. Starts from scratch each time; the same --seed gives the same fleet.';
+    'Simulates a mixed A100/H100 fleet (dcgm-exporter scrapes, assets.csv, failures.csv) into --out, ingests it into <out>/lake, imports the asset registry and failure history, scores every GPU over the last 7 days, predicts failures with the shipped model, values every GPU (keep, sell, repurpose or decommission, at the prices in the config), writes the nightly report (HTML, Markdown, JSON) into <out>/lake/reports/, and prints the lake summary, the grade counts, the worst GPUs with the factors behind their scores, the riskiest GPUs with theirs, and the GPUs to act on with the fleet totals. Starts from scratch each time; the same --seed gives the same fleet.';
   static override examples = ['<%= config.bin %> demo', '<%= config.bin %> demo --out /tmp/fleet --gpus 200 --days 30 --json'];
   static override flags = {
     out: Flags.string({ summary: 'Folder for the simulated fleet and its lake.', default: 'demo-fleet' }),
@@ -45,6 +45,8 @@ export default class Demo extends BaseCommand<typeof Demo> {
           score: r.score,
           predict: r.predict,
           recommend: r.recommend,
+          report: r.report,
+          nightly: r.nightly,
         }),
       );
       return;
@@ -82,12 +84,13 @@ export default class Demo extends BaseCommand<typeof Demo> {
     this.out(`\nWhat to do with each GPU at ${rec.at.slice(0, 16)} UTC (built-in prices: gpuhealth config show), ${act.length} shown, GPUs to act on first:`);
     this.out(renderRows(act, RECOMMENDATION_TABLE_COLUMNS, 'table', this.tableOptions));
     for (const line of totalsLines(rec.totals)) this.out(`  ${line}`);
+    this.out(`\nThe nightly report (what cron would mail or publish every morning): ${r.report}`);
     // what to try next is a note; each line runs as written once `npm link` has put gpuhealth on the PATH
     const lake = `--lake ${shellWord(r.lake)}`;
     const worst = s.rows[0] ? [`gpuhealth score ${lake} --since 7d --at ${s.window_end} --gpu ${s.rows[0].gpu_uuid.slice(0, ID_MIN)} --wide`] : [];
     this.note(
       [
-        `\nDone in ${r.seconds.toFixed(1)} s. Explore (gpuhealth is node bin/run.js until npm link puts it on your PATH):`,
+        `\nDone in ${r.seconds.toFixed(1)} s. Open ${r.report} in a browser, or explore (gpuhealth is node bin/run.js until npm link puts it on your PATH):`,
         ...[
           `gpuhealth score ${lake} --since 7d --at ${s.window_end}`,
           ...worst,

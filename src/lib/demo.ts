@@ -1,14 +1,17 @@
 /**
  * The README's main job: simulate a fleet, ingest it as a real fleet's telemetry would be, load its
- * asset registry and failure history, and summarise the lake. Each later stage joins here as it lands.
+ * asset registry and failure history, summarise the lake, then run the nightly job on it (score,
+ * predict, recommend, the report) as cron would.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { NO_PROGRESS, type ProgressFn } from './progress.js';
-import { scoreFleet, type ScoreResult } from './stage/score.js';
-import { predictFleet, type PredictResult } from './stage/predict.js';
-import { recommendFleet, type RecommendResult } from './stage/recommend.js';
+import type { ScoreResult } from './stage/score.js';
+import type { PredictResult } from './stage/predict.js';
+import type { RecommendResult } from './stage/recommend.js';
+import { runNightly } from './stage/nightly.js';
 import { configPath, loadConfig } from './config.js';
+import { GpuhealthError } from './errors.js';
 import { ingest } from './ingest/ingest.js';
 import type { IngestSummary } from './ingest/summary.js';
 import { lakeInfo, type LakeInfo } from './maintenance/info.js';
@@ -39,6 +42,9 @@ export interface DemoResult {
   predict: PredictResult;
   /** Keep / sell / repurpose / decommission per GPU at the same hour (the config's prices), worst value first. */
   recommend: RecommendResult;
+  /** The nightly report's HTML page, and the nightly job's summary line. */
+  report: string;
+  nightly: string;
   seconds: number;
 }
 
@@ -65,12 +71,23 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const assets = await importTable(lake, path.join(opts.out, 'assets.csv'), ASSETS_SPEC, { nowMs: opts.endMs });
   const failures = await importTable(lake, path.join(opts.out, 'failures.csv'), FAILURES_SPEC, { nowMs: opts.endMs });
   const info = await lakeInfo(lake);
-  progress('scoring');
-  const score = await scoreFleet({ lake, sinceMs: Math.min(opts.days, 7) * 86_400_000, atMs: opts.endMs, progress });
-  progress('predicting failures');
-  const predict = await predictFleet({ lake, atMs: opts.endMs, progress });
-  progress('valuing');
+  // then what cron runs every night: score, predict, recommend and the report
   const config = loadConfig(configPath(undefined, lake));
-  const recommend = await recommendFleet({ lake, atMs: opts.endMs, economics: config.economics, xidClasses: config.xid, progress });
-  return { lake, simulate, ingest: ing, assets, failures, info, score, predict, recommend, seconds: (Date.now() - t0) / 1000 };
+  const nightly = await runNightly({ lake, atMs: opts.endMs, config, progress });
+  const failed = nightly.stages.find((s) => s.status === 'failed');
+  if (failed) throw new GpuhealthError(`the demo's nightly run failed at ${failed.stage}: ${failed.error}`);
+  return {
+    lake,
+    simulate,
+    ingest: ing,
+    assets,
+    failures,
+    info,
+    score: nightly.score!,
+    predict: nightly.predict!,
+    recommend: nightly.recommend!,
+    report: nightly.files.find((f) => f.endsWith('.html'))!,
+    nightly: nightly.summary,
+    seconds: (Date.now() - t0) / 1000,
+  };
 }

@@ -93,7 +93,13 @@ describe('gpuhealth demo', () => {
       score: { gpus_total: number; left_out: { failed: number }; window_end: string; rows: { overall_score: number | null; health_grade: string }[] };
       predict: { at: string; failed_left_out: number; model: { name: string }; rows: { failure_prob_30d: number }[] };
       recommend: { rows: { decision: string | null }[] };
+      report: string;
+      nightly: string;
     }>(r.stdout);
+    // it ends as cron would: the nightly job wrote its dated HTML report into the lake
+    expect(d.report).toMatch(/reports\/2026-11-20\/report-20261120T0000Z\.html$/);
+    expect(fs.readFileSync(d.report, 'utf8')).toMatch(/^<!doctype html>/i);
+    expect(d.nightly).toMatch(/^nightly 2026-11-20: \d+ GPUs/);
     expect(d.ingest.rejected).toBe(0);
     expect(d.score.window_end).toBe('2026-11-20T00:00:00.000Z');
     expect(d.score.rows.length).toBe(d.score.gpus_total);
@@ -119,5 +125,6 @@ describe('gpuhealth demo', () => {
     expect(table.stdout).toMatch(/health: {4}\d+ excellent/);
     expect(table.stdout).toMatch(/What to do with each GPU at .* GPUs to act on first/);
     expect(table.stdout).toMatch(/fleet: \d+ GPUs worth \$[\d,]+/);
+    expect(table.stdout).toMatch(/The nightly report .*: .*report-20261120T0000Z\.html/);
   }, 180_000);
 });
