@@ -21,7 +21,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { classifyXid, UNCLASSIFIED_XID, XID_CLASSES, type XidTable } from '../dcgm/xid.js';
 import { withDb } from '../db/duckdb.js';
-import type { Decision } from '../economics/types.js';
 import { InputError } from '../errors.js';
 import { GRADES, type HealthGrade } from '../health/score.js';
 import { lakeLayout, type LakeLayout } from '../lake/layout.js';
@@ -305,69 +304,17 @@ export function xidMeaning(code: number, table: XidTable = XID_CLASSES): string 
   return `${info.mnemonic} (${info.class}; ${info.action ?? `severity ${info.severity}`})`;
 }
 
-/** One row of REPORT_GPUS_SQL. */
-interface GpuRow {
-  gpu_uuid: string;
-  host: string | null;
-  model: string | null;
-  rack: string | null;
-  datacenter: string | null;
-  overall_score: number | null;
-  health_grade: HealthGrade | null;
-  memory_health: number | null;
-  thermal_health: number | null;
-  performance_health: number | null;
-  power_health: number | null;
-  reliability_health: number | null;
-  recommended_action: string | null;
-  top_factor: string | null;
-  not_reporting: boolean;
+/** One row of REPORT_GPUS_SQL: the report's GPU, and what the day's events and coverage read. */
+interface GpuRow extends ReportGpu {
   last_sample_ms: number | null;
   registry_last_seen_ms: number | null;
-  failure_prob_7d: number | null;
-  failure_prob_30d: number | null;
-  failure_prob_90d: number | null;
-  risk_level: RiskLevel | null;
-  predicted_failure_type: string | null;
-  risk_factors: string[];
-  decision: Decision | null;
-  expected_value: number | null;
-  rationale: string | null;
-  warranty_days_left: number | null;
-  temp_excess_at_power: number | null;
   signals_absent: string | null;
   dbe_last_24h: number | null;
 }
 
 function toReportGpu(r: GpuRow): ReportGpu {
-  return {
-    gpu_uuid: r.gpu_uuid,
-    host: r.host,
-    model: r.model,
-    rack: r.rack,
-    datacenter: r.datacenter,
-    overall_score: r.overall_score,
-    health_grade: r.health_grade,
-    memory_health: r.memory_health,
-    thermal_health: r.thermal_health,
-    performance_health: r.performance_health,
-    power_health: r.power_health,
-    reliability_health: r.reliability_health,
-    recommended_action: r.recommended_action,
-    top_factor: r.top_factor,
-    not_reporting: r.not_reporting,
-    failure_prob_7d: r.failure_prob_7d,
-    failure_prob_30d: r.failure_prob_30d,
-    failure_prob_90d: r.failure_prob_90d,
-    risk_level: r.risk_level,
-    predicted_failure_type: r.predicted_failure_type,
-    risk_factors: r.risk_factors,
-    decision: r.decision,
-    expected_value: r.expected_value,
-    rationale: r.rationale,
-    warranty_days_left: r.warranty_days_left,
-    temp_excess_at_power: r.temp_excess_at_power,
-  };
+  const { last_sample_ms, registry_last_seen_ms, signals_absent, dbe_last_24h, ...gpu } = r;
+  return gpu;
 }
 
 /** Worst first: lowest overall score, unknown last, then by GPU (as `score` lists them). */
