@@ -32,6 +32,15 @@ function age(file: string): void {
   fs.utimesSync(file, t, t);
 }
 
+/**
+ * Just written: within the pending-line window for as long as the test runs. The mtime is set a
+ * minute ahead, so that a CLI slow to start on a loaded machine cannot age the file past the window.
+ */
+function fresh(file: string): void {
+  const t = new Date(Date.now() + 60_000);
+  fs.utimesSync(file, t, t);
+}
+
 /** What the lake holds per (GPU, time), sorted. */
 async function lakeRows(lake: string) {
   return queryLake(lake, `SELECT gpu_uuid, epoch_ms(time) AS t, gpu_temp, power_usage, sm_active FROM {metrics} ORDER BY gpu_uuid, time`);
@@ -142,6 +151,7 @@ describe.concurrent('a last line still being written', () => {
     const last = lines.at(-1)!;
     // the writer has written all but the end of the last line, just now
     fs.writeFileSync(file, `${lines.slice(0, -1).join('\n')}\n${last.slice(0, 40)}`);
+    fresh(file);
     const lake = tempLake();
     const { s, stderr } = await ingest(lake, [file]);
     expect(stderr).toMatch(/last line \(40 bytes\) is still being written; left for the next run/);
@@ -160,6 +170,7 @@ describe.concurrent('a last line still being written', () => {
     const dir = tempDir();
     const file = path.join(dir, 'node-1.prom');
     fs.writeFileSync(file, 'DCGM_FI_DEV_GPU_TEMP{gpu="0",UUID="GPU-1"} 4');
+    fresh(file);
     const lake = tempLake();
     const res = await runCli(['ingest', file, '--lake', lake]);
     expect(res.code, res.stderr).toBe(0);
