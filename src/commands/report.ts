@@ -2,6 +2,8 @@ import path from 'node:path';
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../lib/cli/base-command.js';
 import { InputError } from '../lib/errors.js';
+import { renderJson, renderRows } from '../lib/cli/output.js';
+import fs from 'node:fs';
 import { REPORT_RENDERERS } from '../lib/report/render.js';
 import { REPORT_FORMATS, type ReportFormat } from '../lib/report/types.js';
 import { configFlag } from '../lib/cli/window-flags.js';
@@ -23,7 +25,7 @@ function formatOf(file: string): ReportFormat {
 export default class Report extends BaseCommand<typeof Report> {
   static override summary = 'The fleet report from the results in the lake: HTML, Markdown, JSON or a Prometheus textfile.';
   static override description =
-    "Reads the scores, predictions and recommendations the lake holds for --at (default the newest scores), the earlier nightly reports (the 30-day trend, the grade changes since the last one), the last day's Xid events, ECC errors and remapped rows, and the data coverage; recomputes nothing. Each --out FILE is written atomically in the format its extension names: .html (one self-contained page with charts, printable, no network), .md (the headlines, under 100 lines), .json (everything; docs/report.md), .prom (per-GPU gauges for node_exporter's textfile collector, labelled UUID, Hostname and modelName like dcgm-exporter's). gpuhealth nightly writes the dated report into the lake every night.";
+    "Reads the scores, predictions and recommendations the lake holds for --at (default the newest scores), the earlier nightly reports (the 30-day trend, the grade changes since the last one), the last day's Xid events, ECC errors and remapped rows, and the data coverage; recomputes nothing. Each --out FILE is written atomically in the format its extension names: .html (one self-contained page with charts, printable, no network), .md (the headlines, under 100 lines), .json (everything; docs/report.md), .prom (per-GPU gauges for node_exporter's textfile collector, labelled UUID, Hostname and modelName like dcgm-exporter's). gpuhealth nightly writes the dated report into the lake every night. With --json or --csv, stdout lists the files written (path, format, bytes).";
   static override examples = [
     '<%= config.bin %> report --out fleet.html',
     '<%= config.bin %> report --at 2026-12-04T06:00:00Z --out fleet.md --out fleet.json',
@@ -42,6 +44,10 @@ export default class Report extends BaseCommand<typeof Report> {
     const atMs = f.at === undefined ? undefined : parseInstant(f.at);
     const data = await buildReportData({ lake: this.lakeDir, atMs, xidClasses: config.xid });
     for (const o of outs) writeFileAtomic(o.file, REPORT_RENDERERS[o.format](data));
+    // stdout carries data only: with --json or --csv, what was written (for a script that publishes it)
+    const files = outs.map((o) => ({ file: path.resolve(o.file), format: o.format, bytes: fs.statSync(o.file).size }));
+    if (this.outputFormat === 'json') this.out(renderJson({ at: data.at, gpus: data.fleet.gpus, files }));
+    else if (this.outputFormat === 'csv') this.out(renderRows(files, [{ key: 'file' }, { key: 'format' }, { key: 'bytes' }], 'csv'));
     this.note(`report at ${data.at.slice(0, 16)} UTC: ${data.fleet.gpus} GPUs → ${outs.map((o) => o.file).join(', ')}`);
   }
 }

@@ -81,6 +81,17 @@ describe('nightly', () => {
     expect(s.samples).toBeGreaterThan(PLANTED_GPUS * 5);
   });
 
+  it('report --json lists the files it wrote; the Markdown it writes is the nightly one', async () => {
+    const md = path.join(tempDir(), 'fleet.md');
+    const r = await runCli(['report', '--lake', lake, '--at', AT, '--out', md, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const s = parseJson<{ at: string; gpus: number; files: { file: string; format: string; bytes: number }[] }>(r.stdout);
+    expect(s).toMatchObject({ gpus: PLANTED_GPUS, files: [{ file: md, format: 'md', bytes: fs.statSync(md).size }] });
+    expect(s.at.slice(0, 16)).toBe(AT.slice(0, 16));
+    const unclocked = (file: string): string => fs.readFileSync(file, 'utf8').replace(/ · made [^_]*/, '');
+    expect(unclocked(md)).toBe(unclocked(jsonFile.replace(/\.json$/, '.md')));
+  });
+
   it('writes the same report when run again for the same --at', async () => {
     const again = await runCli(['nightly', '--lake', lake, '--at', AT, '--json'], { timeoutMs: 180_000 });
     expect(again.code, again.stderr).toBe(0);
