@@ -13,10 +13,10 @@ const SRC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const LAYERS: readonly { name: string; paths: readonly string[] }[] = [
   { name: 'base', paths: ['lib/schema.ts', 'lib/time.ts', 'lib/errors.ts', 'lib/progress.ts', 'lib/csv.ts'] },
   { name: 'definitions', paths: ['lib/dcgm', 'lib/features'] },
-  { name: 'storage', paths: ['lib/db', 'lib/lake'] },
+  { name: 'storage', paths: ['lib/db', 'lib/lake', 'lib/net'] },
   { name: 'sql', paths: ['lib/sql'] },
   { name: 'rules', paths: ['lib/health', 'lib/config.ts', 'lib/economics', 'lib/report', 'lib/maintenance', 'lib/model', 'lib/survival'] },
-  { name: 'stages', paths: ['lib/stage', 'lib/ingest', 'lib/simulate', 'lib/registry'] },
+  { name: 'stages', paths: ['lib/stage', 'lib/ingest', 'lib/simulate', 'lib/registry', 'lib/collect', 'lib/pull'] },
   { name: 'cli', paths: ['lib/cli', 'lib/demo.ts'] },
   { name: 'commands', paths: ['commands', 'index.ts'] },
 ];
