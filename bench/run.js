@@ -23,7 +23,7 @@ function du(dir) {
 }
 
 console.log(`gpuhealth bench — ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), node ${process.version}`);
-// BENCH_PART=ingest|history|score|predict|survival|all (default all); BENCH_PREDICT_GPUS (default 10000); BENCH_SCORE_GPUS=1000,10000 (default 1000: the 10,000-GPU
+// BENCH_PART=ingest|history|score|predict|survival|collect|pull|all (default all); BENCH_PREDICT_GPUS (default 10000); BENCH_SCORE_GPUS=1000,10000 (default 1000: the 10,000-GPU
 // lake takes ~30 min to simulate the first time; it is kept in bench/out for later runs).
 const part = process.env.BENCH_PART ?? 'all';
 if (part === 'all' || part === 'ingest') benchIngest();
@@ -177,6 +177,13 @@ function benchPredict() {
 
 if (part === 'all' || part === 'predict') benchPredict();
 if (part === 'all' || part === 'survival') benchSurvival();
+// collect (100 targets at 10 s, CPU share and memory) and pull (rows/s from a local Prometheus API):
+// standalone scripts, each a fresh process
+for (const name of ['collect', 'pull']) {
+  if (part !== 'all' && part !== name) continue;
+  console.log(`\n${name}`);
+  execFileSync(process.execPath, [path.join(here, `${name}.js`)], { stdio: 'inherit' });
+}
 
 /**
  * survival on a 100,000-GPU registry (target: under 5 s through the CLI): three models, 40 lots, 2,500
