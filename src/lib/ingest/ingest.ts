@@ -38,6 +38,11 @@ export interface IngestOptions extends SourceOptions, PromParseOptions, LinePars
   roundBytes?: number;
   /** --allow-future: take samples dated more than a day ahead (a simulated fleet, a replay). */
   allowFuture?: boolean;
+  /**
+   * Stages more files into the run's commit, after its own (`pull` adds its records of the chunks
+   * whose data this commit lands). Also called, and committed, when the inputs held nothing new.
+   */
+  beforeCommit?: (run: LakeRun) => Promise<void>;
 }
 
 /**
@@ -128,7 +133,11 @@ async function runIngest(run: LakeRun, opts: IngestOptions, progress: ProgressFn
     }
     phase('parse');
     summary = summarise(planned, stats, outcomes, inputs, runId, layout, opts.onWarning);
-    if (summary === null) return newSummary(outcomes, runId, layout, 0, 0); // every source was in the lake already
+    if (summary === null) {
+      // every source was in the lake already (or there were none): only what the caller stages commits
+      await opts.beforeCommit?.(run);
+      return newSummary(outcomes, runId, layout, 0, 0);
+    }
     await outputs.mergeRound(roundStage, repeatedSamples, progress);
     phase('merge and write Parquet');
   }
@@ -174,6 +183,7 @@ async function runIngest(run: LakeRun, opts: IngestOptions, progress: ProgressFn
   }
 
   addRollupVersion(run);
+  await opts.beforeCommit?.(run);
   phase('rollups, registry, manifest');
   progress('committing');
   run.commit();

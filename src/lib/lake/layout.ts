@@ -23,6 +23,9 @@ export interface LakeLayout {
   ingestDir: string;
   manifestDir: string;
   manifestGlob: string;
+  /** `pull`'s records of the Prometheus chunks whose data the lake holds (sql/pull.ts). */
+  pulledDir: string;
+  pulledGlob: string;
   rejectsDir: string;
   journalDir: string;
   tmpDir: string;
@@ -52,6 +55,8 @@ export function lakeLayout(root: string): LakeLayout {
     ingestDir,
     manifestDir: path.join(ingestDir, 'manifest'),
     manifestGlob: path.join(ingestDir, 'manifest', '*.parquet'),
+    pulledDir: path.join(ingestDir, 'pulled'),
+    pulledGlob: path.join(ingestDir, 'pulled', '*.parquet'),
     rejectsDir: path.join(ingestDir, 'rejects'),
     journalDir: path.join(ingestDir, 'journal'),
     tmpDir: path.join(abs, '_tmp'),

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ASSET_COLUMNS, FAILURE_COLUMNS, ID_COLUMNS, METRIC_COLUMNS, OTHER_COLUMNS, XID_COLUMNS } from '../schema.js';
 import type { LakeLayout, PartitionedTable } from '../lake/layout.js';
+import { PULLED_COLUMNS } from './pull.js';
 import { ROLLUP_SQL } from './rollup.js';
 import { quotePath, type Db } from '../db/duckdb.js';
 
@@ -97,8 +98,8 @@ export interface ViewFiles {
 }
 
 /**
- * Creates (or replaces) the views metrics, metrics_other, xid_events, manifest, gpus, assets, failures,
- * rollups. Over the lake's globs, or, given `files`, over those files only: a reading stage's
+ * Creates (or replaces) the views metrics, metrics_other, xid_events, manifest, pulled, gpus, assets,
+ * failures, rollups. Over the lake's globs, or, given `files`, over those files only: a reading stage's
  * snapshot of the committed files (lake/snapshot.ts), which ingests committing meanwhile do not change.
  */
 export async function createLakeViews(db: Db, layout: LakeLayout, files?: ViewFiles): Promise<void> {
@@ -130,6 +131,8 @@ export async function createLakeViews(db: Db, layout: LakeLayout, files?: ViewFi
     ? `${emptySelect(MANIFEST_COLUMNS)} UNION ALL BY NAME SELECT * FROM read_parquet(${source(layout.manifestGlob)}, union_by_name = true)`
     : emptySelect(MANIFEST_COLUMNS);
   await db.exec('view manifest', `CREATE OR REPLACE TEMP VIEW manifest AS ${manifest}`);
+  const pulled = exists(layout.pulledDir, 0) ? `SELECT * FROM read_parquet(${source(layout.pulledGlob)}, union_by_name = true)` : emptySelect(PULLED_COLUMNS);
+  await db.exec('view pulled', `CREATE OR REPLACE TEMP VIEW pulled AS ${pulled}`);
   const gpus = exists(layout.gpusDir, 0) ? `SELECT * FROM read_parquet(${source(layout.gpusGlob)})` : emptySelect(GPU_COLUMNS);
   await db.exec('view gpus', `CREATE OR REPLACE TEMP VIEW gpus AS ${gpus}`);
   // every column exists, also where the file predates one (lot, removed_date)
