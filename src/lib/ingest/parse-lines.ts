@@ -126,6 +126,7 @@ export async function parseLineFiles(
             tz: opts.tz ?? 'UTC',
             intervalMs: opts.intervalMs ?? null,
             resolver: host === null ? new Resolver() : resolver,
+            times: opts.times,
           },
           sink,
         );

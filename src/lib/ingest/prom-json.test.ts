@@ -48,16 +48,13 @@ describe('promJsonParser.sniff', () => {
 });
 
 describe('promJsonParser: instant vector from Prometheus scraping dcgm-exporter under Kubernetes', () => {
-  it('makes one partial row per sample with identity from the DCGM labels', async () => {
+  it('makes one row per GPU and time from its series, with identity from the DCGM labels', async () => {
     const rec = await runParser(promJsonParser, fixture('vector-k8s.json'));
     const t = 1773114089184;
     expect(rec.rows).toEqual([
-      { ...GPU_A, time_ms: t, values: { gpu_temp: 41 } },
-      { ...GPU_B, time_ms: t, values: { gpu_temp: 35 } },
-      { ...GPU_C, time_ms: t, values: { gpu_temp: 38 } },
-      { ...GPU_A, time_ms: t, values: { power_usage: 312.457 } },
-      { ...GPU_B, time_ms: t, values: { power_usage: 71.204 } },
-      { ...GPU_C, time_ms: t, values: { power_usage: 68.99 } },
+      { ...GPU_A, time_ms: t, values: { gpu_temp: 41, power_usage: 312.457 } },
+      { ...GPU_B, time_ms: t, values: { gpu_temp: 35, power_usage: 71.204 } },
+      { ...GPU_C, time_ms: t, values: { gpu_temp: 38, power_usage: 68.99 } },
     ]);
     expect(rec.others).toEqual([]);
     expect(rec.rejects).toEqual([]);
@@ -118,21 +115,14 @@ describe('promJsonParser: range matrix', () => {
     const id1: GpuIdentity = { ...id0, gpu_uuid: 'GPU-e8b27c19-5a0d-4f6e-8c3b-97d1a4e60f25', gpu_index: 1, pci_bus_id: '0000:0f:00.0' };
     const t = (step: number): number => 1773110400_000 + step * 30_000;
     expect(rec.rows).toEqual([
-      { ...id0, time_ms: t(0), values: { gpu_util: 97 } },
-      { ...id0, time_ms: t(1), values: { gpu_util: 100 } },
-      { ...id0, time_ms: t(2), values: { gpu_util: 99 } },
-      { ...id0, time_ms: t(3), values: { gpu_util: 98 } },
-      { ...id1, time_ms: t(0), values: { gpu_util: 0 } },
-      { ...id1, time_ms: t(1), values: { gpu_util: 12 } },
+      { ...id0, time_ms: t(0), values: { gpu_util: 97, fb_used_mib: 71234 } },
+      { ...id0, time_ms: t(1), values: { gpu_util: 100, fb_used_mib: 71234 } },
+      { ...id0, time_ms: t(2), values: { gpu_util: 99, fb_used_mib: 71240 } },
+      { ...id0, time_ms: t(3), values: { gpu_util: 98, fb_used_mib: 71240 } },
+      { ...id1, time_ms: t(0), values: { gpu_util: 0, fb_used_mib: 4 } },
+      { ...id1, time_ms: t(1), values: { gpu_util: 12, fb_used_mib: 20311 } },
       { ...id1, time_ms: t(2), values: { gpu_util: 55 } },
-      { ...id1, time_ms: t(3), values: { gpu_util: 61 } },
-      { ...id0, time_ms: t(0), values: { fb_used_mib: 71234 } },
-      { ...id0, time_ms: t(1), values: { fb_used_mib: 71234 } },
-      { ...id0, time_ms: t(2), values: { fb_used_mib: 71240 } },
-      { ...id0, time_ms: t(3), values: { fb_used_mib: 71240 } },
-      { ...id1, time_ms: t(0), values: { fb_used_mib: 4 } },
-      { ...id1, time_ms: t(1), values: { fb_used_mib: 20311 } },
-      { ...id1, time_ms: t(3), values: { fb_used_mib: 20311 } },
+      { ...id1, time_ms: t(3), values: { gpu_util: 61, fb_used_mib: 20311 } },
     ]);
     expect(rec.others).toEqual([]);
     expect(rec.rejects).toEqual([]);
@@ -152,11 +142,7 @@ describe('promJsonParser: values', () => {
     };
     const t = 1773115200500;
     expect(rec.rows).toEqual([
-      { ...id, time_ms: t, values: { power_usage: null } },
-      { ...id, time_ms: t, values: { gpu_temp: null } },
-      { ...id, time_ms: t, values: { sm_clock_mhz: null } },
-      { ...id, time_ms: t, values: { memory_temp: null } },
-      { ...id, time_ms: t, values: { mem_clock_mhz: 9001 } },
+      { ...id, time_ms: t, values: { power_usage: null, gpu_temp: null, sm_clock_mhz: null, memory_temp: null, mem_clock_mhz: 9001 } },
     ]);
     expect(rec.others).toHaveLength(1);
     expect(rec.others[0]).toMatchObject({ metric: 'DCGM_FI_DEV_NVLINK_BANDWIDTH_TOTAL', value: null, gpu_uuid: id.gpu_uuid, time_ms: t });
@@ -168,11 +154,7 @@ describe('promJsonParser: values', () => {
     const id: GpuIdentity = { ...GPU_A };
     const t = 1773114090000;
     expect(rec.rows).toEqual([
-      { ...id, time_ms: t, values: { gr_engine_active: 91.2345 } },
-      { ...id, time_ms: t, values: { sm_active: 87.3412 } },
-      { ...id, time_ms: t, values: { sm_occupancy: 40.123 } },
-      { ...id, time_ms: t, values: { tensor_active: 41.2006 } },
-      { ...id, time_ms: t, values: { dram_active: 65.5 } },
+      { ...id, time_ms: t, values: { gr_engine_active: 91.2345, sm_active: 87.3412, sm_occupancy: 40.123, tensor_active: 41.2006, dram_active: 65.5 } },
     ]);
   });
 
@@ -224,11 +206,7 @@ describe('promJsonParser: dcgm-exporter 1.x names, and host when no Hostname lab
   it('maps dcgm_* names and takes the host from instance, with a warning', async () => {
     const rec = await runParser(promJsonParser, fixture('v1-names.json'));
     const t = 1773117000000;
-    expect(rec.rows).toEqual([
-      { ...id, time_ms: t, values: { gpu_temp: 52 } },
-      { ...id, time_ms: t, values: { power_usage: 187.11 } },
-      { ...id, time_ms: t, values: { gpu_util: 88 } },
-    ]);
+    expect(rec.rows).toEqual([{ ...id, time_ms: t, values: { gpu_temp: 52, power_usage: 187.11, gpu_util: 88 } }]);
     expect(rec.warnings).toEqual([
       '1 GPU(s) have no Hostname label; host taken from the Prometheus "instance" label (e.g. "gpu07.cluster.local"); pass --host to set it',
     ]);
@@ -236,7 +214,7 @@ describe('promJsonParser: dcgm-exporter 1.x names, and host when no Hostname lab
 
   it('prefers --host over instance', async () => {
     const rec = await runParser(promJsonParser, fixture('v1-names.json'), { host: 'rack3-n07' });
-    expect(rec.rows.map((r) => r.host)).toEqual(['rack3-n07', 'rack3-n07', 'rack3-n07']);
+    expect(rec.rows.map((r) => r.host)).toEqual(['rack3-n07']);
     expect(rec.warnings).toEqual([]);
   });
 
@@ -304,7 +282,7 @@ describe('promJsonParser: several responses in one file', () => {
     const body = fixture('vector-k8s.json');
     const text = `HTTP/1.1 200 OK\nContent-Type: application/json\n\n${body}`;
     const rec = await runParser(promJsonParser, text);
-    expect(rec.rows).toHaveLength(6);
+    expect(rec.rows).toHaveLength(3);
     expect(rec.rejects).toEqual([
       { line: 1, reason: 'text outside a JSON document', text: 'HTTP/1.1 200 OK' },
       { line: 2, reason: 'text outside a JSON document', text: 'Content-Type: application/json' },
@@ -481,8 +459,9 @@ describe('promJsonParser: files with nothing usable', () => {
   it('reads pretty-printing without indentation (json.dumps(indent=0))', async () => {
     const doc = JSON.parse(fixture('dcp-ratio.json')) as unknown;
     const flat = JSON.stringify(doc, null, 2).replace(/^ +/gm, '');
+    // the second copy repeats every value: it stays a row of its own for the merge's duplicate rules
     const rec = await runParser(promJsonParser, `${flat}\n${flat}\n`);
-    expect(rec.rows).toHaveLength(10);
+    expect(rec.rows).toHaveLength(2);
     expect(rec.rejects).toEqual([]);
   });
 

@@ -13,7 +13,10 @@
  */
 import { InputError } from '../errors.js';
 import { HOST_LABELS } from '../dcgm/fields.js';
-import { emitSample, seriesInfo, type Labels, type SeriesInfo } from './prom-series.js';
+import { STORABLE_TIMES } from './limits.js';
+import { canonicalValue } from '../dcgm/values.js';
+import { canonicalField, emitSample, seriesInfo, type Labels, type SeriesInfo } from './prom-series.js';
+import { RowMerger } from './row-merger.js';
 import type { IngestSink, ParseContext, Parser, SourceLine } from './types.js';
 
 /** Metric name given to series without `__name__` (results of PromQL functions and aggregations). */
@@ -322,6 +325,8 @@ class Emitter {
   constructor(
     private readonly ctx: ParseContext,
     private readonly sink: IngestSink,
+    /** A GPU's fields arrive as one series each: their values at one time become one row (row-merger.ts). */
+    private readonly merger: RowMerger,
   ) {}
 
   item(raw: unknown, index: number, line: number): void {
@@ -354,19 +359,31 @@ class Emitter {
       return;
     }
     const xidKey = name === XID_COUNT_METRIC ? seriesKey(name, labels) : null;
+    const field = canonicalField(name);
+    const rows = field !== undefined && info.identity !== null && !info.mig && xidKey === null ? this.merger.rowsOf(info.identity) : null;
+    const seriesFrom = { line, text: where };
+    const instant = 'value' in raw;
     for (let j = 0; j < samples.length; j++) {
       const pair = samples[j];
-      const at = 'value' in raw ? `${where}.value` : `${where}.values[${j}]`;
+      const sampleAt = (): string => (instant ? `${where}.value` : `${where}.values[${j}]`);
       if (!Array.isArray(pair) || pair.length < 2) {
-        this.sink.reject(line, `${at}: not a [time, "value"] pair`, stringify(pair));
+        this.sink.reject(line, `${sampleAt()}: not a [time, "value"] pair`, stringify(pair));
         continue;
       }
       const timeMs = timeMsOf(pair[0]);
       const value = parseSampleValue(pair[1]);
       if (timeMs === null || value === null) {
-        this.sink.reject(line, `${at}: bad ${timeMs === null ? 'timestamp' : 'sample value'}`, stringify(pair));
+        this.sink.reject(line, `${sampleAt()}: bad ${timeMs === null ? 'timestamp' : 'sample value'}`, stringify(pair));
         continue;
       }
+      if (rows !== null) {
+        const v = canonicalValue(field!, value, String(pair[1]));
+        if (this.merger.takes(timeMs, field!.column, v)) {
+          this.merger.add(rows, timeMs, field!.column, v, seriesFrom);
+          continue;
+        }
+      }
+      const at = sampleAt();
       // the printed value, for the decimal unit scaling (a JSON number prints as its shortest decimal);
       // a sample the lake cannot store is rejected as its place in the line (lines may be megabytes)
       const from = { line, text: at };
@@ -449,7 +466,8 @@ async function parse(input: AsyncIterable<string>, ctx: ParseContext, sink: Inge
   const units = splitDocuments(lines).flatMap((d): Unit[] => ('problem' in d ? [{ kind: 'problem', problem: d.problem }] : classify(d.value, d.line)));
   if (!units.some((u) => u.kind === 'series')) throw nothingUsable(ctx.file, units[0]);
 
-  const out = new Emitter(ctx, sink);
+  const merger = new RowMerger(sink, ctx.times ?? STORABLE_TIMES);
+  const out = new Emitter(ctx, sink, merger);
   const noted = new Set<string>();
   for (const u of units) {
     if (u.kind === 'problem') sink.reject(u.problem.line, u.problem.reason, u.problem.text);
@@ -463,6 +481,7 @@ async function parse(input: AsyncIterable<string>, ctx: ParseContext, sink: Inge
       for (const [i, item] of u.items.entries()) out.item(item, i, u.line);
     }
   }
+  merger.flush();
   out.finish();
 }
 

@@ -3,6 +3,7 @@
  * canonical rows, other samples, Xid events and rejects to a sink; it never touches the lake.
  */
 import type { GpuIdentity, MetricRow, OtherSample, XidEvent } from '../schema.js';
+import type { TimeBounds } from './limits.js';
 
 export const INPUT_FORMATS = ['auto', 'prom', 'prom-json', 'nvidia-smi', 'dmon', 'dmesg', 'csv'] as const;
 export type InputFormat = (typeof INPUT_FORMATS)[number];
@@ -52,6 +53,8 @@ export interface ParseContext {
   /** --interval for rows without timestamps (dmon); ms. */
   readonly intervalMs: number | null;
   readonly resolver: GpuResolver;
+  /** The sample times the sink takes (limits.ts); a parser that holds rows back lets others pass at once. */
+  readonly times?: TimeBounds;
 }
 
 export interface Parser {
