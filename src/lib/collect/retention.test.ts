@@ -41,6 +41,21 @@ describe('--keep', () => {
     expect(names).toEqual([hours.ingested, hours.notIngested, hours.grown].map(hourStart));
   });
 
+  it('deletes nothing while the lake has a journal: a run committing, or a killed one its next run rolls back', async () => {
+    const journal = path.join(lake, '_ingest', 'journal');
+    fs.mkdirSync(journal, { recursive: true });
+    fs.writeFileSync(path.join(journal, 'run-killed.json'), '{"committed":false}');
+    try {
+      const r = await pruneSpool({ spool: real, lake, keepMs: DAY, nowMs: NOW });
+      expect(r.deleted).toEqual([]);
+      expect(r.waiting).toHaveLength(3);
+      expect(r.problem).toMatch(/has a run committing, or one to recover/);
+      expect(fs.existsSync(file(hours.ingested))).toBe(true);
+    } finally {
+      fs.rmSync(journal, { recursive: true });
+    }
+  });
+
   it('deletes only the old hours the manifest records at their path and size', async () => {
     const r = await pruneSpool({ spool: link, lake, keepMs: DAY, nowMs: NOW });
     expect(r.problem).toBeNull();

@@ -5,13 +5,17 @@
  * however old; nor is an open (`.prom`) hour.
  *
  * The manifest is read without the lake lock: its Parquet parts are committed by rename, so a reader
- * sees whole files. A part that a compaction removes while it is read makes the read fail; then
+ * sees whole files. But a commit renames its parts into place before its commit point, and a run
+ * killed between the two is rolled back by the next lake run: so while the lake has a journal (a run
+ * committing, or one to recover), nothing is deleted, and a read during which a journal appeared is
+ * not trusted. A part that a compaction removes while it is read makes the read fail; then
  * nothing is deleted and the next hour tries again. DuckDB is loaded only when some hour is old
  * enough, so a collect without --keep (or with nothing to delete) never pays for it.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { lakeLayout } from '../lake/layout.js';
+import { needsRecovery } from '../lake/txn.js';
 import { HOUR_MS, listHourFiles, type SpoolHourFile } from './spool-file.js';
 
 export interface PruneOptions {
@@ -65,8 +69,16 @@ export async function pruneSpool(opts: PruneOptions): Promise<PruneResult> {
   if (!fs.existsSync(layout.manifestDir))
     result.problem = fs.existsSync(layout.root) ? `the lake ${layout.root} has no ingest manifest` : `no lake at ${layout.root}`;
   else {
+    const busy = `the lake ${layout.root} has a run committing, or one to recover (the next lake run does); its manifest is not trusted until then`;
     try {
-      known = await ingestedSources(opts.lake);
+      if (needsRecovery(layout)) result.problem = busy;
+      else {
+        known = await ingestedSources(opts.lake);
+        if (needsRecovery(layout)) {
+          known = null;
+          result.problem = busy;
+        }
+      }
     } catch (e) {
       result.problem = `the manifest of ${layout.root} could not be read (${(e as Error).message.split('\n')[0]})`;
     }
