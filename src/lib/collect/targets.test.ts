@@ -60,7 +60,7 @@ describe('--header', () => {
   it('takes Name: value and never shows the value in its error', () => {
     expect(parseHeader('Authorization: Bearer abc:def')).toEqual(['authorization', 'Bearer abc:def']);
     expect(parseHeader('X-Scope-OrgID:team-a')).toEqual(['x-scope-orgid', 'team-a']);
-    for (const bad of ['Bearer s3cret', 'Bad Name: s3cret', ': s3cret']) {
+    for (const bad of ['Bearer s3cret', 'Bad Name: s3cret', ': s3cret', 'Authorization: Bearer s3cret…']) {
       expect(() => parseHeader(bad)).toThrow(InputError);
       expect(() => parseHeader(bad)).not.toThrow(/s3cret/);
     }

@@ -6,7 +6,7 @@
  */
 import crypto from 'node:crypto';
 import { InputError } from '../errors.js';
-import { redactUrl } from '../net/http.js';
+import { redactUrl, sendableHeaderValue } from '../net/http.js';
 
 export interface CollectTarget {
   /** As given (may hold user-info for basic auth: never shown). */
@@ -39,7 +39,7 @@ export function checkTargetUrl(url: string): URL {
     u = new URL(url);
   } catch {
     // user-info may hold a password: cut it out of the text shown
-    throw new InputError(`not a URL: ${url.replace(/\/\/[^/]*@/, '//…@').slice(0, 200)}`, ['give the exporter as http://HOST:9400/metrics']);
+    throw new InputError(`not a URL: ${url.replace(/\/\/[^@]*@/, '//…@').slice(0, 200)}`, ['give the exporter as http://HOST:9400/metrics']);
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new InputError(`${redactUrl(u)}: only http and https URLs are scraped`);
   if (!u.hostname) throw new InputError(`${redactUrl(u)}: the URL has no host`);
@@ -96,7 +96,12 @@ export function parseHeader(text: string): [string, string] {
   if (!m) {
     // only the first word: a header given without its name may be all value
     const name = text.trim().split(/[:\s]/)[0]!.slice(0, 40);
-    throw new InputError(`--header "${name}: …" is not "Name: value"`, ["--header 'Authorization: Bearer …'"]);
+    throw new InputError(`--header "${name}: …" is not "Name: value"`, ["--header 'Authorization: Bearer <token>'"]);
+  }
+  if (!sendableHeaderValue(m[2]!)) {
+    throw new InputError(`--header ${m[1]}: the value holds a character an HTTP header cannot carry (outside Latin-1, or a line break)`, [
+      'a token is ASCII: check what was pasted (a typographic quote or ellipsis, …)',
+    ]);
   }
   return [m[1]!.toLowerCase(), m[2]!];
 }

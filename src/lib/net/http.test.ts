@@ -75,5 +75,12 @@ describe('httpGet', () => {
     const e = await failure(httpGet(`http://ann:s3cret@127.0.0.1:${port}/slow`, { timeoutMs: 50 }));
     expect(e.message).not.toContain('s3cret');
     expect(redactUrl('http://ann:s3cret@host:9090/x')).toBe('http://host:9090/x');
+    expect(redactUrl('http://gw/metrics?api_key=s3cret&node=7')).toBe('http://gw/metrics?api_key=***&node=***');
+  });
+
+  it('fails a request Node refuses to send (a header outside Latin-1) at once, with no timer left behind', async () => {
+    const e = await failure(httpGet(`${base}/ok`, { timeoutMs: 30_000, headers: { authorization: 'Bearer tök€n' } }));
+    expect(e.kind).toBe('bad-request');
+    expect(e.message).not.toContain('tök€n');
   });
 });

@@ -31,7 +31,7 @@ export interface HttpResponse {
   body: Buffer;
 }
 
-export type HttpFailureKind = 'timeout' | 'connection' | 'truncated' | 'too-large' | 'aborted' | 'bad-url';
+export type HttpFailureKind = 'timeout' | 'connection' | 'truncated' | 'too-large' | 'aborted' | 'bad-url' | 'bad-request';
 
 /** A request that gave no complete response. */
 export class HttpFailure extends Error {
@@ -46,16 +46,22 @@ export class HttpFailure extends Error {
 
 const DEFAULT_MAX_BYTES = 256 << 20;
 
-/** The URL as messages show it: no user name or password. */
+/** The URL as messages show it: no user name or password, and no query value (a token may be one). */
 export function redactUrl(url: string | URL): string {
   try {
     const u = new URL(String(url));
     u.username = '';
     u.password = '';
-    return u.toString();
+    for (const key of [...new Set(u.searchParams.keys())]) u.searchParams.set(key, '***');
+    return u.toString().replaceAll('%2A%2A%2A', '***');
   } catch {
     return '(an invalid URL)';
   }
+}
+
+/** Whether Node sends this header value: tab, printable ASCII and Latin-1 only (RFC 9110 field-value). */
+export function sendableHeaderValue(value: string): boolean {
+  return /^[\t\x20-\x7e\x80-\xff]*$/.test(value);
 }
 
 /** The `Authorization` header for `user:password` (basic auth), as RFC 7617 builds it. */
@@ -93,50 +99,57 @@ export function httpGet(url: string | URL, opts: HttpGetOptions): Promise<HttpRe
   const agent = u.protocol === 'https:' ? opts.agent?.https : opts.agent?.http;
   return new Promise<HttpResponse>((resolve, reject) => {
     let settled = false;
+    let timer: NodeJS.Timeout | undefined;
+    let req: http.ClientRequest | undefined;
     const fail = (kind: HttpFailureKind, message: string): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
-      req.destroy();
+      req?.destroy();
       reject(new HttpFailure(kind, `${shown}: ${message}`));
     };
     const onAbort = (): void => fail('aborted', 'request aborted');
-    const timer = setTimeout(() => fail('timeout', `no complete response within ${opts.timeoutMs} ms`), opts.timeoutMs);
-    const req = mod.request(u, { method: 'GET', headers, agent }, (res) => {
-      const encoding = String(res.headers['content-encoding'] ?? '').toLowerCase();
-      const chunks: Buffer[] = [];
-      let bytes = 0;
-      res.on('data', (chunk: Buffer) => {
-        bytes += chunk.length;
-        if (bytes > maxBytes) fail('too-large', `response larger than ${maxBytes} bytes`);
-        else chunks.push(chunk);
+    try {
+      req = mod.request(u, { method: 'GET', headers, agent }, (res) => {
+        const encoding = String(res.headers['content-encoding'] ?? '').toLowerCase();
+        const chunks: Buffer[] = [];
+        let bytes = 0;
+        res.on('data', (chunk: Buffer) => {
+          bytes += chunk.length;
+          if (bytes > maxBytes) fail('too-large', `response larger than ${maxBytes} bytes`);
+          else chunks.push(chunk);
+        });
+        res.on('error', (e) => fail('truncated', `connection failed mid-body (${(e as NodeJS.ErrnoException).code ?? e.message})`));
+        res.on('close', () => {
+          if (settled) return;
+          // `complete` is false when the connection closed before the body's end (a dropped
+          // connection, a Content-Length not reached, a chunked body without its last chunk)
+          if (!res.complete) return fail('truncated', `connection closed mid-body after ${bytes} bytes`);
+          let body = Buffer.concat(chunks);
+          try {
+            if (encoding === 'gzip' || encoding === 'x-gzip') body = zlib.gunzipSync(body, { maxOutputLength: maxBytes });
+            else if (encoding === 'deflate') body = zlib.inflateSync(body, { maxOutputLength: maxBytes });
+          } catch (e) {
+            return fail('truncated', `the ${encoding} body does not decompress (${(e as Error).message})`);
+          }
+          settled = true;
+          clearTimeout(timer);
+          opts.signal?.removeEventListener('abort', onAbort);
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
+        });
       });
-      res.on('error', (e) => fail('truncated', `connection failed mid-body (${(e as NodeJS.ErrnoException).code ?? e.message})`));
-      res.on('close', () => {
-        if (settled) return;
-        // `complete` is false when the connection closed before the body's end (a dropped
-        // connection, a Content-Length not reached, a chunked body without its last chunk)
-        if (!res.complete) return fail('truncated', `connection closed mid-body after ${bytes} bytes`);
-        let body = Buffer.concat(chunks);
-        try {
-          if (encoding === 'gzip' || encoding === 'x-gzip') body = zlib.gunzipSync(body, { maxOutputLength: maxBytes });
-          else if (encoding === 'deflate') body = zlib.inflateSync(body, { maxOutputLength: maxBytes });
-        } catch (e) {
-          return fail('truncated', `the ${encoding} body does not decompress (${(e as Error).message})`);
-        }
-        settled = true;
-        clearTimeout(timer);
-        opts.signal?.removeEventListener('abort', onAbort);
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
+      req.on('error', (e) => {
+        const code = (e as NodeJS.ErrnoException).code;
+        fail('connection', code === 'ECONNREFUSED' ? 'connection refused' : `connection failed (${code ?? e.message})`);
       });
-    });
-    req.on('error', (e) => {
-      const code = (e as NodeJS.ErrnoException).code;
-      fail('connection', code === 'ECONNREFUSED' ? 'connection refused' : `connection failed (${code ?? e.message})`);
-    });
-    if (opts.signal?.aborted) onAbort();
-    else opts.signal?.addEventListener('abort', onAbort, { once: true });
-    req.end();
+      if (opts.signal?.aborted) onAbort();
+      else opts.signal?.addEventListener('abort', onAbort, { once: true });
+      req.end();
+    } catch (e) {
+      // a header Node refuses (a character outside Latin-1) throws before any request is sent
+      return fail('bad-request', `request not sent (${(e as Error).message})`);
+    }
+    if (!settled) timer = setTimeout(() => fail('timeout', `no complete response within ${opts.timeoutMs} ms`), opts.timeoutMs);
   });
 }

@@ -29,7 +29,7 @@ describe('pull options', () => {
     expect(requestHeaders([], { GPUHEALTH_PROMETHEUS_BASIC_AUTH: 'ann:pw' })).toEqual({ authorization: basicAuthHeader('ann:pw') });
     // a header given wins over the environment
     expect(requestHeaders(['Authorization: Bearer abc'], { GPUHEALTH_PROMETHEUS_BASIC_AUTH: 'ann:pw' })).toEqual({ authorization: 'Bearer abc' });
-    for (const bad of ['Bearer topsecret', ': topsecret', 'Bad Name: topsecret']) {
+    for (const bad of ['Bearer topsecret', ': topsecret', 'Bad Name: topsecret', 'Authorization: Bearer tök€n-topsecret']) {
       const e = inputError(() => requestHeaders([bad], {}));
       expect(e.message).not.toContain('topsecret');
     }

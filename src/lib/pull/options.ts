@@ -4,7 +4,7 @@
  * value or a password.
  */
 import { InputError } from '../errors.js';
-import { basicAuthHeader } from '../net/http.js';
+import { basicAuthHeader, sendableHeaderValue } from '../net/http.js';
 import { parseDuration, parseInstant } from '../time.js';
 import { BASIC_AUTH_ENV } from './client.js';
 
@@ -50,6 +50,11 @@ export function requestHeaders(flags: readonly string[], env: NodeJS.ProcessEnv 
     if (!HEADER_NAME.test(name)) throw new InputError(`--header${nth} is not 'Name: value'`, [`--header 'Authorization: Bearer <token>'`]);
     const value = h.slice(colon + 1).trim();
     if (/[\r\n\0]/.test(value)) throw new InputError(`--header ${name}: the value holds a line break`);
+    if (!sendableHeaderValue(value)) {
+      throw new InputError(`--header ${name}: the value holds a character an HTTP header cannot carry (outside Latin-1)`, [
+        'a token is ASCII: check what was pasted (a typographic quote or ellipsis, …)',
+      ]);
+    }
     out[name.toLowerCase()] = value;
   }
   const basic = env[BASIC_AUTH_ENV];
