@@ -242,11 +242,16 @@ describe.concurrent('pull when the server fails', () => {
     expect(r.stderr).toContain(`Error: Prometheus at ${url}: connection refused (listing metric names; 3 tries)`);
   });
 
-  it('passes the server warnings on, once', async () => {
+  it('passes the server warnings on, once, and records no chunk a warned reply brought (it may be partial)', async () => {
     const s = await serve({ warnings: ['PromQL info: metric might not be a counter'] });
-    const r = await runCli(pullArgs(s.url, tempLake(), ...SHORT));
+    const r = await runCli([...pullArgs(s.url, tempLake(), ...SHORT), '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr.split('Prometheus warning: PromQL info: metric might not be a counter').length).toBe(2);
+    expect(r.stderr).toMatch(/may be partial: its chunks are written but not recorded/);
+    const summary = parseJson<{ rows: number; chunks: { pulled: number; partial: number } }>(r.stdout);
+    expect(summary.rows).toBeGreaterThan(0);
+    expect(summary.chunks.pulled).toBe(0);
+    expect(summary.chunks.partial).toBeGreaterThan(0);
   });
 });
 

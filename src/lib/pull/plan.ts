@@ -238,6 +238,8 @@ export function queryRangeParams(selector: string, piece: TimeRange, stepMs: num
     ['start', secondsText(piece.start)],
     ['end', secondsText(piece.end - stepMs)],
     ['step', secondsText(stepMs)],
+    // Thanos: fail rather than answer without a store that is down (a partial answer would be recorded)
+    ['partial_response', 'false'],
   ];
 }
 

@@ -200,7 +200,11 @@ export async function pull(opts: PullOptions): Promise<PullSummary> {
     progress(`asking ${client.shown} for its DCGM families`);
     const user = opts.matchers ?? [];
     const rangeSec = { start: secondsText(range.start), end: secondsText(range.end - step) };
-    const names = await client.labelValues('__name__', renderSelector([familiesMatcher(PULL_FAMILIES), ...user]), null, 'listing metric names');
+    // over the range: some servers (VictoriaMetrics) answer only for the last day without one; a range
+    // with none is asked again over all time, so that "no DCGM metrics at all" is told from "none then"
+    const namesSelector = renderSelector([familiesMatcher(PULL_FAMILIES), ...user]);
+    let names = await client.labelValues('__name__', namesSelector, rangeSec, 'listing metric names');
+    if (names.values.length === 0) names = await client.labelValues('__name__', namesSelector, null, 'listing metric names');
     for (const n of names.notes) noteOnce(n);
     const have = new Set(names.values);
     const families = PULL_FAMILIES.filter((f) => have.has(f));
@@ -384,7 +388,11 @@ export async function pull(opts: PullOptions): Promise<PullSummary> {
         file = `p${seq++}.json`;
         fs.writeFileSync(path.join(spool!, file), reply.body);
       }
-      const fresh = isFresh(piece, nowMs);
+      // a reply with warnings may be partial (Thanos answers a store that is down that way, unless
+      // partial_response=false is honoured): written, but not recorded, so the next pull asks again
+      const warned = reply.notes.some((n) => n.startsWith('Prometheus warning'));
+      if (warned) noteOnce('a reply came with warnings, so it may be partial: its chunks are written but not recorded, and the next pull asks for them again');
+      const fresh = isFresh(piece, nowMs) || warned;
       const records: PulledRecord[] = fresh
         ? []
         : piece.units.map((unit) => {
