@@ -453,9 +453,16 @@ export async function pull(opts: PullOptions): Promise<PullSummary> {
   } finally {
     client.close();
     if (spool) fs.rmSync(spool, { recursive: true, force: true });
-    // a lake this pull created and never committed to is removed, as ingest does
-    if (lakeMissing && summary.commits === 0) fs.rmSync(layout.root, { recursive: true, force: true });
+    // a lake this pull created and never committed to is removed, as ingest does; but not when
+    // another run (an ingest into the same new path) has put files into it meanwhile
+    if (lakeMissing && summary.commits === 0 && holdsNoFiles(layout.root)) fs.rmSync(layout.root, { recursive: true, force: true });
   }
+}
+
+/** True when a folder tree holds folders only (or does not exist). */
+function holdsNoFiles(dir: string): boolean {
+  if (!fs.existsSync(dir)) return true;
+  return fs.readdirSync(dir, { withFileTypes: true }).every((e) => e.isDirectory() && holdsNoFiles(path.join(dir, e.name)));
 }
 
 /** The error a failed pull ends with: its cause, then what was kept and what remains. */
