@@ -50,7 +50,7 @@ Exit codes: 0 stopped normally; 1 the spool cannot be written, or another collec
     '<%= config.bin %> collect --url http://localhost:9400/metrics --spool /var/spool/gpuhealth',
     '<%= config.bin %> collect --targets /etc/gpuhealth/targets.txt --interval 10s --spool /var/spool/gpuhealth --keep 7d --lake /data/gpu-lake',
     '<%= config.bin %> collect --url http://node-17:9400/metrics --url http://node-18:9400/metrics --interval 5s --spool spool/ --duration 10m --json',
-    "<%= config.bin %> collect --url https://gpu-proxy/node-17/metrics --header \"Authorization: Bearer $TOKEN\" --spool spool/",
+    '<%= config.bin %> collect --url https://gpu-proxy/node-17/metrics --header "Authorization: Bearer $TOKEN" --spool spool/',
   ];
 
   static override flags = {
