@@ -53,7 +53,7 @@ export function redactUrl(url: string | URL): string {
     u.username = '';
     u.password = '';
     for (const key of [...new Set(u.searchParams.keys())]) u.searchParams.set(key, '***');
-    return u.toString().replaceAll('%2A%2A%2A', '***');
+    return u.toString();
   } catch {
     return '(an invalid URL)';
   }

@@ -27,8 +27,7 @@ export interface PulledRecord {
 
 /** Per unit (unitKey), the merged ranges the lake's records say are pulled for this server, selector and step. */
 export async function pulledRanges(layout: LakeLayout, server: string, selector: string, stepMs: number): Promise<Map<string, TimeRange[]>> {
-  const out = new Map<string, TimeRange[]>();
-  if (!fs.existsSync(layout.pulledDir)) return out;
+  if (!fs.existsSync(layout.pulledDir)) return new Map();
   // a killed commit is finished or undone first: a record may only be believed with its data
   await recoverBeforeRead(layout);
   const rows = await withDb(async (db) => {
@@ -42,10 +41,11 @@ export async function pulledRanges(layout: LakeLayout, server: string, selector:
   const byUnit = new Map<string, TimeRange[]>();
   for (const r of rows) {
     const key = unitKey({ label: r.host_label, value: r.host });
-    byUnit.set(key, [...(byUnit.get(key) ?? []), { start: r.start_ms, end: r.end_ms }]);
+    const ranges = byUnit.get(key) ?? [];
+    ranges.push({ start: r.start_ms, end: r.end_ms });
+    byUnit.set(key, ranges);
   }
-  for (const [k, ranges] of byUnit) out.set(k, mergeRanges(ranges));
-  return out;
+  return new Map([...byUnit].map(([key, ranges]) => [key, mergeRanges(ranges)]));
 }
 
 /** Stages `records` as the run's pulled-chunk file, for its commit. Nothing when there are none. */
