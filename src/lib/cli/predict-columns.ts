@@ -12,7 +12,8 @@ export const PREDICTION_TABLE_COLUMNS: ColumnDef[] = [
   { key: 'failure_prob_7d', header: 'P7', format: pct, dropRank: 2 },
   { key: 'failure_prob_30d', header: 'P30', format: pct },
   { key: 'failure_prob_90d', header: 'P90', format: pct, dropRank: 2 },
-  { key: 'expected_days_to_failure', header: 'days', format: (v) => (typeof v === 'number' ? v.toFixed(0) : '>h'), dropRank: 3 },
+  // null: the median lies past the last horizon, where P90 < ½ says the GPU more likely than not outlives it
+  { key: 'expected_days_to_failure', header: 'days', format: (v) => (typeof v === 'number' ? v.toFixed(0) : '>90'), dropRank: 3 },
   { key: 'predicted_failure_type', header: 'type', format: (v) => String(v ?? '–'), dropRank: 3 },
   { key: 'anomaly_score', header: 'anom', format: (v) => (typeof v === 'number' ? v.toFixed(2) : '–'), dropRank: 3 },
   { key: 'top_factor', header: 'top factor', format: (v) => (typeof v === 'string' ? v : ''), fit: 'wrap' },
